@@ -1,0 +1,122 @@
+"""Validation at the labelled boundary, shared by every public function.
+
+Each check raises a subclass of :class:`fastcarbon.errors.FastcarbonError` whose message names the
+argument, the dimension or coordinate label, and what is allowed.  The checks touch coordinates and
+dtypes only: value checks (negative, NaN) on large tensors happen inside the kernels' single pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Sequence
+
+import numpy as np
+import xarray as xr
+
+from fastcarbon.errors import (
+    CoordinateMismatchError,
+    InputTypeError,
+    MissingDimensionError,
+)
+
+__all__ = ["as_dataarray", "require_dims", "require_numeric", "match_coords", "shared_dims"]
+
+
+def as_dataarray(obj, name: str) -> xr.DataArray:
+    """Return ``obj`` if it is a DataArray, else raise a clear :class:`InputTypeError`."""
+    if isinstance(obj, xr.DataArray):
+        return obj
+    if isinstance(obj, xr.Dataset):
+        raise InputTypeError(
+            f"{name}: expected an xarray.DataArray, got a Dataset with variables "
+            f"{list(obj.data_vars)}; pick one, e.g. {name}[{next(iter(obj.data_vars), 'var')!r}]"
+        )
+    raise InputTypeError(
+        f"{name}: expected an xarray.DataArray with labelled dims, got {type(obj).__name__}"
+    )
+
+
+def require_dims(da: xr.DataArray, dims: Iterable[Hashable], name: str) -> None:
+    """Raise :class:`MissingDimensionError` if ``da`` lacks any of ``dims``."""
+    missing = [d for d in dims if d not in da.dims]
+    if missing:
+        raise MissingDimensionError(
+            f"{name}: missing required dimension(s) {missing}; it has dims {list(da.dims)}. "
+            f"Rename yours with .rename({{'yours': {missing[0]!r}}}) if it is there under another name."
+        )
+
+
+def require_numeric(da: xr.DataArray, name: str) -> None:
+    """Raise :class:`InputTypeError` unless ``da`` holds real numbers (bool is rejected)."""
+    kind = np.dtype(da.dtype).kind
+    if kind not in "iuf":
+        raise InputTypeError(
+            f"{name}: data must be real numbers (int or float), got dtype {da.dtype}"
+        )
+
+
+def shared_dims(*arrays: xr.DataArray) -> list[Hashable]:
+    """Dims present in more than one of ``arrays``, in first-seen order."""
+    seen: dict[Hashable, int] = {}
+    for da in arrays:
+        for d in da.dims:
+            seen[d] = seen.get(d, 0) + 1
+    return [d for d, k in seen.items() if k > 1]
+
+
+def match_coords(
+    arrays: Sequence[xr.DataArray],
+    names: Sequence[str],
+    dims: Iterable[Hashable] | None = None,
+) -> list[xr.DataArray]:
+    """Make every shared dim carry the labels of the first array that has it.
+
+    Labels that are equal pass through untouched (no copy).  The same set of labels in another
+    order is reordered to match (a copy of that input only).  Different label sets raise
+    :class:`CoordinateMismatchError` naming the dim and the labels that differ.  A dim without a
+    coordinate must have the same length everywhere.
+    """
+    arrays = list(arrays)
+    dims = shared_dims(*arrays) if dims is None else list(dims)
+    for dim in dims:
+        holders = [k for k, da in enumerate(arrays) if dim in da.dims]
+        if len(holders) < 2:
+            continue
+        ref_k = holders[0]
+        ref = arrays[ref_k]
+        ref_has = dim in ref.coords
+        ref_idx = ref.indexes[dim] if ref_has else None
+        for k in holders[1:]:
+            da = arrays[k]
+            if ref_has != (dim in da.coords) or not ref_has:
+                if ref.sizes[dim] != da.sizes[dim]:
+                    raise CoordinateMismatchError(
+                        f"dimension {dim!r} has length {ref.sizes[dim]} in {names[ref_k]} but "
+                        f"{da.sizes[dim]} in {names[k]}"
+                    )
+                if ref_has != (dim in da.coords):
+                    raise CoordinateMismatchError(
+                        f"dimension {dim!r} has coordinate labels in "
+                        f"{names[ref_k] if ref_has else names[k]} but not in "
+                        f"{names[k] if ref_has else names[ref_k]}; give both labels or neither"
+                    )
+                continue
+            idx = da.indexes[dim]
+            if idx.equals(ref_idx):
+                continue
+            if len(idx) == len(ref_idx) and set(idx) == set(ref_idx) and idx.is_unique:
+                arrays[k] = da.sel({dim: ref_idx})
+                continue
+            missing = [v for v in ref_idx if v not in set(idx)]
+            extra = [v for v in idx if v not in set(ref_idx)]
+            raise CoordinateMismatchError(
+                f"dimension {dim!r}: labels of {names[k]} do not match those of {names[ref_k]}; "
+                f"missing from {names[k]}: {_short(missing)}, not in {names[ref_k]}: {_short(extra)}"
+                + ("" if idx.is_unique else f"; {names[k]} has duplicated labels")
+            )
+    return arrays
+
+
+def _short(values: list, limit: int = 8) -> str:
+    if len(values) <= limit:
+        return repr(list(values))
+    return repr(list(values[:limit]))[:-1] + f", ... ({len(values)} in all)]"

@@ -1,0 +1,60 @@
+"""One error hierarchy for fastcarbon.
+
+Every exception raised by fastcarbon derives from :class:`FastcarbonError`.  Problems with the
+caller's input also derive from :class:`ValueError` or :class:`TypeError`, so code that already
+catches those keeps working.  Messages say *what* was wrong, *where* (variable, dimension,
+coordinate label or index) and *what is allowed*.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "FastcarbonError",
+    "FastcarbonWarning",
+    "InputError",
+    "InputTypeError",
+    "MissingDimensionError",
+    "CoordinateMismatchError",
+    "InvalidValueError",
+    "UnknownLabelError",
+    "UnitError",
+]
+
+
+class FastcarbonError(Exception):
+    """Base class of every error raised by fastcarbon."""
+
+
+class FastcarbonWarning(UserWarning):
+    """Base class of every warning emitted by fastcarbon."""
+
+
+class InputError(FastcarbonError, ValueError):
+    """The caller's input has the right type but an unusable value."""
+
+
+class InputTypeError(FastcarbonError, TypeError):
+    """The caller's input has the wrong type (e.g. non-numeric data)."""
+
+
+class MissingDimensionError(InputError):
+    """A dimension the method needs is absent."""
+
+
+class CoordinateMismatchError(InputError):
+    """Two inputs disagree on the labels along a shared dimension."""
+
+
+class InvalidValueError(InputError):
+    """A value is outside what the method allows (negative, NaN, out of range)."""
+
+
+class UnknownLabelError(InputError, KeyError):
+    """A label (fuel, factor set, scenario...) is not known."""
+
+    # KeyError.__str__ wraps the message in quotes; keep it readable.
+    __str__ = ValueError.__str__
+
+
+class UnitError(InputError):
+    """Units are missing, unparsable or incompatible."""

@@ -1,0 +1,30 @@
+"""The one place that owns numba compilation options.
+
+Every kernel in :mod:`fastcarbon.kernels` is decorated with :func:`kernel` (serial, GIL released,
+callable from dask threads and from a user's own ``@numba.njit`` code) or :func:`parallel_kernel`
+(``prange`` over independent work items).  Options:
+
+- ``cache=True``: compile once per machine, not per process (compiling costs seconds per kernel).
+- ``nogil=True``: dask's threaded scheduler runs several serial kernels at once.
+- ``fastmath=False``: no reassociation, so every output is summed in the order the code states
+  and results are bit-identical for any thread count and any chunking.
+- ``error_model="numpy"``: division follows IEEE rules instead of raising, as numpy does.
+"""
+
+from __future__ import annotations
+
+import numba
+
+__all__ = ["kernel", "parallel_kernel"]
+
+_OPTIONS = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+
+
+def kernel(fn):
+    """Compile ``fn`` lazily as a serial, GIL-free numba kernel."""
+    return numba.njit(**_OPTIONS)(fn)
+
+
+def parallel_kernel(fn):
+    """Compile ``fn`` lazily as a multi-threaded numba kernel (``prange`` loops run in parallel)."""
+    return numba.njit(parallel=True, **_OPTIONS)(fn)
