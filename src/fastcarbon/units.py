@@ -19,7 +19,7 @@ import pint
 
 from fastcarbon.errors import UnitError
 
-__all__ = ["ureg", "parse", "conversion_factor", "format_units"]
+__all__ = ["ureg", "parse", "conversion_factor", "scale_to", "format_units"]
 
 ureg = pint.UnitRegistry(on_redefinition="ignore", cache_folder=None)
 # pint's definition syntax is "name = definition = symbol"; the symbols are what users write.
@@ -59,12 +59,25 @@ def conversion_factor(src: str, dst: str, *, what: str = "units") -> float:
     UnitError
         If the two units have different dimensions.
     """
-    q_src, q_dst = parse(src, what=what), parse(dst, what=what)
+    return scale_to(parse(src, what=what), dst, what=what)
+
+
+def scale_to(q: pint.Quantity, dst: str, *, what: str = "units") -> float:
+    """Multiplier that converts values carrying the (possibly scaled) quantity ``q`` to ``dst``.
+
+    ``scale_to(parse("t") * parse("GJ/t"), "tce")`` is 1/29.3076.
+
+    Raises
+    ------
+    UnitError
+        If ``q`` and ``dst`` have different dimensions.
+    """
+    q_dst = parse(dst, what=what)
     try:
-        return float((q_src / q_dst).to("dimensionless").magnitude)
+        return float((q / q_dst).to("dimensionless").magnitude)
     except pint.DimensionalityError:
         raise UnitError(
-            f"{what}: units {src!r} ({q_src.dimensionality}) cannot be converted to "
+            f"{what}: units {format_units(q)!r} ({q.dimensionality}) cannot be converted to "
             f"{dst!r} ({q_dst.dimensionality})"
         ) from None
 

@@ -1,0 +1,9 @@
+"""numpy API: plain arrays and ``axis``-free core shapes, validation, dispatch to the kernels.
+
+Usable without xarray.  The labelled modules (``fastcarbon.accounting``, ...) are thin layers over
+these functions.
+"""
+
+from fastcarbon.core.accounting import PARALLEL_THRESHOLD, BadValueError, bottom_up
+
+__all__ = ["PARALLEL_THRESHOLD", "BadValueError", "bottom_up"]

@@ -1,0 +1,26 @@
+"""Numba kernels: plain loops that write into ``out`` arrays.
+
+No xarray, dask or pandas here.  Every kernel is public and documented so that a user's own
+``@numba.njit`` code can call it (embedding fastcarbon in a larger simulation).  Kernels compile
+lazily on first call and are cached on disk; compilation options live in ``_jit.py``.
+"""
+
+from fastcarbon.kernels.accounting import (
+    BAD_ACTIVITY,
+    BAD_FACTOR,
+    BAD_INTENSITY,
+    sector_fuel_energy,
+    sector_fuel_energy_emissions,
+    sector_fuel_energy_emissions_parallel,
+    sector_fuel_energy_parallel,
+)
+
+__all__ = [
+    "BAD_ACTIVITY",
+    "BAD_FACTOR",
+    "BAD_INTENSITY",
+    "sector_fuel_energy",
+    "sector_fuel_energy_emissions",
+    "sector_fuel_energy_emissions_parallel",
+    "sector_fuel_energy_parallel",
+]

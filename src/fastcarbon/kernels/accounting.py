@@ -1,0 +1,205 @@
+"""Bottom-up accounting kernels: the industry × process × equipment × fuel tensor (001 eqs. 2–4).
+
+For one batch row b (a region, year, scenario, draw... flattened) and one sector m::
+
+    E [b, m, n] = Σ_i Σ_j  e[m, i, j, n] · P[m, i, j]                    (001 eq. 3)
+    CE[b, m, n] = Σ_i Σ_j  f[m, i, j, n] · (e[m, i, j, n] · P[m, i, j])  (001 eq. 4)
+
+The sector × fuel matrices are the only outputs: every other breakdown (by sector, by fuel, totals)
+is a sum over a matrix that is thousands of times smaller than the tensor.
+
+Layout and broadcasting
+-----------------------
+Each input is a C-contiguous array whose leading axis is that input's *own* batch (its extra dims
+flattened): ``activity`` (Bp, M, I, J), ``intensity`` (Be, M, I, J, N), ``factor`` (Bf, M, I, J, N).
+Row indices ``rows_p``, ``rows_e``, ``rows_f`` of length B map each output row to the row it reads
+in each input, so broadcasting (a factor shared by every year, an activity shared by every draw)
+costs no copy of the tensor.
+
+One pass, fixed order, checked
+------------------------------
+The work item is one (b, m) pair; it reads its slice once, sums in the order i, j, n as written and
+writes only ``out[b, m, :]``, so the result does not depend on how work items are shared among
+threads.  Negative or NaN activity and intensity, and NaN factors, are detected in the same pass
+with a branch-free flag (a compare-and-AND per element, which keeps the loop vectorizable); only a
+work item whose flag is raised is scanned again, to report its first bad element in ``bad[b, m]``
+as ``(which input, flat index within the (i, j, n) slice)`` — ``(-1, -1)`` when clean.
+Negative factors are allowed: sinks and capture carry negative factors.
+"""
+
+from __future__ import annotations
+
+from numba import prange
+
+from fastcarbon.kernels._jit import kernel, parallel_kernel
+
+__all__ = [
+    "BAD_ACTIVITY",
+    "BAD_INTENSITY",
+    "BAD_FACTOR",
+    "sector_fuel_energy_emissions",
+    "sector_fuel_energy_emissions_parallel",
+    "sector_fuel_energy",
+    "sector_fuel_energy_parallel",
+]
+
+#: codes written to ``bad[b, m, 0]``
+BAD_ACTIVITY = 0
+BAD_INTENSITY = 1
+BAD_FACTOR = 2
+
+
+@kernel
+def _first_bad(p_row, e_row, f_row, check_factor, bad_bm):
+    """Find the first bad element of one (b, m) slice, in (i, j, n) order; write it to ``bad_bm``."""
+    n_i, n_j = p_row.shape
+    n_n = e_row.shape[2]
+    for i in range(n_i):
+        for j in range(n_j):
+            p = p_row[i, j]
+            if not (p >= 0.0):
+                bad_bm[0] = BAD_ACTIVITY
+                bad_bm[1] = (i * n_j + j) * n_n
+                return
+            for n in range(n_n):
+                if not (e_row[i, j, n] >= 0.0):
+                    bad_bm[0] = BAD_INTENSITY
+                    bad_bm[1] = (i * n_j + j) * n_n + n
+                    return
+                if check_factor and f_row[i, j, n] != f_row[i, j, n]:
+                    bad_bm[0] = BAD_FACTOR
+                    bad_bm[1] = (i * n_j + j) * n_n + n
+                    return
+
+
+@kernel
+def _energy_emissions_item(p_row, e_row, f_row, energy_bm, emissions_bm, bad_bm):
+    """One (b, m) work item of the fused energy + emissions pass."""
+    n_i, n_j = p_row.shape
+    n_n = e_row.shape[2]
+    for n in range(n_n):
+        energy_bm[n] = 0.0
+        emissions_bm[n] = 0.0
+    ok = True
+    for i in range(n_i):
+        for j in range(n_j):
+            p = p_row[i, j]
+            ok &= p >= 0.0
+            for n in range(n_n):
+                x = e_row[i, j, n]
+                y = f_row[i, j, n]
+                # NaN fails every comparison, so one AND catches negative and NaN alike.
+                ok &= (x >= 0.0) & (y == y)
+                en = x * p
+                energy_bm[n] += en
+                emissions_bm[n] += en * y
+    bad_bm[0] = -1
+    bad_bm[1] = -1
+    if not ok:
+        _first_bad(p_row, e_row, f_row, True, bad_bm)
+
+
+@kernel
+def _energy_item(p_row, e_row, energy_bm, bad_bm):
+    """One (b, m) work item of the energy-only pass."""
+    n_i, n_j = p_row.shape
+    n_n = e_row.shape[2]
+    for n in range(n_n):
+        energy_bm[n] = 0.0
+    ok = True
+    for i in range(n_i):
+        for j in range(n_j):
+            p = p_row[i, j]
+            ok &= p >= 0.0
+            for n in range(n_n):
+                x = e_row[i, j, n]
+                ok &= x >= 0.0
+                energy_bm[n] += x * p
+    bad_bm[0] = -1
+    bad_bm[1] = -1
+    if not ok:
+        _first_bad(p_row, e_row, e_row, False, bad_bm)
+
+
+@kernel
+def sector_fuel_energy_emissions(
+    activity, intensity, factor, rows_p, rows_e, rows_f, energy, emissions, bad
+):
+    """Fused energy and emissions by sector and fuel, serial (GIL released).
+
+    Parameters
+    ----------
+    activity : float64 array (Bp, M, I, J)
+        Activity P[m, i, j] (001 eq. 2), e.g. product output per equipment.
+    intensity : float64 array (Be, M, I, J, N)
+        Energy intensity e[n, j, i, m] per unit of activity.
+    factor : float64 array (Bf, M, I, J, N)
+        Emission factor f[n, j, i, m] per unit of energy.
+    rows_p, rows_e, rows_f : int64 arrays (B,)
+        Row of ``activity``, ``intensity`` and ``factor`` that output row b reads.
+    energy, emissions : float64 arrays (B, M, N), written
+        E and CE by sector and fuel (001 eqs. 3–4 before the sums over m and n).
+    bad : int64 array (B, M, 2), written
+        ``(-1, -1)`` where the (b, m) slice is clean, else ``(code, flat index)`` of its first bad
+        element, code one of :data:`BAD_ACTIVITY`, :data:`BAD_INTENSITY`, :data:`BAD_FACTOR`.
+
+    Notes
+    -----
+    Callable from a user's own ``@numba.njit`` code.  Results are bit-identical to
+    :func:`sector_fuel_energy_emissions_parallel`.
+    """
+    n_b, n_m = energy.shape[0], energy.shape[1]
+    for b in range(n_b):
+        for m in range(n_m):
+            _energy_emissions_item(
+                activity[rows_p[b], m],
+                intensity[rows_e[b], m],
+                factor[rows_f[b], m],
+                energy[b, m],
+                emissions[b, m],
+                bad[b, m],
+            )
+
+
+@parallel_kernel
+def sector_fuel_energy_emissions_parallel(
+    activity, intensity, factor, rows_p, rows_e, rows_f, energy, emissions, bad
+):
+    """Multi-threaded :func:`sector_fuel_energy_emissions`: (b, m) work items shared among threads."""
+    n_b, n_m = energy.shape[0], energy.shape[1]
+    for w in prange(n_b * n_m):
+        b = w // n_m
+        m = w - b * n_m
+        _energy_emissions_item(
+            activity[rows_p[b], m],
+            intensity[rows_e[b], m],
+            factor[rows_f[b], m],
+            energy[b, m],
+            emissions[b, m],
+            bad[b, m],
+        )
+
+
+@kernel
+def sector_fuel_energy(activity, intensity, rows_p, rows_e, energy, bad):
+    """Energy by sector and fuel, serial (GIL released).
+
+    The energy-only half of :func:`sector_fuel_energy_emissions`, for factors that do not vary
+    over process and equipment: then CE[b, m, n] = f[b, m, n] · E[b, m, n] exactly, and the factor
+    tensor need not be read at all.  ``bad`` codes as there (never :data:`BAD_FACTOR`).
+    """
+    n_b, n_m = energy.shape[0], energy.shape[1]
+    for b in range(n_b):
+        for m in range(n_m):
+            _energy_item(activity[rows_p[b], m], intensity[rows_e[b], m], energy[b, m], bad[b, m])
+
+
+@parallel_kernel
+def sector_fuel_energy_parallel(activity, intensity, rows_p, rows_e, energy, bad):
+    """Multi-threaded :func:`sector_fuel_energy`, bit-identical to it."""
+    n_b, n_m = energy.shape[0], energy.shape[1]
+    for w in prange(n_b * n_m):
+        b = w // n_m
+        m = w - b * n_m
+        _energy_item(activity[rows_p[b], m], intensity[rows_e[b], m], energy[b, m], bad[b, m])
+
