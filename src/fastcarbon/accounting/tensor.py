@@ -8,7 +8,7 @@ import xarray as xr
 from fastcarbon import core
 from fastcarbon._validate import as_dataarray, match_coords, require_dims, require_numeric
 from fastcarbon.errors import InputError, InvalidValueError, UnknownLabelError
-from fastcarbon.units import format_units, parse, scale_to
+from fastcarbon.units import parse, scale_to
 
 __all__ = ["bottom_up", "CORE_DIMS"]
 
@@ -209,10 +209,12 @@ def _select_fuels(factor: xr.DataArray, intensity: xr.DataArray) -> xr.DataArray
 def _unit_scales(activity, intensity, factor, energy_units, emissions_units) -> tuple[float, float]:
     """Multipliers that bring activity × intensity to ``energy_units`` and energy × factor to
     ``emissions_units``; missing ``units`` attrs take the documented defaults."""
-    a = parse(activity.attrs.get("units", "1"), what="activity")
-    e_default = f"({energy_units}) / ({format_units(a)})"
-    e = parse(intensity.attrs.get("units", e_default), what="intensity")
-    f = parse(factor.attrs.get("units", f"({emissions_units}) / ({energy_units})"), what="factor")
+    def units_of(da, name, default):
+        return parse(da.attrs["units"], what=name) if "units" in da.attrs else default
+
+    a = units_of(activity, "activity", parse("1"))
+    e = units_of(intensity, "intensity", parse(energy_units) / a)
+    f = units_of(factor, "factor", parse(emissions_units) / parse(energy_units))
     k_energy = scale_to(a * e, energy_units, what="activity × intensity (energy)")
     k_emissions = scale_to(parse(energy_units) * f, emissions_units, what="energy × factor (emissions)")
     return k_energy, k_emissions

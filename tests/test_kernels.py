@@ -1,0 +1,165 @@
+"""The bottom-up kernels and the numpy layer: exactness, thread counts, embedding, bad input."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fastcarbon import core, kernels
+from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
+from fastcarbon.reference import REGISTRY, bottom_up_loops
+
+from strategies import tensor_inputs
+
+
+@given(tensor_inputs(), st.booleans())
+def test_matches_loop_reference_bit_for_bit(inputs, parallel):
+    # Same summation order as the kernel, so equality is exact, not approximate.
+    p, e, f = inputs
+    energy, emissions = core.bottom_up(p, e, f, parallel=parallel)
+    ref_energy, ref_emissions = bottom_up_loops(p, e, f)
+    np.testing.assert_array_equal(energy, ref_energy)
+    np.testing.assert_array_equal(emissions, ref_emissions)
+
+
+@pytest.mark.parametrize("name", sorted(set(REGISTRY["bottom_up"]) - {"loops"}))
+@given(inputs=tensor_inputs())
+def test_matches_numpy_references(name, inputs):
+    p, e, f = inputs
+    energy, emissions = core.bottom_up(p, e, f)
+    ref_energy, ref_emissions = REGISTRY["bottom_up"][name](p, e, f)
+    np.testing.assert_allclose(energy, ref_energy, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(emissions, ref_emissions, rtol=1e-12, atol=1e-6)
+
+
+@given(inputs=tensor_inputs(), layout=st.sampled_from(["sector_fuel", "fuel"]))
+def test_factor_without_process_and_equipment_equals_full_tensor(inputs, layout):
+    p, e, f_full = inputs
+    f_small = f_full[..., :, 0, 0, :] if layout == "sector_fuel" else f_full[..., 0, 0, 0, :]
+    f_expanded = (
+        f_small[..., :, None, None, :] if layout == "sector_fuel" else f_small[..., None, None, None, :]
+    )
+    f_expanded = np.broadcast_to(f_expanded, f_expanded.shape[:-4] + e.shape[-4:])
+    energy, emissions = core.bottom_up(p, e, f_small, factor_layout=layout)
+    ref_energy, ref_emissions = core.bottom_up(p, e, f_expanded)
+    np.testing.assert_array_equal(energy, ref_energy)
+    np.testing.assert_allclose(emissions, ref_emissions, rtol=1e-12, atol=1e-6)
+
+
+def _threads_available():
+    return numba.config.NUMBA_NUM_THREADS >= 2
+
+
+@pytest.mark.skipif(not _threads_available(), reason="needs 2 numba threads")
+@pytest.mark.parametrize("full_factor", [True, False])
+def test_one_and_two_threads_bit_identical(full_factor):
+    rng = np.random.default_rng(7)
+    p = rng.random((6, 5, 4, 3, 3))
+    e = rng.random((6, 5, 4, 3, 3, 8)) * 10.0 ** rng.integers(-3, 4, (6, 5, 4, 3, 3, 8))
+    f = rng.random((5, 4, 3, 3, 8)) if full_factor else rng.random(8)
+    layout = "full" if full_factor else "fuel"
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = core.bottom_up(p, e, f, factor_layout=layout, parallel=True)
+        numba.set_num_threads(2)
+        two = core.bottom_up(p, e, f, factor_layout=layout, parallel=True)
+    finally:
+        numba.set_num_threads(before)
+    serial = core.bottom_up(p, e, f, factor_layout=layout, parallel=False)
+    for a, b, c in zip(one, two, serial):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+
+
+def test_callable_from_user_njit_code():
+    @numba.njit
+    def user_model(p, e, f, scale):
+        # A user's simulation step that calls the fastcarbon kernel on its own arrays.
+        n_b, n_m, n_n = p.shape[0], e.shape[1], e.shape[-1]
+        rows = np.arange(n_b)
+        energy = np.empty((n_b, n_m, n_n))
+        emissions = np.empty((n_b, n_m, n_n))
+        bad = np.empty((n_b, n_m, 2), dtype=np.int64)
+        kernels.sector_fuel_energy_emissions(p * scale, e, f, rows, rows, rows, energy, emissions, bad)
+        return emissions.sum(), bad.max()
+
+    rng = np.random.default_rng(3)
+    p, e, f = rng.random((2, 3, 2, 2)), rng.random((2, 3, 2, 2, 4)), rng.random((2, 3, 2, 2, 4))
+    total, worst = user_model(p, e, f, 2.0)
+    _, ref = bottom_up_loops(2.0 * p, e, f)
+    assert worst == -1
+    assert total == pytest.approx(ref.sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "which, index, value, message",
+    [
+        ("activity", (1, 0, 1, 0), -1.0, "activity: bad value -1.0 at index (1, 0, 1, 0)"),
+        ("activity", (0, 1, 0, 1), np.nan, "activity: bad value nan at index (0, 1, 0, 1)"),
+        ("intensity", (1, 1, 1, 0, 2), -0.5, "intensity: bad value -0.5 at index (1, 1, 1, 0, 2)"),
+        ("intensity", (0, 0, 0, 1, 0), np.nan, "intensity: bad value nan at index (0, 0, 0, 1, 0)"),
+        ("factor", (0, 1, 1, 2), np.nan, "factor: bad value nan at index (0, 1, 1, 2)"),
+    ],
+)
+@pytest.mark.parametrize("parallel", [False, True])
+def test_bad_values_reported_with_index(which, index, value, message, parallel):
+    rng = np.random.default_rng(0)
+    arrays = {
+        "activity": rng.random((2, 2, 2, 2)),
+        "intensity": rng.random((2, 2, 2, 2, 3)),
+        "factor": rng.random((2, 2, 2, 3)),
+    }
+    arrays[which][index] = value
+    with pytest.raises(core.BadValueError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
+        core.bottom_up(arrays["activity"], arrays["intensity"], arrays["factor"], parallel=parallel)
+    assert isinstance(info.value, InvalidValueError) and isinstance(info.value, ValueError)
+    assert info.value.variable == which and info.value.index == index
+
+
+def test_negative_factor_allowed_nan_factor_in_small_layout_rejected():
+    p, e = np.ones((1, 1, 1)), np.ones((1, 1, 1, 2))
+    _, emissions = core.bottom_up(p, e, np.array([-1.0, 2.0]), factor_layout="fuel")
+    np.testing.assert_array_equal(emissions, [[-1.0, 2.0]])
+    with pytest.raises(core.BadValueError, match=r"factor: bad value nan at index \(1,\)"):
+        core.bottom_up(p, e, np.array([1.0, np.nan]), factor_layout="fuel")
+
+
+def test_first_bad_element_is_reported_when_several():
+    p, e, f = np.ones((3, 2, 2, 2)), np.ones((3, 2, 2, 2, 2)), np.ones((2, 2, 2, 2))
+    e[2, 0, 0, 0, 0] = -1.0
+    e[1, 1, 1, 1, 1] = -2.0
+    with pytest.raises(core.BadValueError) as info:
+        core.bottom_up(p, e, f, parallel=True)
+    assert info.value.index == (1, 1, 1, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "shapes, match",
+    [
+        (((2, 3, 4), (2, 3, 5, 2), (2, 3, 5, 2)), "activity core shape"),
+        (((2, 3), (2, 3, 4, 2), (2, 3, 4, 2)), "activity: needs at least 3 dims"),
+        (((2, 3, 4), (3, 4, 2), (2, 3, 4, 2)), "intensity: needs at least 4 dims"),
+        (((2, 3, 4), (2, 3, 4, 2), (2, 3, 4, 3)), "factor core shape"),
+        (((2, 1, 1, 1), (3, 1, 1, 1, 1), (1, 1, 1, 1)), "batch"),
+    ],
+)
+def test_bad_shapes(shapes, match):
+    p, e, f = (np.ones(s) for s in shapes)
+    with pytest.raises(InputError, match=match):
+        core.bottom_up(p, e, f)
+
+
+def test_non_numeric_and_unknown_layout():
+    with pytest.raises(InputTypeError, match="activity: data must be real numbers"):
+        core.bottom_up(np.array([[["a"]]]), np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1)))
+    with pytest.raises(InputError, match="factor_layout"):
+        core.bottom_up(np.ones((1, 1, 1)), np.ones((1, 1, 1, 1)), np.ones(1), factor_layout="diag")
+
+
+def test_empty_batch():
+    energy, emissions = core.bottom_up(np.ones((0, 2, 1, 1)), np.ones((2, 1, 1, 3)), np.ones((2, 1, 1, 3)))
+    assert energy.shape == emissions.shape == (0, 2, 3)
