@@ -240,15 +240,15 @@ def _breakdowns(energy_sf, emissions_sf, energy_units: str, emissions_units: str
     def var(da, what, units, by):
         return da.assign_attrs(units=units, long_name=f"{what}{by}")
 
-    e_by_sector, c_by_sector = energy_sf.sum("fuel"), emissions_sf.sum("fuel")
+    e_by_sector, c_by_sector = energy_sf.sum("fuel", skipna=False), emissions_sf.sum("fuel", skipna=False)
     ds = xr.Dataset(
         {
-            "energy": var(e_by_sector.sum("sector"), "energy demand", energy_units, ""),
-            "emissions": var(c_by_sector.sum("sector"), "CO2 emissions", emissions_units, ""),
+            "energy": var(e_by_sector.sum("sector", skipna=False), "energy demand", energy_units, ""),
+            "emissions": var(c_by_sector.sum("sector", skipna=False), "CO2 emissions", emissions_units, ""),
             "energy_by_sector": var(e_by_sector, "energy demand", energy_units, " by sector"),
-            "energy_by_fuel": var(energy_sf.sum("sector"), "energy demand", energy_units, " by fuel"),
+            "energy_by_fuel": var(energy_sf.sum("sector", skipna=False), "energy demand", energy_units, " by fuel"),
             "emissions_by_sector": var(c_by_sector, "CO2 emissions", emissions_units, " by sector"),
-            "emissions_by_fuel": var(emissions_sf.sum("sector"), "CO2 emissions", emissions_units, " by fuel"),
+            "emissions_by_fuel": var(emissions_sf.sum("sector", skipna=False), "CO2 emissions", emissions_units, " by fuel"),
             "energy_by_sector_fuel": var(energy_sf, "energy demand", energy_units, " by sector and fuel"),
             "emissions_by_sector_fuel": var(emissions_sf, "CO2 emissions", emissions_units, " by sector and fuel"),
         }

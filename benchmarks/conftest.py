@@ -1,0 +1,1 @@
+"""Benchmark fixtures: inputs are built once per shape, outside every timed region."""

@@ -1,0 +1,112 @@
+"""Bottom-up accounting: fastcarbon against the baselines a user would otherwise pick.
+
+Groups are ``bottom_up|<shape>``; in each, the same inputs go through
+
+- ``fastcarbon``: the public labelled call :func:`fastcarbon.accounting.bottom_up`
+  (validation, unit handling, xarray bookkeeping and every breakdown included);
+- ``core``: the numpy API :func:`fastcarbon.core.bottom_up`;
+- ``naive``: ``(f * e * P[..., None]).sum(...)``; ``einsum``: ``np.einsum(..., optimize=False)``;
+- ``read_only``: a compiled, vectorized, multi-threaded sum of every input byte — the memory
+  bandwidth limit for a kernel that reads the tensor once.
+
+Measure: ``pytest benchmarks --benchmark-enable -m "slow or not slow" --benchmark-group-by=group``
+(the default test run executes each case once, small shapes only, as a smoke test).
+Compile time is kept out of the timed region by a warm-up call before timing.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+import xarray as xr
+from numba import prange
+
+from fastcarbon import core
+from fastcarbon.accounting import bottom_up
+from fastcarbon.reference import REGISTRY
+
+CORE_DIMS = ("sector", "process", "equipment", "fuel")
+
+SHAPES = {
+    # years 41, sectors 21, processes 10, equipment 10, fuels 8: one city's LEAP-like tree
+    "small": {"year": 41},
+    # 75 regions x 41 years: 5.2e7 elements in intensity and in factor (413 MB each)
+    "large": {"region": 75, "year": 41},
+}
+CORE_SHAPE = {"sector": 21, "process": 10, "equipment": 10, "fuel": 8}
+
+
+@numba.njit(parallel=True, fastmath=True, cache=True)
+def read_only_pass(p, e, f):
+    """Sum every element of the three inputs (flat, contiguous): bytes read once, nothing else."""
+    pe, ee, fe = p.reshape(-1), e.reshape(-1), f.reshape(-1)
+    s = 0.0
+    for k in prange(ee.size):
+        s += ee[k] + fe[k]
+    for k in prange(pe.size):
+        s += pe[k]
+    return s
+
+
+def make_inputs(extra: dict[str, int], seed: int = 0):
+    rng = np.random.default_rng(seed)
+    dims = tuple(extra) + CORE_DIMS
+    shape = tuple(extra.values()) + tuple(CORE_SHAPE.values())
+    coords = {d: np.arange(n) for d, n in {**extra, **CORE_SHAPE}.items()}
+    # rng.random(out=...) fills in place: no temporary as large as the tensor.
+    e = np.empty(shape)
+    rng.random(out=e)
+    f = np.empty(shape)
+    rng.random(out=f)
+    p = rng.random(shape[:-1])
+    E = xr.DataArray(e, dims=dims, coords=coords, attrs={"units": "tce/t"})
+    F = xr.DataArray(f, dims=dims, coords=coords, attrs={"units": "t CO2/tce"})
+    P = xr.DataArray(p, dims=dims[:-1], coords={d: coords[d] for d in dims[:-1]}, attrs={"units": "t"})
+    return P, E, F
+
+
+_CACHE: dict[str, tuple] = {}
+
+
+def inputs_for(shape_name: str):
+    if shape_name not in _CACHE:
+        _CACHE.clear()  # keep one large case in memory at a time
+        _CACHE[shape_name] = make_inputs(SHAPES[shape_name])
+    return _CACHE[shape_name]
+
+
+def _warm_up():
+    P, E, F = make_inputs({"year": 2})
+    bottom_up(P, E, F, parallel=False)
+    bottom_up(P, E, F, parallel=True)
+    read_only_pass(P.values, E.values, F.values)
+
+
+CASES = ["fastcarbon", "core", "einsum", "naive", "read_only"]
+
+
+def _run(case, P, E, F):
+    if case == "fastcarbon":
+        return lambda: bottom_up(P, E, F)
+    p, e, f = P.values, E.values, F.values
+    if case == "core":
+        return lambda: core.bottom_up(p, e, f)
+    if case == "read_only":
+        return lambda: read_only_pass(p, e, f)
+    return lambda: REGISTRY["bottom_up"][case](p, e, f)
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize(
+    "shape_name", ["small", pytest.param("large", marks=pytest.mark.slow)]
+)
+def test_bottom_up(benchmark, case, shape_name):
+    _warm_up()
+    P, E, F = inputs_for(shape_name)
+    benchmark.group = f"bottom_up|{shape_name}"
+    benchmark.extra_info["elements"] = int(E.size)
+    benchmark.extra_info["GB_read"] = (E.nbytes + F.nbytes + P.nbytes) / 1e9
+    fn = _run(case, P, E, F)
+    rounds = 3 if shape_name == "large" and case == "naive" else 5
+    benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=1)
