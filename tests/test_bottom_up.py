@@ -229,7 +229,7 @@ def test_missing_dims():
 
 def test_fuel_absent_from_factor_set():
     P, E, F = small_case()
-    with pytest.raises(UnknownLabelError, match=r"no emission factor for fuel\(s\) \['electricity'\]"):
+    with pytest.raises(UnknownLabelError, match=r"factor: no emission factor for fuel\(s\) \['electricity'\]; available fuels: \['coal', 'refined_oil', 'natural_gas'\]"):
         bottom_up(P, E, F.sel(fuel=["coal", "refined_oil", "natural_gas"]))
 
 

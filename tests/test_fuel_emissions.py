@@ -161,7 +161,7 @@ def test_linear_and_additive_over_fuels(values, a):
 
 
 def test_fuel_absent_from_factor_set():
-    with pytest.raises(UnknownLabelError, match=r"no value for fuel\(s\) \['diesel'\]; available fuels: \['coal', 'refined_oil', 'natural_gas'\]"):
+    with pytest.raises(UnknownLabelError, match=r"factors: no emission factor for fuel\(s\) \['diesel'\]; available fuels: \['coal', 'refined_oil', 'natural_gas'\]"):
         fuel_emissions(use([1.0, 1.0], ["coal", "diesel"]), "hj2021")
 
 

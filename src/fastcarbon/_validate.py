@@ -16,9 +16,18 @@ from fastcarbon.errors import (
     CoordinateMismatchError,
     InputTypeError,
     MissingDimensionError,
+    UnknownLabelError,
 )
 
-__all__ = ["as_dataarray", "require_dims", "require_numeric", "match_coords", "shared_dims"]
+__all__ = [
+    "as_dataarray",
+    "describe_first",
+    "match_coords",
+    "require_dims",
+    "require_numeric",
+    "select_labels",
+    "shared_dims",
+]
 
 
 def as_dataarray(obj, name: str) -> xr.DataArray:
@@ -120,3 +129,30 @@ def _short(values: list, limit: int = 8) -> str:
     if len(values) <= limit:
         return repr(list(values))
     return repr(list(values[:limit]))[:-1] + f", ... ({len(values)} in all)]"
+
+
+def select_labels(da: xr.DataArray, dim: Hashable, labels, name: str, what: str) -> xr.DataArray:
+    """``da`` restricted to ``labels`` along ``dim`` (in that order), or an
+    :class:`UnknownLabelError` naming the labels ``da`` has no ``what`` for and those it has."""
+    known = da.indexes[dim]
+    labels = list(labels)
+    if list(known) == labels:
+        return da  # no copy when the labels already match
+    missing = [v for v in labels if v not in set(known)]
+    if missing:
+        raise UnknownLabelError(
+            f"{name}: no {what} for {dim}(s) {_short(missing)}; available {dim}s: {_short(list(known))}. "
+            f"Add them, or map your labels onto these."
+        )
+    return da.sel({dim: labels})
+
+
+def describe_first(da: xr.DataArray, bad: np.ndarray) -> tuple[str, float]:
+    """Coordinate labels (``"year=2021, fuel='coal'"``, or ``"process[0]"`` where a dim has no
+    labels) and value of the first True element of the boolean mask ``bad`` over ``da``."""
+    pos = tuple(int(k) for k in np.argwhere(bad)[0])
+    where = ", ".join(
+        f"{d}={da[d].values[k].item()!r}" if d in da.coords else f"{d}[{k}]"
+        for d, k in zip(da.dims, pos)
+    )
+    return where, float(np.asarray(da.values)[pos])

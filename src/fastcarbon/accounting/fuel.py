@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from fastcarbon._validate import as_dataarray, require_dims, require_numeric
+from fastcarbon._validate import (
+    as_dataarray,
+    describe_first,
+    require_dims,
+    require_numeric,
+    select_labels,
+)
 from fastcarbon.errors import InvalidValueError, UnitError, UnknownLabelError
 from fastcarbon.units import parse, scale_to
 
@@ -81,7 +87,7 @@ def fuel_emissions(
         raise UnknownLabelError("energy: the 'fuel' dim needs coordinate labels (fuel names)")
 
     factor = _variable(factors, "emission_factor", "factors")
-    factor = _for_fuels(factor, fuels, "factors")
+    factor = select_labels(factor, "fuel", fuels, "factors", "emission factor")
     scale = _per_fuel_units(factor, "factors")
     if q_energy.dimensionality == _ENERGY:
         k = [scale_to(q_energy * f, units, what=f"emissions of {fuel!r}") for fuel, f in zip(fuels, scale)]
@@ -89,7 +95,7 @@ def fuel_emissions(
     else:
         source = conversion if conversion is not None else factors
         conv = _variable(source, ("coal_equivalent", "ncv"), "conversion")
-        conv = _for_fuels(conv, fuels, "conversion")
+        conv = select_labels(conv, "fuel", fuels, "conversion", "conversion coefficient")
         conv_units = _per_fuel_units(conv, "conversion")
         k = []
         for fuel, c, f in zip(fuels, conv_units, scale):
@@ -132,17 +138,6 @@ def _variable(obj, names, what: str) -> xr.DataArray:
     return da
 
 
-def _for_fuels(da: xr.DataArray, fuels: list, what: str) -> xr.DataArray:
-    known = list(da.indexes["fuel"]) if "fuel" in da.indexes else []
-    missing = [f for f in fuels if f not in known]
-    if missing:
-        raise UnknownLabelError(
-            f"{what}: no value for fuel(s) {missing}; available fuels: {known}. Rename your fuels "
-            f"or pass your own factors."
-        )
-    return da.sel(fuel=fuels)
-
-
 def _per_fuel_units(da: xr.DataArray, what: str) -> list:
     """Units of each fuel's value: the ``units`` attr, or a ``<name>_units`` coordinate."""
     coord = f"{da.name}_units"
@@ -158,15 +153,10 @@ def _check_values(energy: xr.DataArray) -> None:
     if energy.chunks is not None:
         energy.data = energy.data.map_blocks(_raise_if_bad, dtype=energy.dtype)
         return
-    values = np.asarray(energy.values)
-    bad = ~(values >= 0)
+    bad = ~(np.asarray(energy.values) >= 0)
     if bad.any():
-        pos = tuple(int(k) for k in np.argwhere(bad)[0])
-        where = ", ".join(
-            f"{d}={energy[d].values[k].item()!r}" if d in energy.coords else f"{d}[{k}]"
-            for d, k in zip(energy.dims, pos)
-        )
-        raise InvalidValueError(f"energy: bad value {float(values[pos])!r} at {where}; fuel use must be >= 0 and not NaN")
+        where, value = describe_first(energy, bad)
+        raise InvalidValueError(f"energy: bad value {value!r} at {where}; fuel use must be >= 0 and not NaN")
 
 
 def _raise_if_bad(block):

@@ -6,7 +6,14 @@ import numpy as np
 import xarray as xr
 
 from fastcarbon import core
-from fastcarbon._validate import as_dataarray, match_coords, require_dims, require_numeric
+from fastcarbon._validate import (
+    as_dataarray,
+    describe_first,
+    match_coords,
+    require_dims,
+    require_numeric,
+    select_labels,
+)
 from fastcarbon.errors import InputError, InvalidValueError, UnknownLabelError
 from fastcarbon.units import parse, scale_to
 
@@ -126,7 +133,8 @@ def bottom_up(
             "activity: must not have a 'fuel' dim (activity is per sector, process and "
             "equipment; the fuel split lives in intensity)"
         )
-    factor = _select_fuels(factor, intensity)
+    if "fuel" in intensity.indexes and "fuel" in factor.indexes:
+        factor = select_labels(factor, "fuel", intensity.indexes["fuel"], "factor", "emission factor")
     intensity, activity, factor = match_coords((intensity, activity, factor), names)
 
     k_energy, k_emissions = _unit_scales(activity, intensity, factor, energy_units, emissions_units)
@@ -190,22 +198,6 @@ def _resolve_factor(factor) -> xr.DataArray:
     return as_dataarray(factor, "factor")
 
 
-def _select_fuels(factor: xr.DataArray, intensity: xr.DataArray) -> xr.DataArray:
-    """Restrict a factor table to the fuels of ``intensity`` (in its order), or say which are missing."""
-    if "fuel" not in intensity.coords or "fuel" not in factor.coords:
-        return factor
-    fuels, known = intensity.indexes["fuel"], factor.indexes["fuel"]
-    if fuels.equals(known):
-        return factor
-    missing = [f for f in fuels if f not in set(known)]
-    if missing:
-        raise UnknownLabelError(
-            f"factor: no emission factor for fuel(s) {missing} of intensity; the factor table "
-            f"has fuels {list(known)}. Add them, or map your fuel names onto these."
-        )
-    return factor.sel(fuel=fuels)
-
-
 def _unit_scales(activity, intensity, factor, energy_units, emissions_units) -> tuple[float, float]:
     """Multipliers that bring activity × intensity to ``energy_units`` and energy × factor to
     ``emissions_units``; missing ``units`` attrs take the documented defaults."""
@@ -226,14 +218,9 @@ def _labelled_bad_value(err: core.BadValueError, inputs: dict[str, xr.DataArray]
     Only runs on the error path, so locating the element again costs nothing in normal use.
     """
     da = inputs[err.variable]
-    bad = np.isnan(da.values) if err.variable == "factor" else ~(da.values >= 0)
-    pos = tuple(int(k) for k in np.argwhere(bad)[0])
-    where = ", ".join(
-        f"{d}={da[d].values[k].item()!r}" if d in da.coords else f"{d}[{k}]"
-        for d, k in zip(da.dims, pos)
-    )
+    where, value = describe_first(da, np.isnan(da.values) if err.variable == "factor" else ~(da.values >= 0))
     allowed = "must not be NaN" if err.variable == "factor" else "must be >= 0 and not NaN"
-    return InvalidValueError(f"{err.variable}: bad value {float(da.values[pos])!r} at {where}; values {allowed}")
+    return InvalidValueError(f"{err.variable}: bad value {value!r} at {where}; values {allowed}")
 
 
 def _breakdowns(energy_sf, emissions_sf, energy_units: str, emissions_units: str) -> xr.Dataset:

@@ -161,6 +161,9 @@ def sector_fuel_energy_emissions(
             )
 
 
+# The serial and parallel drivers are separate Python functions on purpose: numba's on-disk cache
+# keys on the function and signature, not on the `parallel` flag, so one function compiled both
+# ways could load the other variant from the cache.  The work is in the shared item functions.
 @parallel_kernel
 def sector_fuel_energy_emissions_parallel(
     activity, intensity, factor, rows_p, rows_e, rows_f, energy, emissions, bad
