@@ -1,7 +1,8 @@
-"""Fuel-based accounting, factor sets, bundled data and units."""
+"""fuel_emissions (000 eq. 1; 001 eq. 1) and the Bengbu reproduction."""
 
 from __future__ import annotations
 
+import dask
 import dask.array
 import numpy as np
 import pytest
@@ -10,9 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from fastcarbon import datasets, factors
-from fastcarbon.accounting import fuel_emissions
+from fastcarbon import datasets
+from fastcarbon.accounting.fuel import fuel_emissions
 from fastcarbon.errors import (
+    FastcarbonError,
+    InputError,
     InputTypeError,
     InvalidValueError,
     MissingDimensionError,
@@ -20,170 +23,227 @@ from fastcarbon.errors import (
     UnknownLabelError,
 )
 from fastcarbon.report import bengbu_accounting
-from fastcarbon.units import conversion_factor
 
 BENGBU_FUELS = ["coal", "coke", "kerosene", "diesel", "gasoline", "fuel_oil", "natural_gas", "lpg"]
+HJ_FUELS = ["coal", "refined_oil", "natural_gas"]
 
 
 def use(values, fuels, units="tce", **extra):
-    dims = tuple(extra) + ("fuel",)
-    coords = {**{k: v for k, v in extra.items()}, "fuel": fuels}
-    return xr.DataArray(np.asarray(values, dtype=float), dims=dims, coords=coords, attrs={"units": units})
+    """Fuel use with dims (*extra, fuel)."""
+    coords = {**extra, "fuel": fuels}
+    return xr.DataArray(np.asarray(values, dtype=float), dims=tuple(coords), coords=coords, attrs={"units": units})
 
 
-# ---------------------------------------------------------------- units and factor sets
+def raise_if_computed(dsk, keys, **kwargs):
+    raise AssertionError("dask computed when it should have stayed lazy")
 
 
-def test_units_carbon_to_co2_and_scaled_strings():
-    assert conversion_factor("t C", "t CO2") == pytest.approx(44 / 12, rel=1e-15)
-    assert conversion_factor("10**4 tce", "tce") == 1e4
-    assert conversion_factor("tce", "GJ") == pytest.approx(29.3076)
-    with pytest.raises(UnitError, match="cannot be converted"):
-        conversion_factor("t", "t CO2")
+# ---------------------------------------------------------------- Bengbu
 
 
-@pytest.mark.parametrize(
-    "name, var, fuel, value, units",
-    [
-        ("bengbu2023", "coal_equivalent", "coal", 0.7146, None),
-        ("bengbu2023", "emission_factor", "natural_gas", 2.1622, "t C/tce"),
-        ("bengbu2023", "emission_factor", "lpg", 0.5042, "t C/tce"),
-        ("hj2021", "emission_factor", "coal", 2.66, "t CO2/tce"),
-        ("hj2021", "emission_factor", "refined_oil", 2.73, "t CO2/tce"),
-        ("hj2021", "emission_factor", "natural_gas", 1.56, "t CO2/tce"),
-        ("ipcc2006", "ncv", "coke", 28.2, "TJ/Gg"),
-        ("ipcc2006", "carbon_content", "kerosene", 19.6, "kg C/GJ"),
-        ("ipcc2006", "emission_factor", "fuel_oil", 77400, "kg CO2/TJ"),
-        ("gbt2589", "coal_equivalent", "diesel", 1.4571, None),
-        ("gbt2589", "coal_equivalent", "electricity", 0.1229, None),
-    ],
-)
-def test_factor_values_and_units(name, var, fuel, value, units):
-    ds = factors.load(name)
-    assert float(ds[var].sel(fuel=fuel)) == value
-    if units:
-        assert ds[var].attrs["units"] == units
-    assert {"source", "version", "title"} <= set(ds.attrs)
-    assert ds[var].attrs["long_name"]
-
-
-def test_ipcc_carbon_content_consistent_with_emission_factor():
-    # EF (kg CO2/TJ) = carbon content (kg C/GJ) x 44/12 x 1000, to the rounding of the tables
-    ds = factors.load("ipcc2006")
-    implied = ds.carbon_content * conversion_factor("kg C/GJ", "kg CO2/TJ")
-    np.testing.assert_allclose(implied, ds.emission_factor, rtol=0.01)
-
-
-def test_unknown_factor_set():
-    with pytest.raises(UnknownLabelError, match=r"'ecoinvent' is unknown; available: \['bengbu2023'"):
-        factors.load("ecoinvent")
-
-
-def test_bengbu_dataset():
-    ds = datasets.bengbu()
-    assert ds.fuel_use.sizes == {"year": 10, "fuel": 8}
-    assert ds.fuel_use.attrs["units"] == "tce" and ds.ce_printed.attrs["units"] == "t C"
-    assert float(ds.ce_printed.sel(year=2020)) == pytest.approx(3409100.0)
-    np.testing.assert_allclose(ds.x0.values[[0, -1]], [3170700.0, 3409100.0])
-    np.testing.assert_allclose(ds.weight.values, [0.327, 0.211, 0.160, 0.149, 0.153])
-    assert list(ds.indicator_attribute.values) == ["+", "-", "+", "-", "-"]
-    assert "Scientific Reports 13:14528" in ds.attrs["source"]
-
-
-# ---------------------------------------------------------------- fuel_emissions
-
-
-def test_bengbu_equals_hand_sum_and_gap_is_documented_range():
+def test_bengbu_equals_a_hand_written_sum():
     ds = datasets.bengbu()
     out = fuel_emissions(ds.fuel_use, "bengbu2023", units="t C")
-    table1 = factors.load("bengbu2023").emission_factor
-    hand = [sum(float(ds.fuel_use.sel(year=y, fuel=f)) * float(table1.sel(fuel=f)) for f in BENGBU_FUELS)
-            for y in ds.year.values]
-    np.testing.assert_allclose(out.emissions, hand, rtol=1e-13)
-    gap = bengbu_accounting().gap
-    assert ((gap > 0.0019) & (gap < 0.0125)).all()  # the printed CE is 0.2-1.2 % above
-    co2 = fuel_emissions(ds.fuel_use, "bengbu2023").emissions
+    table = dict(zip(BENGBU_FUELS, [0.7550, 0.8550, 0.5714, 0.5921, 0.5538, 0.6185, 2.1622, 0.5042]))
+    for y in ds.year.values:
+        hand = 0.0
+        for f in BENGBU_FUELS:
+            hand += float(ds.fuel_use.sel(year=y, fuel=f)) * table[f]
+        assert float(out.emissions.sel(year=y)) == pytest.approx(hand, rel=1e-13)
+        assert float(out.emissions_by_fuel.sel(year=y, fuel="coal")) == pytest.approx(
+            float(ds.fuel_use.sel(year=y, fuel="coal")) * 0.7550, rel=1e-15)
+    co2 = fuel_emissions(ds.fuel_use, "bengbu2023").emissions  # default units t CO2
     np.testing.assert_allclose(co2, out.emissions * 44 / 12, rtol=1e-13)
 
 
-def test_other_dims_pass_through_and_units():
-    e = use(np.ones((2, 3, 3)), ["coal", "refined_oil", "natural_gas"], region=["a", "b"], year=[2020, 2021, 2022])
-    out = fuel_emissions(e, "hj2021", units="Mt CO2")
-    assert out.emissions.dims == ("region", "year")
-    assert out.emissions_by_fuel.attrs["units"] == "Mt CO2"
-    np.testing.assert_allclose(out.emissions, (2.66 + 2.73 + 1.56) / 1e6)
+def test_bengbu_reproduction_gap_is_reported_not_fudged():
+    r = bengbu_accounting()
+    assert {v: r[v].attrs["units"] for v in r.data_vars} == {
+        "computed": "t C", "computed_co2": "t CO2", "printed": "t C", "gap": "1"}
+    assert float(r.computed.sel(year=2011)) / 1e4 == pytest.approx(309.0013, abs=1e-4)
+    assert float(r.printed.sel(year=2011)) / 1e4 == pytest.approx(310.843, rel=1e-15)
+    np.testing.assert_allclose(r.gap, (r.printed - r.computed) / r.computed, rtol=1e-15)
+    # every year the printed CE is 0.2-1.2 % above the recomputed sum (seeds/README.md)
+    assert ((r.gap > 0.0019) & (r.gap < 0.0125)).all()
+    assert float(r.gap.sel(year=2012)) == pytest.approx(0.01241, abs=5e-5)  # the largest
+    assert float(r.gap.sel(year=2020)) == pytest.approx(0.00198, abs=5e-5)  # the smallest
 
 
-def test_energy_units_convert_to_the_factor_denominator():
+# ---------------------------------------------------------------- units and shapes
+
+
+def test_other_dims_pass_through_in_their_order():
+    e = use(np.arange(18.0).reshape(2, 3, 3), HJ_FUELS, region=["a", "b"], year=[2020, 2021, 2022])
+    out = fuel_emissions(e.transpose("fuel", "year", "region"), "hj2021", units="Mt CO2")
+    assert out.emissions.dims == ("year", "region")
+    assert out.emissions_by_fuel.dims == ("fuel", "year", "region")
+    assert out.emissions_by_fuel.attrs == {"units": "Mt CO2", "long_name": "emissions by fuel"}
+    assert out.emissions.attrs == {"units": "Mt CO2", "long_name": "emissions"}
+    hand = (e * xr.DataArray([2.66, 2.73, 1.56], dims="fuel", coords={"fuel": HJ_FUELS})).sum("fuel") / 1e6
+    xr.testing.assert_allclose(out.emissions, hand.transpose("year", "region"), rtol=1e-13)
+
+
+@pytest.mark.parametrize("units, scale", [("GJ", 29.3076), ("TJ", 29.3076e-3), ("10**4 tce", 1e-4), ("kgce", 1e3)])
+def test_energy_units_convert_to_the_factor_denominator(units, scale):
     in_tce = fuel_emissions(use([1.0, 2.0], ["coal", "natural_gas"]), "hj2021")
-    in_gj = fuel_emissions(use([29.3076, 2 * 29.3076], ["coal", "natural_gas"], units="GJ"), "hj2021")
-    xr.testing.assert_allclose(in_tce, in_gj, rtol=1e-13)
+    other = fuel_emissions(use([scale, 2 * scale], ["coal", "natural_gas"], units=units), "hj2021")
+    xr.testing.assert_allclose(in_tce, other, rtol=1e-13)
+
+
+def test_output_units_carbon_and_scaled():
+    e = use([1.0], ["coal"])
+    assert float(fuel_emissions(e, "hj2021", units="t C").emissions) == pytest.approx(2.66 * 12 / 44, rel=1e-14)
+    assert float(fuel_emissions(e, "hj2021", units="10**4 t CO2").emissions) == pytest.approx(2.66e-4, rel=1e-14)
 
 
 def test_ipcc_physical_mass_times_ncv_times_ef():
-    # 1000 t of diesel: 1 Gg x 43.0 TJ/Gg x 74 100 kg CO2/TJ = 3 186.3 t CO2
-    out = fuel_emissions(use([1000.0], ["diesel"], units="t"), "ipcc2006")
-    assert float(out.emissions) == pytest.approx(43.0 * 74100 / 1000, rel=1e-13)
+    # 2 500 t coal, 1 000 t diesel: mass (Gg) x NCV (TJ/Gg) x EF (kg CO2/TJ) / 1000 -> t CO2
+    out = fuel_emissions(use([2500.0, 1000.0], ["coal", "diesel"], units="t"), "ipcc2006")
+    hand = 2.5 * 25.8 * 94600 / 1000 + 1.0 * 43.0 * 74100 / 1000
+    assert float(out.emissions) == pytest.approx(hand, rel=1e-13)
+    assert out.attrs["conversion"] == "ipcc2006"
 
 
-def test_physical_units_with_gbt2589_conversion_and_per_fuel_units():
-    # 1e4 t raw coal and 1e4 m3 of gas through GB/T 2589, then HJ 2021 factors (t CO2/tce)
+def test_physical_units_through_gbt2589_with_per_fuel_units():
     coal = fuel_emissions(use([1e4], ["coal"], units="t"), "hj2021", conversion="gbt2589")
     assert float(coal.emissions) == pytest.approx(1e4 * 0.7143 * 2.66, rel=1e-13)
     gas = fuel_emissions(use([1e4], ["natural_gas"], units="m**3"), "hj2021", conversion="gbt2589")
     assert float(gas.emissions) == pytest.approx(1e4 * 1.33e-3 * 1.56, rel=1e-13)
-    with pytest.raises(UnitError, match="'natural_gas' is not an energy"):
-        fuel_emissions(use([1e4], ["natural_gas"], units="t"), "hj2021", conversion="gbt2589")
+    # Bengbu's own coefficients: tce per t, and kgce per m3 for gas
+    lpg = fuel_emissions(use([100.0], ["lpg"], units="t"), "bengbu2023", units="t C")
+    assert float(lpg.emissions) == pytest.approx(100 * 1.7143 * 0.5042, rel=1e-13)
 
 
-def test_dask_stays_lazy_and_equals_eager():
+def test_user_factor_dataarray_and_dataset():
+    f = xr.DataArray([2.0, 3.0], dims="fuel", coords={"fuel": ["b", "a"]}, attrs={"units": "t CO2/tce"})
+    out = fuel_emissions(use([1.0, 10.0], ["a", "b"]), f)
+    assert float(out.emissions) == 1.0 * 3.0 + 10.0 * 2.0 and out.attrs["factors"] == "user-supplied"
+    conv = xr.DataArray([0.5], dims="fuel", coords={"fuel": ["a"]}, attrs={"units": "tce/t"})
+    out = fuel_emissions(use([4.0], ["a"], units="t"), xr.Dataset({"emission_factor": f}), conversion=conv)
+    assert float(out.emissions) == 4.0 * 0.5 * 3.0
+
+
+def test_dask_stays_lazy_equals_eager_and_leaves_input_alone():
     rng = np.random.default_rng(0)
-    e = use(rng.random((6, 8)), BENGBU_FUELS, year=np.arange(6))
-    eager = fuel_emissions(e, "bengbu2023")
-    lazy = fuel_emissions(e.chunk(year=2), "bengbu2023")
+    e = use(rng.random((6, 8)), BENGBU_FUELS, year=np.arange(6)).chunk(year=2)
+    before = e.data.__dask_graph__()
+    with dask.config.set(scheduler=raise_if_computed):
+        lazy = fuel_emissions(e, "bengbu2023")
     assert isinstance(lazy.emissions.data, dask.array.Array)
-    xr.testing.assert_identical(lazy.compute(), eager)
+    assert e.data.__dask_graph__() is before  # the caller's array is not rewired
+    xr.testing.assert_identical(lazy.compute(), fuel_emissions(e.compute(), "bengbu2023"))
 
 
 @given(
     hnp.arrays(np.float64, (4, 3), elements=st.floats(0, 1e6)),
     st.floats(0, 1e3),
+    st.permutations(range(3)),
 )
-def test_linear_and_additive_over_fuels(values, a):
-    e = use(values, ["coal", "refined_oil", "natural_gas"], year=np.arange(4))
+def test_linear_additive_and_label_order_free(values, a, order):
+    e = use(values, HJ_FUELS, year=np.arange(4))
     out = fuel_emissions(e, "hj2021")
-    np.testing.assert_allclose(fuel_emissions(e * a, "hj2021").emissions, a * out.emissions, rtol=1e-12, atol=1e-9)
+    scaled = fuel_emissions((e * a).assign_attrs(e.attrs), "hj2021")
+    np.testing.assert_allclose(scaled.emissions, a * out.emissions, rtol=1e-12, atol=1e-9)
     parts = sum(fuel_emissions(e.isel(fuel=[k]), "hj2021").emissions for k in range(3))
     np.testing.assert_allclose(parts, out.emissions, rtol=1e-12, atol=1e-9)
+    shuffled = fuel_emissions(e.isel(fuel=list(order)), "hj2021")
+    xr.testing.assert_allclose(shuffled.emissions_by_fuel.sel(fuel=HJ_FUELS), out.emissions_by_fuel)
 
 
 # ---------------------------------------------------------------- bad input
 
 
-def test_fuel_absent_from_factor_set():
-    with pytest.raises(UnknownLabelError, match=r"factors: no emission factor for fuel\(s\) \['diesel'\]; available fuels: \['coal', 'refined_oil', 'natural_gas'\]"):
-        fuel_emissions(use([1.0, 1.0], ["coal", "diesel"]), "hj2021")
+def raises(cls, builtin, match, fn, *args, **kwargs):
+    with pytest.raises(cls, match=match) as info:
+        fn(*args, **kwargs)
+    assert isinstance(info.value, builtin) and isinstance(info.value, FastcarbonError)
+
+
+def test_fuel_absent_from_the_set_lists_the_available_ones():
+    raises(UnknownLabelError, ValueError,
+           r"factors: no emission factor for fuel\(s\) \['diesel'\]; available fuels: \['coal', 'refined_oil', 'natural_gas'\]",
+           fuel_emissions, use([1.0, 1.0], ["coal", "diesel"]), "hj2021")
+    raises(UnknownLabelError, ValueError, r"conversion: no conversion coefficient for fuel\(s\) \['refined_oil'\]",
+           fuel_emissions, use([1.0], ["refined_oil"], units="t"), "hj2021", conversion="gbt2589")
+
+
+def test_unknown_set_name_lists_valid_ones():
+    raises(UnknownLabelError, ValueError, r"'defra' is unknown; valid names: \['bengbu2023'",
+           fuel_emissions, use([1.0], ["coal"]), "defra")
+
+
+def test_set_without_the_needed_variable():
+    raises(UnknownLabelError, ValueError, r"factors: gbt2589 has none of the variables \['emission_factor'\]",
+           fuel_emissions, use([1.0], ["coal"]), "gbt2589")
+    raises(UnknownLabelError, ValueError, r"conversion: hj2021 has none of .*'t'.*conversion='gbt2589'",
+           fuel_emissions, use([1.0], ["coal"], units="t"), "hj2021")
+
+
+def test_missing_fuel_dim_or_labels():
+    raises(MissingDimensionError, ValueError, r"energy: missing required dimension\(s\) \['fuel'\]",
+           fuel_emissions, xr.DataArray([1.0], dims="carrier", attrs={"units": "tce"}), "hj2021")
+    raises(MissingDimensionError, ValueError, "energy: the 'fuel' dim has no coordinate labels",
+           fuel_emissions, xr.DataArray([1.0], dims="fuel", attrs={"units": "tce"}), "hj2021")
+    raises(InputError, ValueError, r"energy: fuel label\(s\) \['coal'\] appear more than once",
+           fuel_emissions, use([1.0, 2.0], ["coal", "coal"]), "hj2021")
+
+
+def test_non_numeric_or_not_a_dataarray():
+    raises(InputTypeError, TypeError, "energy: data must be real numbers",
+           fuel_emissions, use([1.0], ["coal"]).astype(str), "hj2021")
+    raises(InputTypeError, TypeError, "energy: data must be real numbers",
+           fuel_emissions, use([1.0], ["coal"]).astype(bool), "hj2021")
+    raises(InputTypeError, TypeError, "energy: expected an xarray.DataArray",
+           fuel_emissions, [1.0, 2.0], "hj2021")
+    raises(InputTypeError, TypeError, "factors: expected a factor-set name",
+           fuel_emissions, use([1.0], ["coal"]), 2.66)
 
 
 @pytest.mark.parametrize("value", [-1.0, np.nan])
 def test_negative_or_nan_energy_named_by_labels(value):
     e = use([[1.0, 2.0], [3.0, value]], ["coal", "natural_gas"], year=[2020, 2021])
-    with pytest.raises(InvalidValueError, match=rf"energy: bad value {value} at year=2021, fuel='natural_gas'"):
-        fuel_emissions(e, "hj2021")
-    with pytest.raises(InvalidValueError, match="energy: bad value"):
-        fuel_emissions(e.chunk(year=1), "hj2021").compute()
+    match = rf"energy: bad value {value} at year=2021, fuel='natural_gas'"
+    raises(InvalidValueError, ValueError, match, fuel_emissions, e, "hj2021")
+    lazy = fuel_emissions(e.chunk(year=1, fuel=1), "hj2021")  # raised at compute, same labels
+    raises(InvalidValueError, ValueError, match, lazy.compute)
 
 
-def test_missing_dim_non_numeric_units():
-    with pytest.raises(MissingDimensionError, match=r"energy: missing required dimension\(s\) \['fuel'\]"):
-        fuel_emissions(xr.DataArray([1.0], dims="carrier", attrs={"units": "tce"}), "hj2021")
-    with pytest.raises(InputTypeError, match="energy: data must be real numbers"):
-        fuel_emissions(use([1.0], ["coal"]).astype(str), "hj2021")
-    with pytest.raises(UnitError, match="energy: no 'units' attr"):
-        fuel_emissions(use([1.0], ["coal"]).drop_attrs(), "hj2021")
-    with pytest.raises(UnitError, match="energy: cannot parse units"):
-        fuel_emissions(use([1.0], ["coal"], units="tonnes of stuff"), "hj2021")
-    with pytest.raises(UnitError, match=r"emissions of 'coal': units .* cannot be converted to 't' \(\[mass\]\)"):
-        fuel_emissions(use([1.0], ["coal"]), "hj2021", units="t")
-    with pytest.raises(InputTypeError, match="energy: expected an xarray.DataArray"):
-        fuel_emissions([1.0, 2.0], "hj2021")
+def test_nan_factor():
+    f = xr.DataArray([np.nan], dims="fuel", coords={"fuel": ["coal"]}, attrs={"units": "t CO2/tce"})
+    raises(InvalidValueError, ValueError, "factors: value for fuel 'coal' is nan", fuel_emissions, use([1.0], ["coal"]), f)
+
+
+@pytest.mark.parametrize(
+    "energy_units, kwargs, match",
+    [
+        (None, {}, "energy: no 'units' attr"),
+        ("tonnes of stuff", {}, "energy: cannot parse units 'tonnes of stuff'"),
+        ("m**3", {"conversion": "gbt2589"}, r"energy: units 'm\*\*3' × conversion 'kgce/kg' for fuel 'coal' is not an energy"),
+        ("km", {"conversion": "gbt2589"}, "for fuel 'coal' is not an energy"),
+        ("tce", {"units": "t"}, r"units: 't' is not a mass of carbon or CO2"),
+        ("tce", {"units": "t CO2 +"}, "units: cannot parse"),
+        ("tce", {"conversion": "gbt2589"}, "conversion: the factors apply to energy in 'tce' directly"),
+    ],
+)
+def test_bad_units(energy_units, kwargs, match):
+    e = use([1.0], ["coal"], units=energy_units or "tce")
+    if energy_units is None:
+        e.attrs.clear()
+    cls = InputError if "conversion" in kwargs and energy_units == "tce" else UnitError
+    raises(cls, ValueError, match, fuel_emissions, e, "hj2021", **kwargs)
+
+
+def test_factor_without_units():
+    f = xr.DataArray([2.0], dims="fuel", coords={"fuel": ["coal"]})
+    raises(UnitError, ValueError, "factors: no 'units' attr", fuel_emissions, use([1.0], ["coal"]), f)
+
+
+def test_factor_per_mass_with_energy_input():
+    f = xr.DataArray([3.0], dims="fuel", coords={"fuel": ["coal"]}, attrs={"units": "t CO2/t"})
+    raises(UnitError, ValueError, r"energy: units 'tce' for fuel 'coal' do not match the factor's",
+           fuel_emissions, use([1.0], ["coal"]), f)
+    # the same factor applies directly to fuel given by mass, and then takes no conversion
+    out = fuel_emissions(use([2.0], ["coal"], units="kg"), f, units="kg CO2")
+    assert float(out.emissions) == pytest.approx(6.0, rel=1e-15) and "conversion" not in out.attrs
+    raises(InputError, ValueError, "conversion: the factors apply to energy in 'kg' directly",
+           fuel_emissions, use([2.0], ["coal"], units="kg"), f, conversion="gbt2589")

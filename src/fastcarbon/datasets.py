@@ -15,9 +15,11 @@ from fastcarbon.units import conversion_factor
 
 __all__ = ["bengbu"]
 
+#: the paper's title is not in the extracted text fastcarbon works from, so none is given here
 BENGBU_CITATION = (
-    "Industrial carbon emissions of Bengbu city (EGM(1,1), entropy weights, obstacle degree), "
-    "Scientific Reports 13:14528 (2023), doi:10.1038/s41598-023-41857-0"
+    "Study of the industrial carbon emissions of Bengbu city, Anhui (IPCC fuel accounting, "
+    "entropy weights, obstacle degree, EGM(1,1) forecast), Scientific Reports 13:14528 (2023), "
+    "doi:10.1038/s41598-023-41857-0"
 )
 
 
@@ -100,7 +102,12 @@ def bengbu() -> xr.Dataset:
     ds.attrs.update(
         title="Bengbu industrial fuel use, carbon emissions and indicators 2011-2020",
         source=BENGBU_CITATION,
-        notes="printed CE is 0.2-1.2 % above sum(fuel x factor) in every year; Table 6 X(0) is a "
-        "different series from Table 4 CE; the natural-gas factor 2.1622 is shipped as printed",
+        notes="Values as printed, converted on read (paper units in each variable's paper_units). "
+        "The printed CE (Table 4) is 0.2-1.2 % above sum(fuel_use x emission_factor) in every year "
+        "(fastcarbon.report.bengbu_accounting). Table 6's X(0) is a different series from Table 4's "
+        "CE (they agree only in 2020, 340.91); both are read as carbon in 10^4 t, the text's "
+        "'million tons' for 2020 is a slip. Table 6's residual columns are shifted by one row and "
+        "are not shipped. The natural-gas emission factor 2.1622 is shipped as printed (flagged in "
+        "emission_factor_note).",
     )
     return ds

@@ -1,70 +1,55 @@
 """Emission-factor and conversion-coefficient sets, shipped as data with their sources.
 
-Each set loads as an :class:`xarray.Dataset` over a ``fuel`` dim.  Variables (where the set has
-them): ``emission_factor`` (emissions per unit of energy), ``coal_equivalent`` (standard coal per
-physical unit), ``ncv`` (net calorific value), ``carbon_content``.  Every variable has ``units``
-and ``long_name``; where units differ by fuel (GB/T 2589: kgce/kg, kgce/m³, kgce/kWh) the
-variable carries a ``<name>_units`` coordinate along ``fuel`` instead of a single ``units`` attr.
-Each row's note (what the value stands for, caveats) is the ``<name>_note`` coordinate.  The
-Dataset attrs give the source, version and citation.
+The values live in ``data/factors.csv`` (one row per set, fuel and variable, each with the table
+row it comes from) and the set metadata in ``data/factor_sets.toml``.  :func:`load` turns a set
+into an :class:`xarray.Dataset` over a ``fuel`` dim with canonical snake_case labels (``coal``,
+``coke``, ``kerosene``, ``diesel``, ``gasoline``, ``fuel_oil``, ``natural_gas``, ``lpg``,
+``refined_oil``, ``crude_oil``, ``electricity``).
 
-Users can pass their own DataArray or Dataset wherever a set name is accepted.
+Variables, where the set has them (the names :func:`fastcarbon.accounting.fuel_emissions` looks
+for):
 
+- ``emission_factor`` — emissions per unit of energy ("t C/tce", "t CO2/tce", "kg CO2/TJ");
+- ``coal_equivalent`` — standard coal per physical unit ("tce/t", "kgce/kg", "kgce/m**3", ...);
+- ``ncv`` — net calorific value per mass ("TJ/Gg");
+- ``carbon_content`` — carbon per unit of energy ("kg C/GJ");
+- ``<var>_low``, ``<var>_high`` — the range, where the source gives one (GB/T 2589 natural gas).
+
+Every variable has ``long_name`` and ``units`` attrs; the units are strings the registry of
+:mod:`fastcarbon.units` parses.  Where a variable's units differ between fuels (coal_equivalent:
+kgce/kg for solids and liquids, kgce/m**3 for gas, kgce/kWh for electricity) it has no single
+``units`` attr; its ``units_coord`` attr names the ``<var>_units`` coordinate along ``fuel`` that
+holds each row's units.  Each row's origin (table and row label of the source) is in the
+``source`` coordinate along ``fuel``; caveats are in ``<var>_note`` coordinates.  Dataset attrs:
+``name``, ``title``, ``source`` (full citation), ``version``, ``units`` (summary) and ``notes``.
+
+Users can pass their own Dataset or DataArray wherever a set name is accepted.
+
+Examples
+--------
 >>> from fastcarbon import factors
 >>> factors.available()
 ['bengbu2023', 'gbt2589', 'hj2021', 'ipcc2006']
->>> float(factors.load("hj2021").emission_factor.sel(fuel="coal")), factors.load("hj2021").emission_factor.attrs["units"]
+>>> hj = factors.load("hj2021")
+>>> float(hj.emission_factor.sel(fuel="coal")), hj.emission_factor.attrs["units"]
 (2.66, 't CO2/tce')
+>>> str(factors.load("gbt2589").coal_equivalent_units.sel(fuel="natural_gas").item())
+'kgce/m**3'
 """
 
 from __future__ import annotations
 
 import functools
+import tomllib
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
-from fastcarbon.errors import UnknownLabelError
+from fastcarbon.errors import InputTypeError, UnknownLabelError
 
-__all__ = ["available", "load", "SETS"]
-
-#: set name → metadata written to the Dataset attrs
-SETS: dict[str, dict[str, str]] = {
-    "bengbu2023": {
-        "title": "Bengbu industrial fuels: standard-coal coefficients and carbon emission factors",
-        "source": "Table 1 of: Industrial carbon emissions of Bengbu city, Scientific Reports 13:14528 "
-        "(2023), doi:10.1038/s41598-023-41857-0",
-        "version": "2023 (as printed)",
-        "notes": "emission_factor is carbon (t C per tce), as 0.755 t C/tce for coal shows; "
-        "the natural-gas value 2.1622 is out of line with the other rows and shipped as printed "
-        "(see emission_factor_note). coal_equivalent is tce per t (kgce/m3 for natural gas).",
-    },
-    "hj2021": {
-        "title": "CO2 emission factors per tonne of standard coal for coal, refined oil and natural gas",
-        "source": "HJ circular No. 85 (2021), Climate Change Office of China's Ministry of Ecology and "
-        "Environment, as cited in eq. 1 of Dai, Zhang, Chang & Meng, Green and Low-Carbon Economy "
-        "(2025), doi:10.47852/bonviewGLCE52023971",
-        "version": "2021",
-        "notes": "fuel groups: coal, refined_oil, natural_gas",
-    },
-    "ipcc2006": {
-        "title": "IPCC 2006 Tier 1 default NCV, carbon content and CO2 emission factors",
-        "source": "2006 IPCC Guidelines for National Greenhouse Gas Inventories, Vol. 2 (Energy), "
-        "Ch. 1, Tables 1.2-1.4 (default values)",
-        "version": "2006",
-        "notes": "oxidation factor 1 (Tier 1 default); fuel rows are the IPCC fuel named in each note",
-    },
-    "gbt2589": {
-        "title": "Standard-coal conversion coefficients",
-        "source": "GB/T 2589-2020, General principles for calculation of the comprehensive energy "
-        "consumption, Appendix A; 1 kgce = 29 307.6 kJ",
-        "version": "2020",
-        "notes": "natural gas: the standard gives 1.2143-1.3300 kgce/m3, the upper value is shipped; "
-        "electricity at its calorific equivalent 0.1229 kgce/kWh",
-        "natural_gas_range_kgce_per_m3": "1.2143-1.3300",
-    },
-}
+__all__ = ["available", "load", "describe"]
 
 _LONG_NAMES = {
     "emission_factor": "emission factor per unit of energy",
@@ -74,15 +59,31 @@ _LONG_NAMES = {
 }
 
 
-def available() -> list[str]:
-    """Names of the bundled factor sets."""
-    return sorted(SETS)
+@functools.lru_cache(maxsize=None)
+def _metadata() -> dict[str, dict[str, str]]:
+    with resources.files("fastcarbon.data").joinpath("factor_sets.toml").open("rb") as fh:
+        return tomllib.load(fh)
 
 
 @functools.lru_cache(maxsize=None)
 def _table() -> pd.DataFrame:
     with resources.files("fastcarbon.data").joinpath("factors.csv").open() as fh:
-        return pd.read_csv(fh, keep_default_na=False)
+        # keep_default_na=False: an empty note is "", not NaN; numbers are parsed explicitly below
+        return pd.read_csv(fh, keep_default_na=False, dtype=str)
+
+
+def available() -> list[str]:
+    """Names of the bundled factor sets, sorted."""
+    return sorted(_metadata())
+
+
+def describe() -> list[dict[str, str]]:
+    """One dict per bundled set: ``name``, ``title``, ``source``, ``version``, ``units``."""
+    out = []
+    for name in available():
+        attrs = load(name).attrs
+        out.append({k: attrs[k] for k in ("name", "title", "source", "version", "units")})
+    return out
 
 
 def load(name: str) -> xr.Dataset:
@@ -91,35 +92,72 @@ def load(name: str) -> xr.Dataset:
     Parameters
     ----------
     name : str
-        One of :func:`available`.
+        One of :func:`available`: ``"bengbu2023"`` (000, Table 1), ``"hj2021"`` (001, eq. 1),
+        ``"ipcc2006"`` (IPCC 2006 Vol. 2 Ch. 1 Tables 1.2-1.4, Tier 1) or ``"gbt2589"``
+        (GB/T 2589-2020 standard-coal coefficients).
 
     Returns
     -------
     xarray.Dataset
-        Over ``fuel``; see the module docstring for variables and attrs.
+        Over ``fuel``; see the module docstring for variables, coordinates and attrs.  A new
+        Dataset on each call, so callers may modify it.
 
     Raises
     ------
     UnknownLabelError
-        If ``name`` is not a bundled set.
+        If ``name`` is not a bundled set (the message lists the valid names).
+    InputTypeError
+        If ``name`` is not a string.
     """
-    if name not in SETS:
-        raise UnknownLabelError(f"factor set {name!r} is unknown; available: {available()}")
+    if not isinstance(name, str):
+        raise InputTypeError(
+            f"factors: a set name must be a string, got {type(name).__name__}; "
+            f"valid names: {available()}"
+        )
+    meta = _metadata()
+    if name not in meta:
+        raise UnknownLabelError(f"factors: factor set {name!r} is unknown; valid names: {available()}")
+    return _build(name).copy(deep=True)
+
+
+@functools.lru_cache(maxsize=None)
+def _build(name: str) -> xr.Dataset:
     rows = _table()[lambda t: t["set"] == name]
     fuels = list(dict.fromkeys(rows["fuel"]))
-    ds = xr.Dataset(coords={"fuel": fuels})
+    sources = rows.groupby("fuel", sort=False)["source"].agg(lambda s: "; ".join(dict.fromkeys(s)))
+    ds = xr.Dataset(coords={"fuel": fuels, "source": ("fuel", sources.reindex(fuels).to_numpy(dtype=str))})
+    unit_summary = []
     for var, part in rows.groupby("variable", sort=False):
         part = part.set_index("fuel").reindex(fuels)
-        units = part["units"].dropna().unique()
-        da = xr.DataArray(part["value"].to_numpy(dtype=float), dims="fuel", coords={"fuel": fuels})
+        present = part["value"].notna().to_numpy()
+        value = pd.to_numeric(part["value"]).to_numpy(dtype=float)
         attrs = {"long_name": _LONG_NAMES.get(var, var)}
-        if len(units) == 1:
-            attrs["units"] = str(units[0])
+        units = part["units"].fillna("").to_numpy(dtype=str)
+        distinct = [str(u) for u in dict.fromkeys(units[present])]
+        coords = {}
+        if len(distinct) == 1:
+            attrs["units"] = distinct[0]
+            unit_summary.append(f"{var}: {distinct[0]}")
         else:
-            da = da.assign_coords({f"{var}_units": ("fuel", part["units"].fillna("").to_numpy(dtype=str))})
+            # one units attr cannot describe kgce/kg and kgce/m**3 together: per-row units
+            coords[f"{var}_units"] = ("fuel", units)
+            attrs["units_coord"] = f"{var}_units"
+            by_unit = {u: [f for f, uu in zip(fuels, units) if uu == u] for u in distinct}
+            unit_summary.append(
+                f"{var}: " + ", ".join(f"{u} ({', '.join(fs)})" for u, fs in by_unit.items())
+            )
         notes = part["note"].fillna("").to_numpy(dtype=str)
-        if any(notes):
-            da = da.assign_coords({f"{var}_note": ("fuel", notes)})
-        ds[var] = da.assign_attrs(attrs)
-    ds.attrs.update(SETS[name], name=name)
+        if notes.any():
+            coords[f"{var}_note"] = ("fuel", notes)
+        ds = ds.assign_coords(coords)
+        ds[var] = xr.DataArray(value, dims="fuel", coords={"fuel": fuels}, attrs=attrs)
+        low = part["low"].replace("", np.nan)
+        if low.notna().any():
+            for bound, label in (("low", "lower"), ("high", "upper")):
+                col = pd.to_numeric(part[bound].replace("", np.nan)).fillna(pd.Series(value, index=part.index))
+                ds[f"{var}_{bound}"] = xr.DataArray(
+                    col.to_numpy(dtype=float), dims="fuel", coords={"fuel": fuels},
+                    attrs={**attrs, "long_name": f"{attrs['long_name']}, {label} end of the source's range"},
+                )
+    ds.attrs.update(name=name, **_metadata()[name], units="; ".join(unit_summary))
     return ds

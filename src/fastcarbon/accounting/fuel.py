@@ -1,8 +1,9 @@
-"""Fuel-based emission accounting (000 eq. 1; 001 eq. 1)."""
+"""Fuel-based emission accounting (000 eq. 1; 001 eq. 1), labelled API."""
 
 from __future__ import annotations
 
 import numpy as np
+import pint
 import xarray as xr
 
 from fastcarbon._validate import (
@@ -12,12 +13,21 @@ from fastcarbon._validate import (
     require_numeric,
     select_labels,
 )
-from fastcarbon.errors import InvalidValueError, UnitError, UnknownLabelError
-from fastcarbon.units import parse, scale_to
+from fastcarbon.errors import (
+    InputError,
+    InputTypeError,
+    InvalidValueError,
+    MissingDimensionError,
+    UnitError,
+    UnknownLabelError,
+)
+from fastcarbon.units import format_units, parse, scale_to
 
 __all__ = ["fuel_emissions"]
 
 _ENERGY = parse("J").dimensionality
+_EMISSIONS = parse("t C").dimensionality  # t CO2 has the same: CO2 is a unit of carbon
+_CONVERSIONS = ("coal_equivalent", "ncv")
 
 
 def fuel_emissions(
@@ -29,41 +39,62 @@ def fuel_emissions(
 ) -> xr.Dataset:
     """Emissions from fuel use: fuel quantity × (conversion to energy) × emission factor.
 
-    .. math::
-
-        C = \\sum_j B_j \\, c_j
-
-    with :math:`B_j` the use of fuel j in standard coal (or any energy unit) and :math:`c_j` its
-    emission factor (000, eq. 1; 001, eq. 1 with the HJ 2021 factors).  Physical quantities
-    (t, m³) are first converted to energy with the set's ``coal_equivalent`` or ``ncv``
-    (IPCC Tier 1: mass × NCV × EF).  Every unit conversion, carbon ↔ CO2 included, goes through
-    the pint registry of :mod:`fastcarbon.units`.
-
     Parameters
     ----------
     energy : xarray.DataArray
-        Fuel use with a ``fuel`` dim and a ``units`` attr (e.g. "tce", "TJ", "10**4 tce", "t");
-        any other dims pass through; numpy- or dask-backed (dask stays lazy).
-    factors : str, Dataset or DataArray
-        A factor-set name (:func:`fastcarbon.factors.available`), a Dataset with an
-        ``emission_factor`` variable, or a DataArray of factors over ``fuel`` with ``units``.
-    units : str
-        Units of the result, e.g. "t CO2", "Mt CO2", "t C".
+        Fuel use with a ``fuel`` dim (labelled) and a ``units`` attr.  An energy unit ("tce",
+        "10**4 tce", "GJ", "TJ", "kWh") is converted to the factors' denominator; a physical
+        unit ("t", "kg", "m**3") is first converted to energy with ``conversion``, unless the
+        factors are per that physical unit (a user's "kg CO2/m**3").  Other dims
+        (year, region, scenario, ...) pass through.  numpy- or dask-backed; dask stays lazy.
+    factors : str, Dataset or DataArray, default "bengbu2023"
+        A set name (:func:`fastcarbon.factors.available`), a Dataset with an ``emission_factor``
+        variable, or a DataArray of factors over ``fuel`` with a ``units`` attr.  Only the fuels
+        of ``energy`` are used; the set may have more.
+    units : str, default "t CO2"
+        Units of the result: a mass of carbon or CO2 ("t CO2", "Mt CO2", "10**4 t C", ...).
     conversion : str, Dataset or DataArray, optional
-        Conversion of physical quantities to energy (``coal_equivalent`` or ``ncv``); defaults
-        to the one in ``factors`` when ``energy`` is not already an energy.
+        Physical quantity → energy: a set name or Dataset with ``coal_equivalent`` or ``ncv``
+        (in that order of preference), or a DataArray over ``fuel`` with units.  Defaults to the
+        conversion variable of ``factors``.  Only allowed when a conversion is needed (an
+        error otherwise, so a misplaced argument is not silently ignored).
 
     Returns
     -------
     xarray.Dataset
-        ``emissions_by_fuel`` (…, fuel) and ``emissions`` (…), in ``units``.
+        ``emissions_by_fuel`` (..., fuel) and ``emissions`` (...) = its sum over fuel, both
+        in ``units`` with ``units`` and ``long_name`` attrs; attrs ``factors`` and ``method``.
 
     Raises
     ------
-    MissingDimensionError, InputTypeError, UnknownLabelError, UnitError, InvalidValueError
-        No ``fuel`` dim; non-numeric data; a fuel without a factor (the message lists the
-        available ones) or an unknown set name; missing or incompatible units; negative or
-        NaN fuel use (the message gives the coordinate labels).
+    InputTypeError
+        ``energy`` or a factor array is not a DataArray of real numbers.
+    MissingDimensionError
+        ``energy`` (or a user factor array) has no ``fuel`` dim.
+    UnknownLabelError
+        A fuel of ``energy`` has no factor (the message lists the set's fuels), the set has no
+        emission factor or conversion variable, or ``factors`` names no bundled set.
+    UnitError
+        ``energy`` has no, an unparsable or an incompatible ``units`` attr; ``units`` is not
+        a mass of carbon or CO2.
+    InvalidValueError
+        Negative or NaN fuel use (the message gives its coordinate labels; on dask, raised when
+        computed) or a NaN factor.
+
+    Notes
+    -----
+    000, eq. 1 and 001, eq. 1:
+
+    .. math::
+
+        C = \\sum_j B_j \\, c_j, \\qquad B_j = Q_j \\, k_j
+
+    with :math:`Q_j` the use of fuel j, :math:`k_j` its conversion to energy (standard-coal
+    coefficient or NCV; 1 when :math:`Q_j` is already an energy) and :math:`c_j` its emission
+    factor.  IPCC 2006 Tier 1 is the same product: mass × NCV × EF, oxidation factor 1.  Every
+    unit step, carbon ↔ CO2 (44/12) included, goes through :mod:`fastcarbon.units`; the
+    per-fuel unit factors are folded into one coefficient per fuel, so the data pass is one
+    multiply and one sum.
 
     Examples
     --------
@@ -71,56 +102,114 @@ def fuel_emissions(
     >>> from fastcarbon.accounting import fuel_emissions
     >>> use = xr.DataArray([100.0, 50.0], dims="fuel", coords={"fuel": ["coal", "natural_gas"]},
     ...                    attrs={"units": "tce"})
-    >>> float(fuel_emissions(use, "hj2021").emissions)
-    344.0
+    >>> out = fuel_emissions(use, "hj2021")
+    >>> float(out.emissions), out.emissions.attrs["units"]
+    (344.0, 't CO2')
     >>> round(float(fuel_emissions(use, "hj2021", units="t C").emissions), 3)
     93.818
+    >>> diesel = xr.DataArray([1000.0], dims="fuel", coords={"fuel": ["diesel"]}, attrs={"units": "t"})
+    >>> round(float(fuel_emissions(diesel, "ipcc2006").emissions), 1)  # 1 Gg × 43.0 TJ/Gg × 74 100 kg/TJ
+    3186.3
     """
     energy = as_dataarray(energy, "energy")
     require_numeric(energy, "energy")
     require_dims(energy, ("fuel",), "energy")
-    if "units" not in energy.attrs:
-        raise UnitError("energy: no 'units' attr; set energy.attrs['units'], e.g. 'tce', 'TJ' or 't'")
-    q_energy = parse(energy.attrs["units"], what="energy")
-    fuels = list(energy.indexes["fuel"]) if "fuel" in energy.indexes else None
-    if fuels is None:
-        raise UnknownLabelError("energy: the 'fuel' dim needs coordinate labels (fuel names)")
+    fuels = _fuel_labels(energy, "energy")
+    q_energy = _units_of(energy, "energy")
+    q_out = parse(units, what="units")
+    if q_out.dimensionality != _EMISSIONS:
+        raise UnitError(
+            f"units: {units!r} is not a mass of carbon or CO2 ({q_out.dimensionality}); "
+            f"e.g. 't CO2', 'Mt CO2', 't C'"
+        )
 
-    factor = _variable(factors, "emission_factor", "factors")
+    factor = _variable(factors, ("emission_factor",), "factors")
     factor = select_labels(factor, "fuel", fuels, "factors", "emission factor")
-    scale = _per_fuel_units(factor, "factors")
-    if q_energy.dimensionality == _ENERGY:
-        k = [scale_to(q_energy * f, units, what=f"emissions of {fuel!r}") for fuel, f in zip(fuels, scale)]
+    _check_factor(factor, "factors")
+    factor_units = _per_fuel_units(factor, "factors")
+
+    # fuel use × factor is already emissions when the factor is per unit of energy and energy
+    # is an energy (the usual case), or the factor is per the physical unit of energy (a user's
+    # kg CO2/m**3); otherwise a conversion to energy is needed.
+    direct = all(
+        (q_energy * parse(f)).dimensionality == _EMISSIONS for f in factor_units
+    )
+    if direct or q_energy.dimensionality == _ENERGY:
+        if conversion is not None:
+            raise InputError(
+                f"conversion: the factors apply to energy in {energy.attrs['units']!r} directly; "
+                f"conversion applies only to physical quantities (t, kg, m**3) with factors per "
+                f"unit of energy, drop it"
+            )
+        conv_units = ["1"] * len(fuels)
         coeff = factor
     else:
-        source = conversion if conversion is not None else factors
-        conv = _variable(source, ("coal_equivalent", "ncv"), "conversion")
+        source = factors if conversion is None else conversion
+        conv = _variable(source, _CONVERSIONS, "conversion", energy_units=energy.attrs["units"])
         conv = select_labels(conv, "fuel", fuels, "conversion", "conversion coefficient")
+        _check_factor(conv, "conversion")
         conv_units = _per_fuel_units(conv, "conversion")
-        k = []
-        for fuel, c, f in zip(fuels, conv_units, scale):
-            if (q_energy * c).dimensionality != _ENERGY:
+        for fuel, c in zip(fuels, conv_units):
+            if (q_energy * parse(c, what="conversion")).dimensionality != _ENERGY:
+                per = c.split("/", 1)[1] if "/" in c else "an energy"
                 raise UnitError(
-                    f"energy: {energy.attrs['units']!r} × conversion {c.units} for fuel {fuel!r} is not "
-                    f"an energy; give energy in an energy unit (tce, TJ) or a physical unit the "
-                    f"conversion accepts"
+                    f"energy: units {energy.attrs['units']!r} × conversion {c!r} for fuel "
+                    f"{fuel!r} is not an energy; give that fuel in units its conversion "
+                    f"accepts ({per}) or in an energy unit (tce, TJ)"
                 )
-            k.append(scale_to(q_energy * c * f, units, what=f"emissions of {fuel!r}"))
-        coeff = conv * factor
-    coeff = (coeff * xr.DataArray(np.asarray(k), dims="fuel", coords={"fuel": fuels})).drop_vars(
-        [c for c in coeff.coords if c != "fuel"]
+        coeff = conv.variable * factor.variable
+    # One dimensionless multiplier per fuel carries every unit step (energy → factor
+    # denominator, factor numerator → `units`); the data are touched once, by the product.
+    scale = [
+        _scale(q_energy * parse(c) * parse(f), units, fuel, energy.attrs["units"])
+        for fuel, c, f in zip(fuels, conv_units, factor_units)
+    ]
+    coeff = xr.DataArray(
+        np.asarray(coeff.values, dtype=float) * np.asarray(scale), dims="fuel",
+        coords={"fuel": energy.indexes["fuel"]},
     )
-    _check_values(energy)
-    by_fuel = (energy * coeff).assign_attrs(units=units, long_name="emissions by fuel")
+    checked = _check_energy(energy)
+    by_fuel = (checked * coeff).assign_attrs(units=units, long_name="emissions by fuel")
+    by_fuel.name = "emissions_by_fuel"
     total = by_fuel.sum("fuel", skipna=False).assign_attrs(units=units, long_name="emissions")
     ds = xr.Dataset({"emissions": total, "emissions_by_fuel": by_fuel})
-    ds.attrs["method"] = "C = sum_j B_j c_j (000 eq. 1; 001 eq. 1)"
-    ds.attrs["factors"] = factors if isinstance(factors, str) else factors.attrs.get("name", "user-supplied")
+    ds.attrs["method"] = "C = sum_j Q_j k_j c_j (000 eq. 1; 001 eq. 1)"
+    ds.attrs["factors"] = _name_of(factors)
+    if q_energy.dimensionality != _ENERGY:
+        if not direct:
+            ds.attrs["conversion"] = _name_of(factors if conversion is None else conversion)
     return ds
 
 
-def _variable(obj, names, what: str) -> xr.DataArray:
-    names = (names,) if isinstance(names, str) else names
+# --------------------------------------------------------------------------- helpers
+
+
+def _fuel_labels(da: xr.DataArray, name: str) -> list:
+    if "fuel" not in da.indexes:
+        raise MissingDimensionError(
+            f"{name}: the 'fuel' dim has no coordinate labels; label it with fuel names, e.g. "
+            f"{name}.assign_coords(fuel=['coal', 'natural_gas'])"
+        )
+    index = da.indexes["fuel"]
+    if not index.is_unique:
+        dup = sorted({str(v) for v in index[index.duplicated()]})
+        raise InputError(f"{name}: fuel label(s) {dup} appear more than once along 'fuel'")
+    return list(index)
+
+
+def _units_of(da: xr.DataArray, name: str) -> pint.Quantity:
+    if "units" not in da.attrs:
+        raise UnitError(
+            f"{name}: no 'units' attr; set {name}.attrs['units'], e.g. 'tce', 'TJ', 't' or 'm**3'"
+        )
+    q = parse(da.attrs["units"], what=name)
+    if q.magnitude <= 0:
+        raise UnitError(f"{name}: units {da.attrs['units']!r} have a non-positive scale")
+    return q
+
+
+def _variable(obj, names: tuple[str, ...], what: str, energy_units: str | None = None) -> xr.DataArray:
+    """The first of ``names`` in a set name or Dataset, or a user DataArray itself."""
     if isinstance(obj, str):
         from fastcarbon import factors as factor_sets
 
@@ -129,41 +218,102 @@ def _variable(obj, names, what: str) -> xr.DataArray:
         for name in names:
             if name in obj.data_vars:
                 return obj[name]
-        raise UnknownLabelError(
-            f"{what}: the set has none of the variables {list(names)} (it has {list(obj.data_vars)})"
+        label = obj.attrs.get("name", "the Dataset")
+        hint = (
+            f"; energy is in {energy_units!r}, which is not an energy, so it needs a conversion: "
+            f"pass conversion='gbt2589' or 'ipcc2006', or give energy in tce/TJ"
+            if energy_units is not None
+            else "; pass a set with emission factors (e.g. 'hj2021', 'ipcc2006')"
         )
-    da = as_dataarray(obj, what)
-    require_numeric(da, what)
-    require_dims(da, ("fuel",), what)
-    return da
+        raise UnknownLabelError(
+            f"{what}: {label} has none of the variables {list(names)} "
+            f"(it has {list(obj.data_vars)}){hint}"
+        )
+    if not isinstance(obj, xr.DataArray):
+        raise InputTypeError(
+            f"{what}: expected a factor-set name, an xarray.Dataset or an xarray.DataArray, "
+            f"got {type(obj).__name__}"
+        )
+    require_numeric(obj, what)
+    require_dims(obj, ("fuel",), what)
+    _fuel_labels(obj, what)
+    return obj
 
 
-def _per_fuel_units(da: xr.DataArray, what: str) -> list:
-    """Units of each fuel's value: the ``units`` attr, or a ``<name>_units`` coordinate."""
-    coord = f"{da.name}_units"
-    if coord in da.coords:
-        return [parse(str(u), what=f"{what} ({fuel})") for fuel, u in zip(da.fuel.values, da[coord].values)]
-    if "units" not in da.attrs:
-        raise UnitError(f"{what}: no 'units' attr on {da.name or 'the factors'}; e.g. 't CO2/tce'")
-    return [parse(da.attrs["units"], what=what)] * da.sizes["fuel"]
+def _per_fuel_units(da: xr.DataArray, what: str) -> list[str]:
+    """Units of each fuel's value, checked to parse: the ``units`` attr, or the per-row
+    ``<name>_units`` coordinate (factor sets whose units differ by fuel)."""
+    coord = da.attrs.get("units_coord", f"{da.name}_units")
+    if "units" in da.attrs:
+        units = [str(da.attrs["units"])] * da.sizes["fuel"]
+    elif coord in da.coords:
+        units = [str(u) for u in da[coord].values]
+    else:
+        raise UnitError(
+            f"{what}: no 'units' attr on {da.name or 'the factor array'}; "
+            f"e.g. 't CO2/tce', 'kg CO2/TJ', 'tce/t'"
+        )
+    for fuel, u in zip(da.fuel.values, units):
+        parse(u, what=f"{what} (fuel {fuel.item()!r})")
+    return units
 
 
-def _check_values(energy: xr.DataArray) -> None:
-    """Negative or NaN fuel use is an error: name its labels (checked at compute time on dask)."""
-    if energy.chunks is not None:
-        energy.data = energy.data.map_blocks(_raise_if_bad, dtype=energy.dtype)
-        return
-    bad = ~(np.asarray(energy.values) >= 0)
+def _scale(q: pint.Quantity, units: str, fuel, energy_units: str) -> float:
+    try:
+        return scale_to(q, units, what=f"emissions of {fuel!r}")
+    except UnitError:
+        raise UnitError(
+            f"energy: units {energy_units!r} for fuel {fuel!r} do not match the factor's: "
+            f"fuel use × factor has units {format_units(q)!r}, which cannot become {units!r}. "
+            f"Give energy in the factor's denominator or any energy (tce, GJ, TJ)"
+        ) from None
+
+
+def _check_factor(da: xr.DataArray, what: str) -> None:
+    values = np.asarray(da.values, dtype=float)
+    bad = ~np.isfinite(values)
     if bad.any():
-        where, value = describe_first(energy, bad)
-        raise InvalidValueError(f"energy: bad value {value!r} at {where}; fuel use must be >= 0 and not NaN")
+        fuel = da.fuel.values[np.argmax(bad)].item()
+        raise InvalidValueError(f"{what}: value for fuel {fuel!r} is {values[np.argmax(bad)]}; factors must be finite")
 
 
-def _raise_if_bad(block):
+def _check_energy(energy: xr.DataArray) -> xr.DataArray:
+    """Negative or NaN fuel use is an error naming its labels; on dask the check runs per block
+    when the result is computed (the graph stays lazy), on a copy: the caller's array is untouched."""
+    if energy.chunks is None:
+        bad = ~(np.asarray(energy.values) >= 0)
+        if bad.any():
+            where, value = describe_first(energy, bad)
+            raise InvalidValueError(
+                f"energy: bad value {value!r} at {where}; fuel use must be >= 0 and not NaN"
+            )
+        return energy
+    labels = [
+        energy[d].values if d in energy.coords else None for d in energy.dims
+    ]  # small 1-D label arrays travel with the graph, so errors name labels, not chunk offsets
+    checked = energy.data.map_blocks(
+        _raise_if_bad, dims=energy.dims, labels=labels, dtype=energy.dtype, meta=np.array((), energy.dtype)
+    )
+    return energy.copy(data=checked)
+
+
+def _raise_if_bad(block, dims, labels, block_info=None):
     bad = ~(block >= 0)
     if bad.any():
-        pos = tuple(int(k) for k in np.argwhere(bad)[0])
+        local = np.argwhere(bad)[0]
+        offsets = [lo for lo, _ in block_info[0]["array-location"]] if block_info else [0] * block.ndim
+        parts = []
+        for d, lab, k, off in zip(dims, labels, local, offsets):
+            g = int(k) + off
+            parts.append(f"{d}={lab[g].item()!r}" if lab is not None else f"{d}[{g}]")
         raise InvalidValueError(
-            f"energy: bad value {float(block[pos])!r} at index {pos} of a dask chunk; fuel use must be >= 0 and not NaN"
+            f"energy: bad value {float(block[tuple(local)])!r} at {', '.join(parts)}; "
+            f"fuel use must be >= 0 and not NaN"
         )
     return block
+
+
+def _name_of(obj) -> str:
+    if isinstance(obj, str):
+        return obj
+    return str(getattr(obj, "attrs", {}).get("name", "user-supplied"))
