@@ -1,4 +1,4 @@
-"""The command line and the docstring examples."""
+"""The docstring examples, the notebooks and the README example (the CLI is in test_cli.py)."""
 
 from __future__ import annotations
 
@@ -6,26 +6,6 @@ import doctest
 import importlib
 
 import pytest
-import xarray as xr
-from typer.testing import CliRunner
-
-from fastcarbon.cli import app
-
-
-def test_run_writes_netcdf_and_csv(tmp_path):
-    result = CliRunner().invoke(app, ["run", "-o", str(tmp_path / "out")])
-    assert result.exit_code == 0, result.output
-    assert "Bengbu" in result.output and "2020" in result.output
-    ds = xr.open_dataset(tmp_path / "out" / "bengbu_accounting.nc", engine="h5netcdf")
-    assert ds.sizes["year"] == 10 and ds.gap.attrs["units"] == "1"
-    assert (tmp_path / "out" / "bengbu_accounting.csv").read_text().startswith("year,")
-
-
-def test_factors_and_version():
-    runner = CliRunner()
-    out = runner.invoke(app, ["factors"])
-    assert out.exit_code == 0 and "hj2021" in out.output
-    assert runner.invoke(app, ["--version"]).output.startswith("fastcarbon ")
 
 
 @pytest.mark.parametrize(

@@ -1,15 +1,24 @@
-"""Command line: ``fastcarbon run`` (the main job on bundled data), ``fastcarbon factors``."""
+"""Command line: ``fastcarbon run`` (the reproductions on bundled data), ``fastcarbon factors``.
+
+Only typer is imported at module level; rich, xarray and the accounting code load inside the
+commands, so ``fastcarbon --version`` and ``--help`` stay fast.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
-app = typer.Typer(add_completion=False, help="fastcarbon: carbon accounting, peaks and uncertainty.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="fastcarbon: carbon accounting, peaks and uncertainty.",
+)
 
 
-def _version(value: bool):
+def _version(value: bool) -> None:
     if value:
         from fastcarbon import __version__
 
@@ -19,61 +28,94 @@ def _version(value: bool):
 
 @app.callback()
 def _main(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
-):
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
     """fastcarbon command line."""
 
 
 @app.command()
 def run(
-    output: Path = typer.Option(Path("fastcarbon-output"), "--output", "-o", help="Folder for netCDF and CSV results."),
-):
-    """Run the main job on the bundled data: print each result and write it as netCDF and CSV."""
+    output: Path = typer.Option(
+        Path("fastcarbon-output"), "--output", "-o", help="Folder for the netCDF and CSV results."
+    ),
+    job: Optional[list[str]] = typer.Option(  # noqa: UP007 (typer needs Optional on 3.11)
+        None, "--job", "-j", help="Run only this job (repeatable); default: all jobs."
+    ),
+) -> None:
+    """Run the reproductions on the bundled data: print each result as a table and write it to
+    OUTPUT as <job>.nc (netCDF, h5netcdf) and <job>.csv."""
     from rich.console import Console
-    from rich.table import Table
 
+    from fastcarbon.errors import FastcarbonError
     from fastcarbon.report import JOBS
+
+    names = [j.name for j in JOBS]
+    unknown = [n for n in job or [] if n not in names]
+    if unknown:
+        raise typer.BadParameter(f"unknown job(s) {unknown}; jobs: {names}", param_hint="--job")
+    selected = [j for j in JOBS if not job or j.name in job]
 
     console = Console()
     output.mkdir(parents=True, exist_ok=True)
-    for stem, title, job in JOBS:
-        ds = job()
-        table = Table(title=title)
-        frame = ds.to_dataframe()
-        table.add_column(frame.index.name or "index")
-        for col in frame.columns:
-            table.add_column(f"{col} [{ds[col].attrs.get('units', '')}]", justify="right")
-        for idx, row in frame.iterrows():
-            table.add_row(str(idx), *(_fmt(col, v, ds) for col, v in row.items()))
-        console.print(table)
-        nc, csv = output / f"{stem}.nc", output / f"{stem}.csv"
+    for item in selected:
+        try:
+            ds = item.run()
+        except FastcarbonError as exc:
+            Console(stderr=True).print(f"error in job {item.name}: {exc}", markup=False, highlight=False)
+            raise typer.Exit(code=1) from None
+        console.print(_table(ds, item.title))
+        nc, csv = output / f"{item.name}.nc", output / f"{item.name}.csv"
         ds.to_netcdf(nc, engine="h5netcdf")
-        frame.to_csv(csv)
-        console.print(f"wrote {nc} and {csv}")
+        ds.to_dataframe().to_csv(csv)
+        console.print(f"wrote {nc} and {csv}", markup=False, highlight=False)
 
 
-def _fmt(col, value, ds) -> str:
-    if ds[col].attrs.get("units") == "1":
-        return f"{100 * value:.2f} %"
+def _table(ds, title: str):
+    """A rich table of a Dataset over one dim: the dim, then each variable with its units.
+    Cells are Text, not markup, so unit strings such as "[t C]" print literally."""
+    from rich.table import Table
+    from rich.text import Text
+
+    frame = ds.to_dataframe()
+    table = Table(title=Text(title))
+    table.add_column(Text(str(frame.index.name or "index")))
+    for col in frame.columns:
+        units = ds[col].attrs.get("units", "")
+        label = f"{col} (%)" if units == "1" else f"{col} ({units})" if units else col
+        table.add_column(Text(label), justify="right")
+    for idx, row in frame.iterrows():
+        table.add_row(Text(str(idx)), *(Text(_fmt(v, ds[c].attrs.get("units"))) for c, v in row.items()))
+    return table
+
+
+def _fmt(value, units) -> str:
+    if units == "1":  # ratios print as percent
+        return f"{100 * value:+.2f}"
     return f"{value:,.1f}"
 
 
 @app.command()
-def factors():
-    """List the bundled factor sets with their sources."""
+def factors() -> None:
+    """List the bundled factor sets with their variables, fuels and sources."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from fastcarbon import factors as factor_sets
 
-    table = Table(title="bundled factor sets")
+    table = Table(title="bundled factor sets (fastcarbon.factors.load(name))", show_lines=True)
     for col in ("name", "variables", "fuels", "source"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # fold, not "…": a cut DOI is useless
     for name in factor_sets.available():
         ds = factor_sets.load(name)
-        table.add_row(name, ", ".join(ds.data_vars), ", ".join(map(str, ds.fuel.values)), ds.attrs["source"])
+        cells = (name, ", ".join(map(str, ds.data_vars)), ", ".join(map(str, ds.fuel.values)),
+                 f"{ds.attrs['source']} (version {ds.attrs['version']})")
+        table.add_row(*(Text(c) for c in cells))
     Console().print(table)
 
 
-def main():
+def main() -> None:
+    """Console-script entry point (``fastcarbon = fastcarbon.cli:main``)."""
     app()

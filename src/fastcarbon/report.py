@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import xarray as xr
 
-__all__ = ["bengbu_accounting", "JOBS"]
+__all__ = ["bengbu_accounting", "Job", "JOBS"]
 
 
 def bengbu_accounting() -> xr.Dataset:
@@ -13,8 +16,10 @@ def bengbu_accounting() -> xr.Dataset:
     ``computed`` = Σ fuel × carbon emission factor (000 eq. 1), in t C; ``computed_co2`` the same
     in t CO2 (× 44/12 through the unit system); ``printed`` = Table 4's CE; ``gap`` =
     (printed − computed) / computed.  The printed CE sits 0.2–1.2 % above the recomputed sum in
-    every year; the paper does not say why (rounding of the fuel columns cannot explain 1.2 %),
-    so the gap is reported, not fudged.
+    every year; the paper does not say why (rounding of the fuel columns to 0.001 × 10^4 tce
+    moves the sum by < 0.01 %, so it cannot explain 1.2 %), so the gap is reported, not fudged.
+    Measured (printed − computed)/computed, 2011 to 2020: +0.60, +1.24, +0.90, +0.79, +0.85,
+    +1.01, +0.62, +0.81, +0.49, +0.20 %; 2011: computed 309.001 × 10^4 t C, printed 310.843.
 
     Examples
     --------
@@ -45,7 +50,20 @@ def bengbu_accounting() -> xr.Dataset:
     return out
 
 
-#: the jobs of ``fastcarbon run``: (file stem, title, function returning a Dataset)
-JOBS = [
-    ("bengbu_accounting", "Bengbu industrial carbon emissions: recomputed vs printed (t C; computed_co2 in t CO2)", bengbu_accounting),
+class Job(NamedTuple):
+    """One job of ``fastcarbon run``: ``run()`` returns a Dataset over one dim, written as
+    ``<name>.nc`` and ``<name>.csv`` and printed under ``title``."""
+
+    name: str
+    title: str
+    run: Callable[[], xr.Dataset]
+
+
+#: the jobs of ``fastcarbon run``, in order; later reproductions append here
+JOBS: list[Job] = [
+    Job(
+        "bengbu_accounting",
+        "Bengbu industrial carbon emissions, recomputed (000 eq. 1) vs printed (Table 4)",
+        bengbu_accounting,
+    ),
 ]
