@@ -19,7 +19,7 @@ def bengbu_accounting() -> xr.Dataset:
     every year; the paper does not say why (rounding of the fuel columns to 0.001 × 10^4 tce
     moves the sum by < 0.01 %, so it cannot explain 1.2 %), so the gap is reported, not fudged.
     Measured (printed − computed)/computed, 2011 to 2020: +0.60, +1.24, +0.90, +0.79, +0.85,
-    +1.01, +0.62, +0.81, +0.49, +0.20 %; 2011: computed 309.001 × 10^4 t C, printed 310.843.
+    +1.00, +0.62, +0.81, +0.49, +0.20 %; 2011: computed 309.001 × 10^4 t C, printed 310.843.
 
     Examples
     --------
