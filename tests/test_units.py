@@ -58,3 +58,10 @@ UNITS = ["t C", "t CO2", "kg CO2", "Mt CO2", "10**4 t C", "Gg CO2"]
 @given(st.sampled_from(UNITS), st.sampled_from(UNITS))
 def test_conversion_factors_are_reciprocal(a, b):
     assert conversion_factor(a, b) * conversion_factor(b, a) == pytest.approx(1.0, rel=1e-14)
+
+
+def test_kt_is_kilotonne_not_knot():
+    from fastcarbon.units import conversion_factor as cf
+
+    assert cf("kt CO2", "t CO2") == 1e3
+    assert cf("Mt CO2", "kt CO2") == 1e3

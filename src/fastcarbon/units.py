@@ -3,7 +3,8 @@
 One application registry holds the energy and emission units this field uses on top of SI:
 
 - ``tce`` (tonne of coal equivalent), ``kgce``; 1 kgce = 29 307.6 kJ (GB/T 2589-2020, 3.1);
-- ``toe`` (tonne of oil equivalent) = 41.868 GJ (IEA convention);
+- ``toe`` (tonne of oil equivalent) = 41.868 GJ (IEA convention); ``kt`` is the kilotonne, not
+  pint's knot;
 - the carbon dimension: ``C`` is a unit of carbon and ``CO2 = 12/44 C``, so "t C" and "t CO2" are
   masses of carbon and of CO2 and convert into each other by 44/12 through the unit system.
 
@@ -28,6 +29,8 @@ ureg.define("carbon_dioxide = 12/44 * carbon = CO2")
 ureg.define("tonne_coal_equivalent = 29.3076 * gigajoule = tce")
 ureg.define("kilogram_coal_equivalent = 1e-3 * tonne_coal_equivalent = kgce")
 ureg.define("tonne_oil_equivalent = 41.868 * gigajoule = toe")
+# pint reads "kt" as knot; in emissions work it is the kilotonne ("kt CO2").
+ureg.define("kilotonne = 1e3 * metric_ton = kt")
 ureg.formatter.default_format = "~"
 
 
