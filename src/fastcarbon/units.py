@@ -86,6 +86,6 @@ def scale_to(q: pint.Quantity, dst: str, *, what: str = "units") -> float:
 
 
 def format_units(q: pint.Quantity | pint.Unit) -> str:
-    """Short string form of a unit, e.g. ``'t * CO2'`` → ``'t CO2'``."""
+    """Short string form of a unit with pint's symbols, e.g. ``parse("t CO2/tce")`` → ``'CO2 t / tce'``."""
     u = q.units if isinstance(q, pint.Quantity) else q
     return f"{u:~}".replace(" * ", " ")
