@@ -22,6 +22,7 @@ from fastcarbon.errors import (
 __all__ = [
     "as_dataarray",
     "describe_first",
+    "describe_position",
     "match_coords",
     "require_dims",
     "require_numeric",
@@ -151,8 +152,14 @@ def describe_first(da: xr.DataArray, bad: np.ndarray) -> tuple[str, float]:
     """Coordinate labels (``"year=2021, fuel='coal'"``, or ``"process[0]"`` where a dim has no
     labels) and value of the first True element of the boolean mask ``bad`` over ``da``."""
     pos = tuple(int(k) for k in np.argwhere(bad)[0])
-    where = ", ".join(
-        f"{d}={da[d].values[k].item()!r}" if d in da.coords else f"{d}[{k}]"
-        for d, k in zip(da.dims, pos)
+    labels = [da[d].values if d in da.coords else None for d in da.dims]
+    return describe_position(da.dims, labels, pos), float(np.asarray(da.values)[pos])
+
+
+def describe_position(dims, labels, pos) -> str:
+    """``"year=2021, process[0]"``: each dim's label at ``pos``, or its index where ``labels``
+    holds None for it (a dim without coordinate labels)."""
+    return ", ".join(
+        f"{d}={lab[k].item()!r}" if lab is not None else f"{d}[{k}]"
+        for d, lab, k in zip(dims, labels, (int(k) for k in pos))
     )
-    return where, float(np.asarray(da.values)[pos])

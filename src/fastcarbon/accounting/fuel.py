@@ -9,6 +9,7 @@ import xarray as xr
 from fastcarbon._validate import (
     as_dataarray,
     describe_first,
+    describe_position,
     require_dims,
     require_numeric,
     select_labels,
@@ -175,9 +176,8 @@ def fuel_emissions(
     ds = xr.Dataset({"emissions": total, "emissions_by_fuel": by_fuel})
     ds.attrs["method"] = "C = sum_j Q_j k_j c_j (000 eq. 1; 001 eq. 1)"
     ds.attrs["factors"] = _name_of(factors)
-    if q_energy.dimensionality != _ENERGY:
-        if not direct:
-            ds.attrs["conversion"] = _name_of(factors if conversion is None else conversion)
+    if not direct and q_energy.dimensionality != _ENERGY:
+        ds.attrs["conversion"] = _name_of(factors if conversion is None else conversion)
     return ds
 
 
@@ -302,12 +302,9 @@ def _raise_if_bad(block, dims, labels, block_info=None):
     if bad.any():
         local = np.argwhere(bad)[0]
         offsets = [lo for lo, _ in block_info[0]["array-location"]] if block_info else [0] * block.ndim
-        parts = []
-        for d, lab, k, off in zip(dims, labels, local, offsets):
-            g = int(k) + off
-            parts.append(f"{d}={lab[g].item()!r}" if lab is not None else f"{d}[{g}]")
+        where = describe_position(dims, labels, [int(k) + off for k, off in zip(local, offsets)])
         raise InvalidValueError(
-            f"energy: bad value {float(block[tuple(local)])!r} at {', '.join(parts)}; "
+            f"energy: bad value {float(block[tuple(local)])!r} at {where}; "
             f"fuel use must be >= 0 and not NaN"
         )
     return block
