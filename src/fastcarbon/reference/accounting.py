@@ -1,8 +1,6 @@
-"""Slow, obviously-correct reference implementations.
+"""References for the bottom-up accounting kernels.
 
-The tests compare every kernel with these; the benchmarks time the fast baselines a user would
-otherwise write.  :data:`REGISTRY` maps each kernel family to its references so both iterate over
-one list.  All functions take plain numpy arrays in the layout of :func:`fastcarbon.core.bottom_up`
+All functions take plain numpy arrays in the layout of :func:`fastcarbon.core.bottom_up`
 (``activity`` (..., M, I, J), ``intensity`` and ``factor`` (..., M, I, J, N)) and return
 ``(energy, emissions)`` by sector and fuel, shape (..., M, N), the leading dims being the
 broadcast of all three inputs' (energy is broadcast along dims only the factor has).
@@ -52,7 +50,7 @@ def bottom_up_naive(activity, intensity, factor):
     return np.broadcast_to(en.sum(axis=(-3, -2)), emissions.shape), emissions
 
 
-#: kernel family → {reference name: function}
+#: kernel family → {reference name: function}, merged into :data:`fastcarbon.reference.REGISTRY`
 REGISTRY = {
     "bottom_up": {
         "loops": bottom_up_loops,

@@ -1,0 +1,18 @@
+"""Slow, obviously-correct reference implementations, one module per kernel family.
+
+The tests compare every kernel with these; the benchmarks time the fast baselines a user would
+otherwise write.  :data:`REGISTRY` maps each kernel family to ``{reference name: function}`` so
+both iterate over one list; each submodule contributes its own ``REGISTRY`` entries.
+"""
+
+from __future__ import annotations
+
+from fastcarbon.reference import accounting as _accounting
+from fastcarbon.reference.accounting import bottom_up_einsum, bottom_up_loops, bottom_up_naive
+
+__all__ = ["REGISTRY", "bottom_up_loops", "bottom_up_einsum", "bottom_up_naive"]
+
+#: kernel family → {reference name: function}
+REGISTRY: dict[str, dict] = {}
+for _module in (_accounting,):
+    REGISTRY.update(_module.REGISTRY)
