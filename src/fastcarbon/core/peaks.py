@@ -1,0 +1,220 @@
+"""Peak analysis of emission trajectories on plain numpy arrays (001, section 4).
+
+This layer validates the emissions and the years, moves the year axis last, flattens every other
+axis into rows, picks the serial or the parallel kernel of :mod:`fastcarbon.kernels.peaks`, and
+reshapes the per-series results back.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, NamedTuple
+
+import numba
+import numpy as np
+
+from fastcarbon.core.accounting import PARALLEL_THRESHOLD
+from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
+from fastcarbon.kernels import peaks as _kernels
+
+__all__ = ["peak", "PeakResult", "NaNTrajectoryError"]
+
+
+class PeakResult(NamedTuple):
+    """Per-trajectory results of :func:`peak`; every field has the input's shape without the
+    year axis."""
+
+    #: year of the first maximum, NaN where censored (no peak within the horizon) or NaN input
+    peak_year: np.ndarray
+    #: the maximum over the horizon (also where censored), NaN for NaN input
+    peak_value: np.ndarray
+    #: True where the maximum is followed by a lower value within the horizon
+    peaked: np.ndarray
+    #: True where peaked and ``peak_year <= target``; None when no target was given
+    peaked_by: np.ndarray | None
+    #: first year with emissions <= threshold, NaN where never reached or NaN input
+    net_zero_year: np.ndarray
+    #: True where some year has emissions <= threshold
+    net_zero: np.ndarray
+    #: sum of the values over all years of the horizon, NaN for NaN input
+    cumulative_emissions: np.ndarray
+
+
+class NaNTrajectoryError(InvalidValueError):
+    """A trajectory holds NaN and ``nan_policy="raise"``.
+
+    Attributes
+    ----------
+    index : tuple of int
+        Position of the first NaN in the emissions array as it was passed.
+    """
+
+    def __init__(self, index: tuple[int, ...], where: str | None = None):
+        self.index = index
+        super().__init__(
+            f"emissions: NaN at {where or f'index {index}'}; with nan_policy='raise' every value "
+            f"must be a number (use nan_policy='propagate' to get NaN results for such series)"
+        )
+
+
+def check_years(years, n_t: int, name: str = "years") -> np.ndarray:
+    """``years`` as a float64 array of length ``n_t``, or an error saying what is wrong.
+
+    Years must be real numbers (not bool, not datetimes), finite, and strictly increasing.
+    """
+    arr = np.asarray(years)
+    if arr.dtype.kind not in "iuf":
+        hint = " (for datetimes pass .dt.year)" if arr.dtype.kind == "M" else ""
+        raise InputTypeError(f"{name}: must be real numbers, got dtype {arr.dtype}{hint}")
+    if arr.ndim != 1 or arr.shape[0] != n_t:
+        raise InputError(f"{name}: must be 1-D with one year per step ({n_t}), got shape {arr.shape}")
+    arr = arr.astype(np.float64)
+    if not np.isfinite(arr).all():
+        k = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise InvalidValueError(f"{name}: must be finite, got {arr[k]!r} at position {k}")
+    step = np.diff(arr)
+    if (step <= 0).any():
+        k = int(np.flatnonzero(step <= 0)[0])
+        raise InvalidValueError(
+            f"{name}: must be strictly increasing, got {arr[k]!r} then {arr[k + 1]!r} at "
+            f"positions {k} and {k + 1}; sort the series by year and drop duplicated years"
+        )
+    return arr
+
+
+def _scalar(value, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InputTypeError(f"{name}: must be a real number, got {value!r}")
+    if not math.isfinite(value):
+        raise InvalidValueError(f"{name}: must be finite, got {value!r}")
+    return float(value)
+
+
+def peak(
+    emissions,
+    years,
+    *,
+    axis: int = -1,
+    threshold: float = 0.0,
+    target: float | None = None,
+    nan_policy: Literal["propagate", "raise"] = "propagate",
+    parallel: bool | None = None,
+) -> PeakResult:
+    """Peak year and value, censoring, net-zero year and cumulative emissions of each trajectory.
+
+    For each series x over strictly increasing years y (Dai et al. 2025, *Green and Low-Carbon
+    Economy*, section 4: peak year and value, peaking before 2030, net-zero by 2060):
+
+    - peak: k = first index of max(x) (ties go to the first occurrence, as ``np.argmax``);
+      the series has *peaked* when a lower value follows, x[-1] < x[k].  Otherwise it is
+      *censored* (no peak within the horizon): still rising at the last year, on a plateau that
+      lasts to the last year, or back at its maximum there.  ``peak_year`` is y[k] where peaked,
+      NaN where censored; ``peak_value`` is x[k] in both cases (for a censored series a lower
+      bound of the eventual peak).
+    - ``peaked_by``: peaked and y[k] <= ``target`` (the peak lies in the target year or earlier).
+    - net-zero year: the first y[t] with x[t] <= ``threshold``; NaN and ``net_zero`` False when
+      no year reaches it.
+    - cumulative_emissions: the plain sum of the values over the horizon, Σ_t x[t], in the input's units
+      "summed over years" (for annual emissions, the total emitted over the horizon; with
+      non-annual steps it is the sum of the listed values, not an integral — interpolate first).
+
+    Parameters
+    ----------
+    emissions : array_like (..., T, ...)
+        Trajectories, real numbers; negative values (net sinks) are allowed.
+    years : array_like (T,)
+        Year of each step along ``axis``: real, finite, strictly increasing.
+    axis : int
+        The year axis of ``emissions``.
+    threshold : float
+        Net-zero threshold, in the units of ``emissions`` (default 0).
+    target : float, optional
+        Target year for ``peaked_by``; without it ``peaked_by`` is None.
+    nan_policy : {"propagate", "raise"}
+        "propagate": a series holding any NaN gets NaN years, values and cumulative_emissions, and False
+        flags (a gap may hide the peak or the threshold crossing, so nothing is skipped).
+        "raise": :class:`NaNTrajectoryError` at the first NaN.
+    parallel : bool, optional
+        Force the serial or the multi-threaded kernel (bit-identical results).  Default:
+        parallel from :data:`fastcarbon.core.accounting.PARALLEL_THRESHOLD` elements when numba
+        has more than one thread.
+
+    Returns
+    -------
+    PeakResult
+        Named tuple of arrays shaped like ``emissions`` without ``axis``.
+
+    Raises
+    ------
+    InputTypeError
+        Non-numeric emissions or years, non-numeric threshold or target.
+    InputError
+        ``years`` of the wrong shape, an empty year axis, a bad ``axis`` or ``nan_policy``.
+    InvalidValueError
+        Years not finite or not strictly increasing, a non-finite threshold or target.
+    NaNTrajectoryError
+        NaN in ``emissions`` with ``nan_policy="raise"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastcarbon.core.peaks import peak
+    >>> x = np.array([[100.0, 108.0, 104.0, 60.0, -2.0],    # peaks, then net zero
+    ...               [100.0, 104.0, 108.0, 112.0, 115.0],  # still rising: censored
+    ...               [100.0, 108.0, 108.0, 90.0, 80.0]])   # tie: first occurrence
+    >>> r = peak(x, [2020, 2030, 2040, 2050, 2060], target=2030)
+    >>> r.peak_year, r.peaked, r.peaked_by
+    (array([2030.,   nan, 2030.]), array([ True, False,  True]), array([ True, False,  True]))
+    >>> r.peak_value, r.net_zero_year, r.cumulative_emissions
+    (array([108., 115., 108.]), array([2060.,   nan,   nan]), array([370., 539., 486.]))
+    """
+    x = np.asarray(emissions)
+    if x.dtype.kind not in "iuf":
+        raise InputTypeError(f"emissions: data must be real numbers (int or float), got dtype {x.dtype}")
+    if nan_policy not in ("propagate", "raise"):
+        raise InputError(f"nan_policy must be 'propagate' or 'raise', got {nan_policy!r}")
+    if x.ndim == 0:
+        raise InputError("emissions: needs a year axis, got a scalar")
+    if not -x.ndim <= axis < x.ndim:
+        raise InputError(f"axis {axis} is out of range for emissions with {x.ndim} dims (shape {x.shape})")
+    axis %= x.ndim
+    n_t = x.shape[axis]
+    if n_t == 0:
+        raise InputError(f"emissions: the year axis ({axis}) is empty; at least one year is needed")
+    y = check_years(years, n_t)
+    threshold = _scalar(threshold, "threshold")
+    target_f = np.nan if target is None else _scalar(target, "target")
+
+    # float64 rows with the year last and contiguous: one compiled signature, one cache entry.
+    rows = np.ascontiguousarray(np.moveaxis(x, axis, -1), dtype=np.float64)
+    batch = rows.shape[:-1]
+    rows = rows.reshape(-1, n_t)
+    n_b = rows.shape[0]
+    if parallel is None:
+        parallel = rows.size >= PARALLEL_THRESHOLD and numba.get_num_threads() > 1
+    f = [np.empty(n_b) for _ in range(4)]
+    b = [np.empty(n_b, dtype=np.bool_) for _ in range(3)]
+    kern = _kernels.peak_stats_parallel if parallel else _kernels.peak_stats
+    kern(rows, y, threshold, target_f, f[0], f[1], b[0], b[1], f[2], b[2], f[3])
+
+    # peak_value is NaN exactly for the series holding a NaN (cumulative also for inf - inf).
+    if nan_policy == "raise" and np.isnan(f[1]).any():
+        # The error path only: find the first NaN series, then its first NaN year.
+        r = int(np.flatnonzero(np.isnan(f[1]))[0])
+        t = int(np.flatnonzero(np.isnan(rows[r]))[0])
+        lead = np.unravel_index(r, batch) if batch else ()
+        idx = tuple(int(k) for k in lead)
+        raise NaNTrajectoryError(idx[:axis] + (t,) + idx[axis:])
+
+    def shaped(a):
+        return a.reshape(batch)
+
+    return PeakResult(
+        peak_year=shaped(f[0]),
+        peak_value=shaped(f[1]),
+        peaked=shaped(b[0]),
+        peaked_by=shaped(b[1]) if target is not None else None,
+        net_zero_year=shaped(f[2]),
+        net_zero=shaped(b[2]),
+        cumulative_emissions=shaped(f[3]),
+    )
