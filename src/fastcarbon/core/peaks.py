@@ -71,12 +71,12 @@ def check_years(years, n_t: int, name: str = "years") -> np.ndarray:
     arr = arr.astype(np.float64)
     if not np.isfinite(arr).all():
         k = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise InvalidValueError(f"{name}: must be finite, got {arr[k]!r} at position {k}")
+        raise InvalidValueError(f"{name}: must be finite, got {float(arr[k])!r} at position {k}")
     step = np.diff(arr)
     if (step <= 0).any():
         k = int(np.flatnonzero(step <= 0)[0])
         raise InvalidValueError(
-            f"{name}: must be strictly increasing, got {arr[k]!r} then {arr[k + 1]!r} at "
+            f"{name}: must be strictly increasing, got {float(arr[k])!r} then {float(arr[k + 1])!r} at "
             f"positions {k} and {k + 1}; sort the series by year and drop duplicated years"
         )
     return arr
@@ -199,12 +199,9 @@ def peak(
 
     # peak_value is NaN exactly for the series holding a NaN (cumulative also for inf - inf).
     if nan_policy == "raise" and np.isnan(f[1]).any():
-        # The error path only: find the first NaN series, then its first NaN year.
-        r = int(np.flatnonzero(np.isnan(f[1]))[0])
-        t = int(np.flatnonzero(np.isnan(rows[r]))[0])
-        lead = np.unravel_index(r, batch) if batch else ()
-        idx = tuple(int(k) for k in lead)
-        raise NaNTrajectoryError(idx[:axis] + (t,) + idx[axis:])
+        # The error path only, so the second look at the whole input costs nothing in normal use.
+        idx = tuple(int(k) for k in np.argwhere(np.isnan(x))[0])
+        raise NaNTrajectoryError(idx)
 
     def shaped(a):
         return a.reshape(batch)
