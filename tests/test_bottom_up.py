@@ -172,36 +172,50 @@ def test_factor_extra_dims_broadcast():
 # ---------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("which", ["activity", "intensity"])
-@pytest.mark.parametrize("value", [-1.0, np.nan])
-def test_negative_or_nan_named_by_labels(which, value):
+def _poison(which, value, labelled_year=True):
+    """small_case() with one bad value; the labels the error must name."""
     P, E, F = small_case()
+    if not labelled_year:
+        P, E = P.drop_vars("year"), E.drop_vars("year")
+    year = "year=2022" if labelled_year else "year[2]"
     if which == "activity":
         P = P.copy()
-        P.loc[dict(scenario="PP", year=2022, sector="chemical")] = value
-        where = "scenario='PP', year=2022, sector='chemical', process[0], equipment[0]"
-    else:
+        P[1, 2, 1] = value  # scenario PP, third year, sector chemical
+        where = f"scenario='PP', {year}, sector='chemical', process[0], equipment[0]"
+    elif which == "intensity":
         E = E.copy()
-        E.loc[dict(year=2021, sector="steel", fuel="natural_gas")] = value
-        where = "year=2021, sector='steel', process[0], equipment[0], fuel='natural_gas'"
-    with pytest.raises(InvalidValueError, match=re.escape(f"{which}: bad value {value} at {where}")):
+        E[2, 0, 0, 0, 2] = value  # third year, steel, natural gas
+        where = f"{year}, sector='steel', process[0], equipment[0], fuel='natural_gas'"
+    else:
+        F = F.copy()
+        F[2] = value
+        where = "fuel='natural_gas'"
+    return (P, E, F), f"{which}: bad value {value} at {where}"
+
+
+@pytest.mark.parametrize("which", ["activity", "intensity"])
+@pytest.mark.parametrize("value", [-1.0, np.nan])
+@pytest.mark.parametrize("labelled_year", [True, False])
+def test_negative_or_nan_named_by_labels(which, value, labelled_year):
+    (P, E, F), message = _poison(which, value, labelled_year)
+    with pytest.raises(InvalidValueError, match=re.escape(message)):
         bottom_up(P, E, F)
 
 
 def test_nan_factor():
-    P, E, F = small_case()
-    F = F.copy()
-    F[2] = np.nan
-    with pytest.raises(InvalidValueError, match="factor: bad value nan at fuel='natural_gas'"):
+    (P, E, F), message = _poison("factor", np.nan)
+    with pytest.raises(InvalidValueError, match=re.escape(message)):
         bottom_up(P, E, F)
 
 
-def test_bad_values_under_dask_raise_on_compute():
-    P, E, F = small_case()
-    E = E.copy()
-    E[0, 0, 0, 0, 0] = -3.0
-    lazy = bottom_up(P.chunk(year=2), E.chunk(year=2), F)
-    with pytest.raises(InvalidValueError, match="intensity: bad value -3.0"):
+@pytest.mark.parametrize("which,value", [("activity", -1.0), ("intensity", np.nan), ("factor", np.nan)])
+@pytest.mark.parametrize("chunks", [{"year": 2}, {"year": 1, "scenario": 1}])
+@pytest.mark.parametrize("labelled_year", [True, False])
+def test_bad_values_under_dask_named_by_global_labels(which, value, chunks, labelled_year):
+    """A bad value in a later block is reported by its labels in the whole array, as eager is."""
+    (P, E, F), message = _poison(which, value, labelled_year)
+    lazy = bottom_up(*(da.chunk({k: v for k, v in chunks.items() if k in da.dims}) for da in (P, E, F)))
+    with pytest.raises(InvalidValueError, match=re.escape(message)):
         lazy.compute()
 
 

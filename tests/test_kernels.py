@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from fastcarbon import core, kernels
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
@@ -73,6 +74,50 @@ def test_one_and_two_threads_bit_identical(full_factor):
     for a, b, c in zip(one, two, serial):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, c)
+
+
+@given(
+    matrix=st.integers(0, 3).flatmap(
+        lambda nd: hnp.arrays(np.float64, hnp.array_shapes(min_dims=nd + 2, max_dims=nd + 2, max_side=5),
+                              elements=st.floats(-1e6, 1e6, allow_nan=False))
+    ),
+    parallel=st.booleans(),
+)
+def test_totals_sum_in_stated_order(matrix, parallel):
+    """Row sums, column sums and total, each in ascending index order, equal a Python loop."""
+    by_sector, by_fuel, total = core.sector_fuel_totals(matrix, parallel=parallel)
+    assert by_sector.shape == matrix.shape[:-1] and by_fuel.shape == matrix.shape[:-2] + matrix.shape[-1:]
+    flat = matrix.reshape((-1,) + matrix.shape[-2:])
+    for b, mat in enumerate(flat):
+        idx = np.unravel_index(b, matrix.shape[:-2]) if matrix.ndim > 2 else ()
+        rows = [sum(mat[m, :].tolist(), 0.0) for m in range(mat.shape[0])]
+        cols = [sum(mat[:, n].tolist(), 0.0) for n in range(mat.shape[1])]
+        np.testing.assert_array_equal(by_sector[idx], rows)
+        np.testing.assert_array_equal(by_fuel[idx], cols)
+        assert total[idx] == sum(rows, 0.0)
+
+
+@pytest.mark.skipif(not _threads_available(), reason="needs 2 numba threads")
+def test_totals_one_and_two_threads_bit_identical():
+    matrix = np.random.default_rng(5).standard_normal((300, 21, 8)) * 1e6
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = core.sector_fuel_totals(matrix, parallel=True)
+        numba.set_num_threads(2)
+        two = core.sector_fuel_totals(matrix, parallel=True)
+    finally:
+        numba.set_num_threads(before)
+    for a, b, c in zip(one, two, core.sector_fuel_totals(matrix, parallel=False)):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+
+
+def test_totals_bad_input():
+    with pytest.raises(InputError, match="matrix: needs at least 2 dims"):
+        core.sector_fuel_totals(np.ones(3))
+    with pytest.raises(InputTypeError, match="matrix: data must be real numbers"):
+        core.sector_fuel_totals(np.array([["a"]]))
 
 
 def test_callable_from_user_njit_code():

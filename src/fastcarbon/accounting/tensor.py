@@ -9,6 +9,7 @@ from fastcarbon import core
 from fastcarbon._validate import (
     as_dataarray,
     describe_first,
+    describe_position,
     match_coords,
     require_dims,
     require_numeric,
@@ -153,34 +154,167 @@ def bottom_up(
     else:
         layout = "sector_fuel" if "sector" in factor.dims else "fuel"
 
-    lazy = any(da.chunks is not None for da in (activity, intensity, factor))
-    if parallel is None and lazy:
-        parallel = False  # serial kernels inside dask tasks; dask provides the parallelism
-
-    try:
-        energy_sf, emissions_sf = xr.apply_ufunc(
-            core.bottom_up,
-            activity,
-            intensity,
-            factor,
-            input_core_dims=[list(_ACTIVITY_DIMS), list(CORE_DIMS), factor_core],
-            output_core_dims=[["sector", "fuel"], ["sector", "fuel"]],
-            kwargs={"factor_layout": layout, "parallel": parallel},
-            dask="parallelized",
-            output_dtypes=[np.float64, np.float64],
-            dask_gufunc_kwargs={"allow_rechunk": True},
-        )
-    except core.BadValueError as err:
-        raise _labelled_bad_value(err, {"activity": activity, "intensity": intensity, "factor": factor}) from None
-
-    if k_energy != 1.0:
-        energy_sf = energy_sf * k_energy
-    if k_energy * k_emissions != 1.0:
-        emissions_sf = emissions_sf * (k_energy * k_emissions)
-    ds = _breakdowns(energy_sf, emissions_sf, energy_units, emissions_units)
+    inputs = (intensity, activity, factor)
     # Extra dims in the order the inputs list them (intensity first), then sector and fuel.
-    order = dict.fromkeys(d for da in (intensity, activity, factor) for d in da.dims if d not in CORE_DIMS)
-    return ds.transpose(*order, "sector", "fuel")
+    order = list(dict.fromkeys(d for da in inputs for d in da.dims if d not in CORE_DIMS))
+    core_dims = (CORE_DIMS, _ACTIVITY_DIMS, tuple(factor_core))
+    kwargs = {"layout": layout, "k_energy": k_energy, "k_emissions": k_emissions}
+    if any(da.chunks is not None for da in inputs):
+        arrays = _lazy(inputs, core_dims, order, parallel, kwargs)
+    else:
+        arrays = _eager(inputs, core_dims, order, parallel, kwargs)
+    coords = _output_coords(inputs, set(order) | {"sector", "fuel"})
+    units = {"energy": energy_units, "emissions": emissions_units}
+    ds = xr.Dataset(
+        {
+            name: (
+                tuple(order) + by,
+                arrays[name],
+                {"units": units[name.split("_")[0]], "long_name": long_name},
+            )
+            for name, (by, long_name) in _OUTPUTS.items()
+        },
+        coords=coords,
+    )
+    ds.attrs["method"] = (
+        "bottom-up accounting E = sum e*P, CE = sum f*e*P over sector, process, equipment, fuel "
+        "(Dai et al. 2025, Green and Low-Carbon Economy, eqs. 2-4)"
+    )
+    return ds
+
+
+#: output variable → (its dims after the extra dims, long_name), in the order of the Dataset
+_OUTPUTS = {
+    "energy": ((), "energy demand"),
+    "emissions": ((), "CO2 emissions"),
+    "energy_by_sector": (("sector",), "energy demand by sector"),
+    "energy_by_fuel": (("fuel",), "energy demand by fuel"),
+    "emissions_by_sector": (("sector",), "CO2 emissions by sector"),
+    "emissions_by_fuel": (("fuel",), "CO2 emissions by fuel"),
+    "energy_by_sector_fuel": (("sector", "fuel"), "energy demand by sector and fuel"),
+    "emissions_by_sector_fuel": (("sector", "fuel"), "CO2 emissions by sector and fuel"),
+}
+
+
+def _compute(intensity, activity, factor, *, layout, k_energy, k_emissions, parallel):
+    """numpy in, every output of :data:`_OUTPUTS` out: the tensor pass, units, then the totals."""
+    energy, emissions = core.bottom_up(activity, intensity, factor, factor_layout=layout, parallel=parallel)
+    # With a per-fuel factor, energy comes back as a read-only broadcast view; the small copy
+    # makes every output an ordinary writable array.
+    if not energy.flags.writeable:
+        energy = energy.copy()
+    if k_energy != 1.0:
+        energy *= k_energy
+    if k_energy * k_emissions != 1.0:
+        emissions *= k_energy * k_emissions
+    out = {"energy_by_sector_fuel": energy, "emissions_by_sector_fuel": emissions}
+    for what, matrix in (("energy", energy), ("emissions", emissions)):
+        by_sector, by_fuel, total = core.sector_fuel_totals(matrix, parallel=parallel)
+        out.update({what: total, f"{what}_by_sector": by_sector, f"{what}_by_fuel": by_fuel})
+    return out
+
+
+def _eager(inputs, core_dims, order, parallel, kwargs) -> dict[str, np.ndarray]:
+    """Call the numpy API directly: the inputs were validated and their labels matched above, so
+    apply_ufunc's alignment (about 4 ms on the large benchmark case) would only repeat that work."""
+    arrays = []
+    for da, cdims in zip(inputs, core_dims):
+        own = [d for d in order if d in da.dims]
+        data = np.transpose(da.data, [da.dims.index(d) for d in (*own, *cdims)])
+        # Missing extra dims become length-1 axes (a view), so the numpy API broadcasts them.
+        arrays.append(data.reshape(tuple(da.sizes.get(d, 1) for d in order) + data.shape[len(own):]))
+    try:
+        return _compute(*arrays, parallel=parallel, **kwargs)
+    except core.BadValueError as err:
+        raise _labelled_bad_value(err, dict(zip(("intensity", "activity", "factor"), inputs))) from None
+
+
+def _lazy(inputs, core_dims, order, parallel, kwargs) -> dict[str, np.ndarray]:
+    """One ``apply_ufunc(dask="parallelized")`` over the blocks of the extra dims.
+
+    Each extra dim's labels travel with the graph as a small 1-D array chunked like the data, so a
+    bad value found while computing a block is reported by its coordinate labels, not by its
+    position within the block.
+    """
+    labels, has_labels = [], []
+    for d in order:
+        holder = next(da for da in inputs if d in da.dims)
+        has_labels.append(d in holder.coords)
+        lab = xr.DataArray(holder[d].values if has_labels[-1] else np.arange(holder.sizes[d]), dims=d)
+        labels.append(lab.chunk({d: holder.chunksizes[d]}) if holder.chunks is not None else lab)
+    names = [f"{what}_by_sector_fuel" for what in ("energy", "emissions")] + [
+        name for name in _OUTPUTS if not name.endswith("sector_fuel")
+    ]
+    spec = {
+        "order": order,
+        # each input's extra dims in its own order, the order an error message names them in
+        "own": [[d for d in da.dims if d in order] for da in inputs],
+        "has_labels": has_labels,
+        "core_labels": {
+            d: (inputs[0][d].values if d in inputs[0].coords else None) for d in CORE_DIMS
+        },
+        "core_dims": core_dims,
+    }
+
+    def block(intensity, activity, factor, *label_blocks):
+        try:
+            # Serial kernels inside dask tasks unless the caller forces it: dask is the parallelism.
+            out = _compute(intensity, activity, factor, parallel=bool(parallel), **kwargs)
+        except core.BadValueError as err:
+            raise _block_bad_value(err, label_blocks, spec) from None
+        return tuple(out[name] for name in names)
+
+    results = xr.apply_ufunc(
+        block,
+        *inputs,
+        *labels,
+        input_core_dims=[list(c) for c in core_dims] + [[] for _ in labels],
+        output_core_dims=[list(_OUTPUTS[name][0]) for name in names],
+        dask="parallelized",
+        output_dtypes=[np.float64] * len(names),
+        dask_gufunc_kwargs={"allow_rechunk": True},
+    )
+    return {name: r.transpose(*order, *_OUTPUTS[name][0]).data for name, r in zip(names, results)}
+
+
+def _block_bad_value(err: core.BadValueError, label_blocks, spec) -> InvalidValueError:
+    """A bad value found in one dask block, stated with the coordinate labels of the whole array."""
+    which = ("intensity", "activity", "factor").index(err.variable)
+    own, cdims = spec["own"][which], spec["core_dims"][which]
+    # apply_ufunc hands each block its input with the extra dims in ``order`` (length 1 where the
+    # input lacks one, leading ones possibly dropped), then the core dims.
+    n_extra = len(err.index) - len(cdims)
+    extra_idx, core_idx = err.index[:n_extra], err.index[n_extra:]
+    passed = spec["order"][len(spec["order"]) - n_extra :]
+    found = {}
+    for d, k in zip(passed, extra_idx):
+        j = spec["order"].index(d)
+        block_labels = np.asarray(label_blocks[j]).reshape(-1)
+        # The block's labels hold the global label (or, for an unlabelled dim, the global
+        # position) of each of its rows.
+        found[d] = (block_labels, k) if spec["has_labels"][j] else (None, int(block_labels[k]))
+    dims, labels, pos = [], [], []
+    for d in own:
+        dims.append(d)
+        labels.append(found[d][0])
+        pos.append(found[d][1])
+    for d, k in zip(cdims, core_idx):
+        dims.append(d)
+        labels.append(spec["core_labels"][d])
+        pos.append(k)
+    where = describe_position(dims, labels, pos)
+    allowed = "must not be NaN" if err.variable == "factor" else "must be >= 0 and not NaN"
+    return InvalidValueError(f"{err.variable}: bad value {err.value!r} at {where}; values {allowed}")
+
+
+def _output_coords(inputs, out_dims: set) -> dict:
+    """Coordinates of the inputs that live on the output's dims (first input wins)."""
+    coords = {}
+    for da in inputs:
+        for name, coord in da.coords.items():
+            if name not in coords and set(coord.dims) <= out_dims:
+                coords[name] = coord.variable
+    return coords
 
 
 def _resolve_factor(factor) -> xr.DataArray:
@@ -221,27 +355,3 @@ def _labelled_bad_value(err: core.BadValueError, inputs: dict[str, xr.DataArray]
     where, value = describe_first(da, np.isnan(da.values) if err.variable == "factor" else ~(da.values >= 0))
     allowed = "must not be NaN" if err.variable == "factor" else "must be >= 0 and not NaN"
     return InvalidValueError(f"{err.variable}: bad value {value!r} at {where}; values {allowed}")
-
-
-def _breakdowns(energy_sf, emissions_sf, energy_units: str, emissions_units: str) -> xr.Dataset:
-    def var(da, what, units, by):
-        return da.assign_attrs(units=units, long_name=f"{what}{by}")
-
-    e_by_sector, c_by_sector = energy_sf.sum("fuel", skipna=False), emissions_sf.sum("fuel", skipna=False)
-    ds = xr.Dataset(
-        {
-            "energy": var(e_by_sector.sum("sector", skipna=False), "energy demand", energy_units, ""),
-            "emissions": var(c_by_sector.sum("sector", skipna=False), "CO2 emissions", emissions_units, ""),
-            "energy_by_sector": var(e_by_sector, "energy demand", energy_units, " by sector"),
-            "energy_by_fuel": var(energy_sf.sum("sector", skipna=False), "energy demand", energy_units, " by fuel"),
-            "emissions_by_sector": var(c_by_sector, "CO2 emissions", emissions_units, " by sector"),
-            "emissions_by_fuel": var(emissions_sf.sum("sector", skipna=False), "CO2 emissions", emissions_units, " by fuel"),
-            "energy_by_sector_fuel": var(energy_sf, "energy demand", energy_units, " by sector and fuel"),
-            "emissions_by_sector_fuel": var(emissions_sf, "CO2 emissions", emissions_units, " by sector and fuel"),
-        }
-    )
-    ds.attrs["method"] = (
-        "bottom-up accounting E = sum e*P, CE = sum f*e*P over sector, process, equipment, fuel "
-        "(Dai et al. 2025, Green and Low-Carbon Economy, eqs. 2-4)"
-    )
-    return ds

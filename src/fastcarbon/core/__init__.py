@@ -4,6 +4,6 @@ Usable without xarray.  The labelled modules (``fastcarbon.accounting``, ...) ar
 these functions.
 """
 
-from fastcarbon.core.accounting import PARALLEL_THRESHOLD, BadValueError, bottom_up
+from fastcarbon.core.accounting import PARALLEL_THRESHOLD, BadValueError, bottom_up, sector_fuel_totals
 
-__all__ = ["PARALLEL_THRESHOLD", "BadValueError", "bottom_up"]
+__all__ = ["PARALLEL_THRESHOLD", "BadValueError", "bottom_up", "sector_fuel_totals"]

@@ -16,7 +16,7 @@ import numpy as np
 from fastcarbon import kernels
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
 
-__all__ = ["bottom_up", "BadValueError", "PARALLEL_THRESHOLD"]
+__all__ = ["bottom_up", "sector_fuel_totals", "BadValueError", "PARALLEL_THRESHOLD"]
 
 #: Tensor elements below which the kernels run serial.  Waking the second thread costs tens of
 #: microseconds to milliseconds on 2 vCPUs; below ~2.5e5 elements (≈2 MB per tensor, well under a
@@ -186,6 +186,48 @@ def bottom_up(
     energy = energy.reshape(work_batch + (n_m, n_n))
     emissions = energy * f  # (…, M, N) × (…, M|1, N): small, not tensor-sized
     return np.broadcast_to(energy, emissions.shape), emissions
+
+
+def sector_fuel_totals(matrix, *, parallel: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Totals by sector, by fuel and overall of sector × fuel matrices (001 eqs. 3–4, the sums
+    over n and m).
+
+    Parameters
+    ----------
+    matrix : array_like (..., M, N)
+        E or CE by sector and fuel, as returned by :func:`bottom_up`.
+    parallel : bool, optional
+        Force the serial or multi-threaded kernel (bit-identical); default: parallel when the
+        matrix has at least :data:`PARALLEL_THRESHOLD` elements.
+
+    Returns
+    -------
+    by_sector : ndarray (..., M)
+        Σ over fuels, in fuel order.
+    by_fuel : ndarray (..., N)
+        Σ over sectors, in sector order.
+    total : ndarray (...)
+        Σ of ``by_sector``, in sector order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> by_sector, by_fuel, total = sector_fuel_totals(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    >>> by_sector.tolist(), by_fuel.tolist(), float(total)
+    ([3.0, 7.0], [4.0, 6.0], 10.0)
+    """
+    x = _as_float_array(matrix, "matrix")
+    if x.ndim < 2:
+        raise InputError(f"matrix: needs at least 2 dims (sector, fuel), got shape {x.shape}")
+    batch, (n_m, n_n) = x.shape[:-2], x.shape[-2:]
+    x2 = x.reshape((-1, n_m, n_n))
+    n_b = x2.shape[0]
+    by_sector, by_fuel, total = np.empty((n_b, n_m)), np.empty((n_b, n_n)), np.empty(n_b)
+    if parallel is None:
+        parallel = x.size >= PARALLEL_THRESHOLD and numba.get_num_threads() > 1
+    kern = kernels.sector_fuel_totals_parallel if parallel else kernels.sector_fuel_totals
+    kern(x2, by_sector, by_fuel, total)
+    return by_sector.reshape(batch + (n_m,)), by_fuel.reshape(batch + (n_n,)), total.reshape(batch)
 
 
 def _raise_first_bad(bad: np.ndarray, inputs: dict, work_batch: tuple[int, ...]) -> None:

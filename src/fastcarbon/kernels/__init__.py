@@ -13,6 +13,8 @@ from fastcarbon.kernels.accounting import (
     sector_fuel_energy_emissions,
     sector_fuel_energy_emissions_parallel,
     sector_fuel_energy_parallel,
+    sector_fuel_totals,
+    sector_fuel_totals_parallel,
 )
 
 __all__ = [
@@ -23,4 +25,6 @@ __all__ = [
     "sector_fuel_energy_emissions",
     "sector_fuel_energy_emissions_parallel",
     "sector_fuel_energy_parallel",
+    "sector_fuel_totals",
+    "sector_fuel_totals_parallel",
 ]
