@@ -162,11 +162,20 @@ def interpolate(
     left, w = _bracket(ky, yr, "years")
     if ky.size == 1:
         return np.repeat(v, yr.size, axis=-1)
+    if method not in ("linear", "growth"):
+        raise InputError(f"method: {method!r} is not known; use 'linear' or 'growth'")
     v0, v1 = v[..., left], v[..., left + 1]
     if method == "linear":
-        return v0 + w * (v1 - v0)
-    if method != "growth":
-        raise InputError(f"method: {method!r} is not known; use 'linear' or 'growth'")
+        out = v0 + w * (v1 - v0)
+    else:
+        out = _growth(v, v0, v1, w, ky)
+    # From the last key year on, the last value itself: v0 + 1·(v1 - v0) can miss v1 by an ulp,
+    # and "hits the key years exactly" is the contract.  Other key years have w = 0 exactly.
+    out[..., yr >= ky[-1]] = v[..., -1:]
+    return out
+
+
+def _growth(v, v0, v1, w, ky) -> np.ndarray:
     pos = v > 0
     zero_pair = (v[..., :-1] == 0) & (v[..., 1:] == 0)
     ok = (pos[..., :-1] & pos[..., 1:]) | zero_pair
