@@ -5,5 +5,14 @@ these functions.
 """
 
 from fastcarbon.core.accounting import PARALLEL_THRESHOLD, BadValueError, bottom_up, sector_fuel_totals
+from fastcarbon.core.peaks import NaNTrajectoryError, PeakResult, peak
 
-__all__ = ["PARALLEL_THRESHOLD", "BadValueError", "bottom_up", "sector_fuel_totals"]
+__all__ = [
+    "PARALLEL_THRESHOLD",
+    "BadValueError",
+    "bottom_up",
+    "sector_fuel_totals",
+    "NaNTrajectoryError",
+    "PeakResult",
+    "peak",
+]

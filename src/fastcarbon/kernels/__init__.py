@@ -16,6 +16,7 @@ from fastcarbon.kernels.accounting import (
     sector_fuel_totals,
     sector_fuel_totals_parallel,
 )
+from fastcarbon.kernels.peaks import peak_stats, peak_stats_parallel
 
 __all__ = [
     "BAD_ACTIVITY",
@@ -27,4 +28,6 @@ __all__ = [
     "sector_fuel_energy_parallel",
     "sector_fuel_totals",
     "sector_fuel_totals_parallel",
+    "peak_stats",
+    "peak_stats_parallel",
 ]

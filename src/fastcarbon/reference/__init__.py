@@ -8,11 +8,15 @@ both iterate over one list; each submodule contributes its own ``REGISTRY`` entr
 from __future__ import annotations
 
 from fastcarbon.reference import accounting as _accounting
+from fastcarbon.reference import peaks as _peaks
 from fastcarbon.reference.accounting import bottom_up_einsum, bottom_up_loops, bottom_up_naive
+from fastcarbon.reference.peaks import peak_loops, peak_numpy
 
-__all__ = ["REGISTRY", "bottom_up_loops", "bottom_up_einsum", "bottom_up_naive"]
+__all__ = [
+    "REGISTRY", "bottom_up_loops", "bottom_up_einsum", "bottom_up_naive", "peak_loops", "peak_numpy",
+]
 
 #: kernel family → {reference name: function}
 REGISTRY: dict[str, dict] = {}
-for _module in (_accounting,):
+for _module in (_accounting, _peaks):
     REGISTRY.update(_module.REGISTRY)
