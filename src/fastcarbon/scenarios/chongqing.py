@@ -15,10 +15,10 @@ emissions.  This module therefore
   intensity, split by the 2020 sector (Fig. 1) and fuel shares held fixed.
 
 With this path the peaks come out as: RS 2035 (paper 2033), PP-NZES 2030 (2029), AP-NZES 2027
-(2027), at about 92 % of the paper's peak values; the ordering is the paper's (AP-NZES earliest
+(2027), 6–8 % below the paper's peak values (99.5, 97.0, 94.9 against 108, 105, 101.15 Mt CO2); the ordering is the paper's (AP-NZES earliest
 and lowest, then PP-NZES, then RS) and RS is far from zero in 2060.  Why the gap:
 
-- *Level* (−8 %): the 2020 emissions are ours (≈ 89 Mt CO2), not the paper's (not printed); the
+- *Level* (−6 to −8 %): the 2020 emissions are ours (≈ 89 Mt CO2), not the paper's (not printed); the
   electricity term is a lower bound, and the paper's LEAP model adds process detail.
 - *Timing*: in a top-down path emissions peak in the year where GDP growth g(t) falls below
   r/(1 − r), the rate at which intensity falls.  With Table 1's rates constant over five-year
