@@ -37,8 +37,8 @@ def test_run_defaults_to_fastcarbon_output_in_the_working_directory(tmp_path, mo
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["run"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "fastcarbon-output").iterdir()) == [
-        "bengbu_accounting.csv", "bengbu_accounting.nc"]
+    assert sorted(p.name for p in (tmp_path / "fastcarbon-output").iterdir()) == sorted(
+        f"{job.name}.{ext}" for job in JOBS for ext in ("csv", "nc"))
 
 
 def test_run_selects_jobs_and_rejects_unknown_ones(tmp_path):

@@ -160,6 +160,12 @@ def describe_position(dims, labels, pos) -> str:
     """``"year=2021, process[0]"``: each dim's label at ``pos``, or its index where ``labels``
     holds None for it (a dim without coordinate labels)."""
     return ", ".join(
-        f"{d}={lab[k].item()!r}" if lab is not None else f"{d}[{k}]"
+        f"{d}={_plain(lab[k])!r}" if lab is not None else f"{d}[{k}]"
         for d, lab, k in zip(dims, labels, (int(k) for k in pos))
     )
+
+
+def _plain(label):
+    """A numpy scalar as the Python value it holds; a label stored as an object (a str in an
+    object array) is already one."""
+    return label.item() if isinstance(label, np.generic) else label

@@ -66,6 +66,8 @@ def run(
             Console(stderr=True).print(f"error in job {item.name}: {exc}", markup=False, highlight=False)
             raise typer.Exit(code=1) from None
         console.print(_table(ds, item.title))
+        for line in ds.attrs.get("summary", []):  # a job's headline figures, one per line
+            console.print(line, markup=False, highlight=False)
         nc, csv = output / f"{item.name}.nc", output / f"{item.name}.csv"
         ds.to_netcdf(nc, engine="h5netcdf")
         ds.to_dataframe().to_csv(csv)
@@ -91,6 +93,8 @@ def _table(ds, title: str):
 
 
 def _fmt(value, units) -> str:
+    if value != value:  # NaN: no value for this row (e.g. no observation in a forecast year)
+        return ""
     if units == "1":  # ratios print as percent
         return f"{100 * value:+.2f}"
     return f"{value:,.1f}"

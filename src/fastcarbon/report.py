@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import xarray as xr
 
-__all__ = ["bengbu_accounting", "Job", "JOBS"]
+__all__ = ["bengbu_accounting", "bengbu_forecast", "Job", "JOBS"]
 
 
 def bengbu_accounting() -> xr.Dataset:
@@ -50,6 +50,79 @@ def bengbu_accounting() -> xr.Dataset:
     return out
 
 
+def bengbu_forecast(last_year: int = 2030) -> xr.Dataset:
+    """Bengbu industrial emissions: EGM(1,1) fitted on 2011–2020 and forecast, against the linear
+    baseline and the values printed in 000 Table 6 (eqs. 9–13).
+
+    Returns a Dataset over ``year`` (2011 to ``last_year``) in 10^4 t C, the paper's unit:
+    ``observed`` X(0), ``egm`` (fitted, then forecast), ``linear`` (the same for the least-squares
+    line), ``table6`` (the fitted column printed in Table 6), and the relative errors
+    ``egm_error`` and ``linear_error``.  The attrs ``summary`` lines give a, b, C, P, the grade,
+    the MAPE of both models and whether the EGM path peaks by 2030 (000 concludes it does not:
+    the fitted development coefficient a = −0.0114 < 0 means growth of about 1.15 % a year).
+
+    Examples
+    --------
+    >>> from fastcarbon.report import bengbu_forecast
+    >>> r = bengbu_forecast()
+    >>> round(r.attrs["a"], 6), round(r.attrs["C"], 3), r.attrs["grade"], r.attrs["peaks_by_2030"]
+    (-0.011391, 0.314, 'good', 'no')
+    """
+    from fastcarbon.datasets import bengbu
+    from fastcarbon.grey import GRADE_LEGEND, fit_egm, fit_linear, forecast_egm, forecast_linear
+    from fastcarbon.peaks import peak
+
+    from fastcarbon.units import conversion_factor
+
+    ds = bengbu()
+    x0 = ds.x0
+    horizon = last_year - int(x0.year[-1])
+    egm, lin = fit_egm(x0), fit_linear(x0)
+    # Tables in the paper's unit, 10^4 t C, so the columns compare with Table 6 at a glance.
+    shown = "10**4 t C"
+    k = conversion_factor(x0.attrs["units"], shown)
+
+    def in_shown(da, long_name):
+        return (da * k).assign_attrs(units=shown, long_name=long_name)
+
+    def path(fit, forecast, name):
+        both = xr.concat([fit.fitted, forecast(fit, horizon)], dim="year")
+        return in_shown(both, f"{name}: fitted 2011-2020, forecast after")
+
+    egm_path = path(egm, forecast_egm, "EGM(1,1)")
+    out = xr.Dataset(
+        {
+            "observed": in_shown(x0, x0.attrs["long_name"]),
+            "egm": egm_path,
+            "linear": path(lin, forecast_linear, "linear regression"),
+            "table6": in_shown(ds.egm_fitted_printed, "EGM(1,1) fitted, as printed in Table 6"),
+            "egm_error": egm.relative_error.assign_attrs(units="1", long_name="EGM(1,1) relative error |x - fit| / x"),
+            "linear_error": lin.relative_error.assign_attrs(units="1", long_name="linear relative error |x - fit| / x"),
+        }
+    )
+    units = x0.attrs["units"]
+    p = peak(egm_path, target=2030)
+    peaked = bool(p.peaked_by)
+    grade = GRADE_LEGEND[int(egm.grade)]
+    out.attrs.update(
+        title="Bengbu EGM(1,1) forecast (000 eqs. 9-13, Table 6)",
+        source=ds.attrs["source"],
+        a=float(egm.a), b=float(egm.b), C=float(egm.C), P=float(egm.P), grade=grade,
+        mape_egm=float(egm.mape), mape_linear=float(lin.mape),
+        peaks_by_2030="yes" if peaked else "no",
+        summary=[
+            f"EGM(1,1): a = {float(egm.a):.6f}, b = {float(egm.b) / 1e4:.3f} x 10^4 {units} "
+            f"(000 Table 6: a = -0.011391, b = 312.272)",
+            f"posterior-difference test: C = {float(egm.C):.4f}, P = {float(egm.P):.2f}, grade {grade} "
+            f"(paper: C = 0.3143, P = 1, good)",
+            f"MAPE 2011-2020: EGM {100 * float(egm.mape):.2f} %, linear {100 * float(lin.mape):.2f} %",
+            f"peak before 2030: {'yes, in ' + str(int(p.peak_year)) if peaked else 'no'} "
+            f"(EGM path still rising in {last_year}: {float(egm_path.sel(year=last_year)):.2f} x 10^4 {units})",
+        ],
+    )
+    return out
+
+
 class Job(NamedTuple):
     """One job of ``fastcarbon run``: ``run()`` returns a Dataset over one dim, written as
     ``<name>.nc`` and ``<name>.csv`` and printed under ``title``."""
@@ -65,5 +138,10 @@ JOBS: list[Job] = [
         "bengbu_accounting",
         "Bengbu industrial carbon emissions, recomputed (000 eq. 1) vs printed (Table 4)",
         bengbu_accounting,
+    ),
+    Job(
+        "bengbu_forecast",
+        "Bengbu industrial carbon emissions: EGM(1,1) and linear baseline, fitted 2011-2020, to 2030",
+        bengbu_forecast,
     ),
 ]

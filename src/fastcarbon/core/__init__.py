@@ -5,6 +5,15 @@ these functions.
 """
 
 from fastcarbon.core.accounting import PARALLEL_THRESHOLD, BadValueError, bottom_up, sector_fuel_totals
+from fastcarbon.core.entropy import (
+    AllConstantError,
+    ConstantIndicatorWarning,
+    EntropyWeights,
+    NonFiniteError,
+    ObstacleDegree,
+    entropy_weights,
+    obstacle_degree,
+)
 from fastcarbon.core.peaks import NaNTrajectoryError, PeakResult, peak
 
 __all__ = [
@@ -15,4 +24,11 @@ __all__ = [
     "NaNTrajectoryError",
     "PeakResult",
     "peak",
+    "AllConstantError",
+    "ConstantIndicatorWarning",
+    "EntropyWeights",
+    "NonFiniteError",
+    "ObstacleDegree",
+    "entropy_weights",
+    "obstacle_degree",
 ]

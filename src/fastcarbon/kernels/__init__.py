@@ -16,6 +16,14 @@ from fastcarbon.kernels.accounting import (
     sector_fuel_totals,
     sector_fuel_totals_parallel,
 )
+from fastcarbon.kernels.entropy import (
+    entropy_weights_one,
+    entropy_weights_parallel,
+    entropy_weights_serial,
+    obstacle_degree_one,
+    obstacle_degree_parallel,
+    obstacle_degree_serial,
+)
 from fastcarbon.kernels.peaks import peak_stats, peak_stats_parallel
 
 __all__ = [
@@ -30,4 +38,10 @@ __all__ = [
     "sector_fuel_totals_parallel",
     "peak_stats",
     "peak_stats_parallel",
+    "entropy_weights_one",
+    "entropy_weights_serial",
+    "entropy_weights_parallel",
+    "obstacle_degree_one",
+    "obstacle_degree_serial",
+    "obstacle_degree_parallel",
 ]

@@ -8,15 +8,18 @@ both iterate over one list; each submodule contributes its own ``REGISTRY`` entr
 from __future__ import annotations
 
 from fastcarbon.reference import accounting as _accounting
+from fastcarbon.reference import index as _index
 from fastcarbon.reference import peaks as _peaks
 from fastcarbon.reference.accounting import bottom_up_einsum, bottom_up_loops, bottom_up_naive
+from fastcarbon.reference.index import entropy_loops, entropy_numpy
 from fastcarbon.reference.peaks import peak_loops, peak_numpy
 
 __all__ = [
     "REGISTRY", "bottom_up_loops", "bottom_up_einsum", "bottom_up_naive", "peak_loops", "peak_numpy",
+    "entropy_loops", "entropy_numpy",
 ]
 
 #: kernel family → {reference name: function}
 REGISTRY: dict[str, dict] = {}
-for _module in (_accounting, _peaks):
+for _module in (_accounting, _peaks, _index):
     REGISTRY.update(_module.REGISTRY)
