@@ -1,0 +1,323 @@
+"""Counter-based random numbers: Philox4x32-10 and the variates fastcarbon draws from it.
+
+Philox4x32-10 (Salmon, Moraes, Dror & Shaw 2011, "Parallel random numbers: as easy as 1, 2, 3",
+SC'11, doi:10.1145/2063384.2063405) maps a 128-bit counter c = (c0, c1, c2, c3) and a 64-bit key
+k = (k0, k1) to 128 random bits, four 32-bit words.  One round, with the multipliers
+M0 = 0xD2511F53, M1 = 0xCD9E8D57::
+
+    (hi0, lo0) = M0 * c0          (hi1, lo1) = M1 * c2          (64-bit products)
+    c <- (hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0)
+
+and the key is bumped by the Weyl constants (0x9E3779B9, 0xBB67AE85) between rounds, ten
+rounds in all.  There is no state: each output is a pure function of (counter, key), which is
+what makes every result of fastcarbon independent of chunking, threads, workers and retries.
+
+**Counter layout.**  fastcarbon keys every variate by (seed, draw, variate index)::
+
+    key     = (seed mod 2**32, seed div 2**32)               seed: integer in [0, 2**64)
+    counter = (j mod 2**32, j div 2**32, d mod 2**32, d div 2**32)
+              j = variate index div 2 (the block), d = global draw id in [0, 2**64)
+
+One block gives four words (w0, w1, w2, w3), which hold two variates:
+
+- **uniform**: variate 2j from (w0, w1), variate 2j+1 from (w2, w3), each as
+  u = (floor((w_a * 2**32 + w_b) / 2**12) + 1/2) * 2**-52 — 52 random bits, on the open interval
+  (0, 1): the smallest value is 2**-53, the largest 1 - 2**-53, both exact in float64;
+- **normal** (Box–Muller on one block): u1 from (w0, w1), u2 from (w2, w3),
+  R = sqrt(-2 ln u1), variate 2j = R cos(2 pi u2), variate 2j+1 = R sin(2 pi u2).
+  Each variate index therefore has one fixed value, whichever other variates are drawn;
+- **lognormal** exp(mu + sigma z) and **triangular** (inverse CDF of the uniform of the same
+  index) follow.
+
+To reproduce one value by hand: ``normal(seed, d, v)`` equals the formula above applied to
+``philox4x32(v // 2 % 2**32, v // 2 // 2**32, d % 2**32, d // 2**32, seed % 2**32,
+seed // 2**32)``.
+
+Every function here is a serial numba kernel (GIL released) and may be called from a user's own
+``@numba.njit`` code.  Integer arguments are read as unsigned 64-bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import prange
+
+from fastcarbon.kernels._jit import kernel, parallel_kernel
+
+__all__ = [
+    "philox4x32",
+    "uniform_pair",
+    "normal_pair",
+    "uniform",
+    "normal",
+    "lognormal",
+    "triangular",
+    "normal_cdf",
+    "triangular_ppf",
+    "fill_uniform",
+    "fill_normal",
+    "fill_normal_parallel",
+]
+
+# Every constant is uint64 so that numba keeps the arithmetic unsigned (uint64 mixed with int64
+# literals is promoted to float64 in numba).
+_M0 = np.uint64(0xD2511F53)
+_M1 = np.uint64(0xCD9E8D57)
+_W0 = np.uint64(0x9E3779B9)
+_W1 = np.uint64(0xBB67AE85)
+_MASK = np.uint64(0xFFFFFFFF)
+_S32 = np.uint64(32)
+_S12 = np.uint64(12)
+_ONE = np.uint64(1)
+_TWO_M52 = 2.0 ** -52
+_TWO_PI = 2.0 * math.pi
+
+
+@kernel
+def philox4x32(c0, c1, c2, c3, k0, k1):
+    """Philox4x32-10 block: counter (c0..c3) and key (k0, k1), 32-bit words, → four 32-bit words.
+
+    Parameters
+    ----------
+    c0, c1, c2, c3 : int
+        Counter words in [0, 2**32).
+    k0, k1 : int
+        Key words in [0, 2**32).
+
+    Returns
+    -------
+    tuple of 4 numpy.uint64
+        The output words, each in [0, 2**32).
+
+    Notes
+    -----
+    Salmon et al. (2011), section 4.2, with R = 10 rounds: round r uses the key
+    (k0 + r W0, k1 + r W1) mod 2**32.  Checked against Random123's known-answer vectors
+    (``kat_vectors``) in ``tests/test_random.py``.
+
+    Examples
+    --------
+    >>> [f"{int(w):08x}" for w in philox4x32(0, 0, 0, 0, 0, 0)]
+    ['6627e8d5', 'e169c58d', 'bc57ac4c', '9b00dbd8']
+    """
+    x0 = np.uint64(c0) & _MASK
+    x1 = np.uint64(c1) & _MASK
+    x2 = np.uint64(c2) & _MASK
+    x3 = np.uint64(c3) & _MASK
+    a = np.uint64(k0) & _MASK
+    b = np.uint64(k1) & _MASK
+    for r in range(10):
+        if r > 0:
+            a = (a + _W0) & _MASK
+            b = (b + _W1) & _MASK
+        p0 = _M0 * x0  # 32 x 32 -> 64 bits: exact in uint64
+        p1 = _M1 * x2
+        y0 = (p1 >> _S32) ^ x1 ^ a
+        y1 = p1 & _MASK
+        y2 = (p0 >> _S32) ^ x3 ^ b
+        y3 = p0 & _MASK
+        x0, x1, x2, x3 = y0, y1, y2, y3
+    return x0, x1, x2, x3
+
+
+@kernel
+def _block(seed, draw, block):
+    s = np.uint64(seed)
+    d = np.uint64(draw)
+    j = np.uint64(block)
+    return philox4x32(j & _MASK, j >> _S32, d & _MASK, d >> _S32, s & _MASK, s >> _S32)
+
+
+@kernel
+def _bits_to_uniform(hi, lo):
+    """(hi * 2**32 + lo), top 52 bits, mid-point of its cell: exact, in (0, 1)."""
+    x = ((hi << _S32) | lo) >> _S12
+    return (np.float64(x) + 0.5) * _TWO_M52
+
+
+@kernel
+def uniform_pair(seed, draw, block):
+    """Uniform variates 2*block and 2*block + 1 of draw ``draw``: two floats in (0, 1).
+
+    Examples
+    --------
+    >>> u0, u1 = uniform_pair(7, 0, 0)
+    >>> 0.0 < u0 < 1.0 and 0.0 < u1 < 1.0
+    True
+    """
+    w0, w1, w2, w3 = _block(seed, draw, block)
+    return _bits_to_uniform(w0, w1), _bits_to_uniform(w2, w3)
+
+
+@kernel
+def normal_pair(seed, draw, block):
+    """Standard normal variates 2*block and 2*block + 1 of draw ``draw`` (Box–Muller).
+
+    .. math::
+
+        z_{2j} = \\sqrt{-2 \\ln u_1}\\,\\cos(2\\pi u_2), \\qquad
+        z_{2j+1} = \\sqrt{-2 \\ln u_1}\\,\\sin(2\\pi u_2)
+
+    with (u1, u2) = :func:`uniform_pair` of the same block (Box & Muller 1958).  u1 > 0, so the
+    radius is finite: |z| <= sqrt(-2 ln 2**-53) ≈ 8.57.
+
+    Examples
+    --------
+    >>> z0, z1 = normal_pair(7, 0, 0)
+    >>> (z0, z1) == (normal(7, 0, 0), normal(7, 0, 1))
+    True
+    """
+    u1, u2 = uniform_pair(seed, draw, block)
+    r = math.sqrt(-2.0 * math.log(u1))
+    a = _TWO_PI * u2
+    return r * math.cos(a), r * math.sin(a)
+
+
+@kernel
+def uniform(seed, draw, index):
+    """Uniform variate ``index`` of draw ``draw``, in (0, 1) (layout: module docstring).
+
+    Examples
+    --------
+    >>> uniform(1, 2, 3) == uniform(1, 2, 3) != uniform(1, 3, 3)
+    True
+    """
+    v = np.uint64(index)
+    u0, u1 = uniform_pair(seed, draw, v >> _ONE)
+    return u1 if (v & _ONE) else u0
+
+
+@kernel
+def normal(seed, draw, index):
+    """Standard normal variate ``index`` of draw ``draw`` (Box–Muller, layout: module docstring).
+
+    Examples
+    --------
+    >>> round(normal(0, 0, 0), 12) == round(normal(0, 0, 0), 12)
+    True
+    """
+    v = np.uint64(index)
+    z0, z1 = normal_pair(seed, draw, v >> _ONE)
+    return z1 if (v & _ONE) else z0
+
+
+@kernel
+def lognormal(seed, draw, index, mu, sigma):
+    """Lognormal variate exp(mu + sigma z), z = :func:`normal` of the same index.
+
+    Examples
+    --------
+    >>> import math
+    >>> lognormal(3, 4, 5, 0.0, 1.0) == math.exp(normal(3, 4, 5))
+    True
+    """
+    return math.exp(mu + sigma * normal(seed, draw, index))
+
+
+@kernel
+def normal_cdf(x):
+    """Standard normal CDF, Φ(x) = erfc(-x / √2) / 2 (accurate in both tails).
+
+    Examples
+    --------
+    >>> normal_cdf(0.0)
+    0.5
+    """
+    return 0.5 * math.erfc(-x * 0.7071067811865476)
+
+
+@kernel
+def triangular_ppf(u, left, mode, right):
+    """Inverse CDF of the triangular distribution on [left, right] with its mode at ``mode``.
+
+    .. math::
+
+        F^{-1}(u) = a + \\sqrt{u (b - a)(c - a)} \\text{ if } u < \\tfrac{c - a}{b - a},
+        \\quad b - \\sqrt{(1 - u)(b - a)(b - c)} \\text{ otherwise}
+
+    with a = left, c = mode, b = right (a <= c <= b).
+
+    Examples
+    --------
+    >>> triangular_ppf(0.5, 0.0, 0.5, 1.0), triangular_ppf(0.0, 0.0, 0.5, 1.0)
+    (0.5, 0.0)
+    """
+    width = right - left
+    if width <= 0.0:
+        return mode
+    if u * width < mode - left:
+        return left + math.sqrt(u * width * (mode - left))
+    return right - math.sqrt((1.0 - u) * width * (right - mode))
+
+
+@kernel
+def triangular(seed, draw, index, left, mode, right):
+    """Triangular variate on [left, right], mode ``mode``: :func:`triangular_ppf` of the
+    :func:`uniform` of the same index.
+
+    Examples
+    --------
+    >>> 1.0 <= triangular(0, 0, 0, 1.0, 2.0, 4.0) <= 4.0
+    True
+    """
+    return triangular_ppf(uniform(seed, draw, index), left, mode, right)
+
+
+@kernel
+def fill_uniform(seed, draw_offset, out):
+    """out[d, v] = :func:`uniform` (seed, draw_offset + d, v) for a 2-D float64 array ``out``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.empty((2, 3)); fill_uniform(5, 10, a)
+    >>> a[1, 2] == uniform(5, 11, 2)
+    True
+    """
+    n_v = out.shape[1]
+    for d in range(out.shape[0]):
+        draw = np.uint64(draw_offset) + np.uint64(d)
+        for j in range((n_v + 1) // 2):
+            u0, u1 = uniform_pair(seed, draw, j)
+            out[d, 2 * j] = u0
+            if 2 * j + 1 < n_v:
+                out[d, 2 * j + 1] = u1
+
+
+@kernel
+def _fill_normal_row(seed, draw, row):
+    n_v = row.shape[0]
+    for j in range((n_v + 1) // 2):
+        z0, z1 = normal_pair(seed, draw, j)
+        row[2 * j] = z0
+        if 2 * j + 1 < n_v:
+            row[2 * j + 1] = z1
+
+
+@kernel
+def fill_normal(seed, draw_offset, out):
+    """out[d, v] = :func:`normal` (seed, draw_offset + d, v) for a 2-D float64 array ``out``.
+
+    Bit-identical to :func:`fill_normal_parallel` and to any split of the rows into chunks
+    (each chunk with its own ``draw_offset``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.empty((4, 5)); fill_normal(5, 0, a)
+    >>> b = np.empty((2, 5)); fill_normal(5, 2, b)
+    >>> bool((a[2:] == b).all()), a[3, 4] == normal(5, 3, 4)
+    (True, True)
+    """
+    for d in range(out.shape[0]):
+        _fill_normal_row(seed, np.uint64(draw_offset) + np.uint64(d), out[d])
+
+
+# A separate function, not `fill_normal` compiled twice: numba's cache ignores the parallel flag.
+@parallel_kernel
+def fill_normal_parallel(seed, draw_offset, out):
+    """Multi-threaded :func:`fill_normal` (rows shared among threads), bit-identical results."""
+    for d in prange(out.shape[0]):
+        _fill_normal_row(seed, np.uint64(draw_offset) + np.uint64(d), out[d])
