@@ -273,7 +273,7 @@ def fill_uniform(seed, draw_offset, out):
     --------
     >>> import numpy as np
     >>> a = np.empty((2, 3)); fill_uniform(5, 10, a)
-    >>> a[1, 2] == uniform(5, 11, 2)
+    >>> bool(a[1, 2] == uniform(5, 11, 2))
     True
     """
     n_v = out.shape[1]
@@ -308,7 +308,7 @@ def fill_normal(seed, draw_offset, out):
     >>> import numpy as np
     >>> a = np.empty((4, 5)); fill_normal(5, 0, a)
     >>> b = np.empty((2, 5)); fill_normal(5, 2, b)
-    >>> bool((a[2:] == b).all()), a[3, 4] == normal(5, 3, 4)
+    >>> bool((a[2:] == b).all()), bool(a[3, 4] == normal(5, 3, 4))
     (True, True)
     """
     for d in range(out.shape[0]):
