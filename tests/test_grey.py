@@ -108,6 +108,8 @@ def test_first_fitted_value_is_first_observation():
     fit = cg.fit_egm(x)
     np.testing.assert_array_equal(fit.fitted[:, 0], x[:, 0])
     np.testing.assert_array_equal(fit.residual[:, 0], 0.0)
+    np.testing.assert_array_equal(fit.residual, x - fit.fitted)
+    np.testing.assert_array_equal(fit.relative_error, np.abs(x - fit.fitted) / x)
 
 
 def test_long_horizon_overflows_to_inf_not_nan():
@@ -344,3 +346,17 @@ def test_bad_coordinates_and_dims():
         forecast_egm(fit_egm(da), horizon=-1)
     with pytest.raises(InputError, match="linear trend fit"):
         forecast_egm(fit_linear(da), horizon=2)
+
+
+def test_kernel_callable_from_user_njit_code():
+    @numba.njit
+    def user_model(x, h):
+        b, n = x.shape
+        params, fitted, residual, rel = np.empty((b, 2)), np.empty((b, n)), np.empty((b, n)), np.empty((b, n))
+        forecast, stats = np.empty((b, h)), np.empty((b, 3))
+        grade, flag = np.empty(b, dtype=np.int8), np.empty(b, dtype=np.int32)
+        kg.egm_fit(x, params, fitted, forecast, residual, rel, stats, grade, flag)
+        return forecast
+
+    x = np.array([SERIES_B])
+    np.testing.assert_allclose(user_model(x, 2)[0], SERIES_B_NEXT, rtol=1e-13)

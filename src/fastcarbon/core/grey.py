@@ -149,12 +149,14 @@ def _fit(model: str, serial, parallel_kern, x, horizon, shift, errors, parallel)
     params = np.empty((n_b, 2))
     fitted = np.empty((n_b, n))
     forecast = np.empty((n_b, int(horizon)))
+    residual = np.empty((n_b, n))
+    relative_error = np.empty((n_b, n))
     stats = np.empty((n_b, 3))
     grade = np.empty(n_b, dtype=np.int8)
     flag = np.empty(n_b, dtype=np.int32)
     if parallel is None:
         parallel = n_b * n >= PARALLEL_THRESHOLD and numba.get_num_threads() > 1
-    (parallel_kern if parallel else serial)(xs, params, fitted, forecast, stats, grade, flag)
+    (parallel_kern if parallel else serial)(xs, params, fitted, forecast, residual, relative_error, stats, grade, flag)
     if errors == "raise":
         fatal = (flag & _k.FLAG_FATAL) != 0
         if fatal.any():
@@ -163,13 +165,13 @@ def _fit(model: str, serial, parallel_kern, x, horizon, shift, errors, parallel)
             raise UnfittableSeriesError(model, idx, int(flag[first]))
     mape = stats[:, 2]
     if shift != 0.0:
+        # Back to the caller's scale; relative errors and MAPE are relative to x, not x + c.
         fitted -= shift
         forecast -= shift
-    residual = x2 - fitted
-    with np.errstate(divide="ignore", invalid="ignore"):
-        relative_error = np.abs(residual) / np.abs(x2)
-    if shift != 0.0:
-        mape = relative_error.mean(axis=1)  # on the caller's scale, not the shifted one
+        residual = x2 - fitted
+        with np.errstate(divide="ignore", invalid="ignore"):
+            relative_error = np.abs(residual) / np.abs(x2)
+        mape = relative_error.mean(axis=1)
     level_ok = (flag & (_k.FLAG_LEVEL_RATIO | _k.FLAG_MISSING | _k.FLAG_NONPOSITIVE)) == 0
     return GreyFit(
         params.reshape(batch + (2,)),

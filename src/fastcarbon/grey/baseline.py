@@ -6,7 +6,7 @@ from typing import Literal
 
 import xarray as xr
 
-from fastcarbon.grey.egm import fit_series, forecast_series
+from fastcarbon.grey.egm import _fit_series, _forecast_series
 
 __all__ = ["fit_linear", "forecast_linear"]
 
@@ -48,10 +48,10 @@ def fit_linear(
     >>> forecast_linear(fit, horizon=1).round(2).values.tolist()
     [350.96]
     """
-    return fit_series(da, dim, _MODEL, errors, shift, parallel)
+    return _fit_series(da, dim, _MODEL, errors, shift, parallel)
 
 
 def forecast_linear(fit: xr.Dataset, horizon: int = 10) -> xr.DataArray:
     """Linear-trend values α + β·k for the ``horizon`` steps after the fitted ones, on a continuing
     coordinate (see :func:`fastcarbon.grey.forecast_egm`)."""
-    return forecast_series(fit, horizon, _MODEL)
+    return _forecast_series(fit, horizon, _MODEL)

@@ -8,7 +8,6 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from fastcarbon import core
 from fastcarbon._validate import as_dataarray, require_dims, require_numeric
 from fastcarbon.core import grey as core_grey
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
@@ -75,7 +74,7 @@ def _raise_labelled(err: core_grey.UnfittableSeriesError, da: xr.DataArray, dim:
     return core_grey.UnfittableSeriesError(err.model, err.index, err.flag, f"series at {labels}")
 
 
-def fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -> xr.Dataset:
+def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -> xr.Dataset:
     """Shared body of :func:`fit_egm` and :func:`fastcarbon.grey.fit_linear`."""
     if errors not in ("raise", "ignore"):
         raise InputError(f"errors must be 'raise' or 'ignore', got {errors!r}")
@@ -212,7 +211,8 @@ def fit_egm(
     InvalidValueError
         A coordinate that is not strictly increasing or not equally spaced.
     UnfittableSeriesError
-        With ``errors="raise"``: a series that cannot be fitted, named by its labels.
+        With ``errors="raise"``: a series that cannot be fitted, named by its labels (under dask
+        it is raised at compute time and gives the series' index within its chunk).
 
     Examples
     --------
@@ -226,10 +226,10 @@ def fit_egm(
     >>> fit.fitted.sel(year=2020).round(2).item()
     348.0
     """
-    return fit_series(da, dim, "EGM(1,1)", errors, shift, parallel)
+    return _fit_series(da, dim, "EGM(1,1)", errors, shift, parallel)
 
 
-def forecast_series(fit: xr.Dataset, horizon: int, model: str) -> xr.DataArray:
+def _forecast_series(fit: xr.Dataset, horizon: int, model: str) -> xr.DataArray:
     """Shared body of :func:`forecast_egm` and :func:`fastcarbon.grey.forecast_linear`."""
     if not isinstance(fit, xr.Dataset) or "coefficients" not in fit or "model" not in fit.attrs:
         raise InputTypeError(
@@ -299,4 +299,4 @@ def forecast_egm(fit: xr.Dataset, horizon: int = 10) -> xr.DataArray:
     >>> fc.year.values[[0, -1]].tolist(), fc.round(2).values[[0, -1]].tolist()
     ([2021, 2030], [351.99, 389.99])
     """
-    return forecast_series(fit, horizon, "EGM(1,1)")
+    return _forecast_series(fit, horizon, "EGM(1,1)")
