@@ -75,26 +75,48 @@ def run(
 
 
 def _table(ds, title: str):
-    """A rich table of a Dataset over one dim: the dim, then each variable with its units.
-    Cells are Text, not markup, so unit strings such as "[t C]" print literally."""
+    """A rich table of a Dataset over one dim, each variable labelled with its units: one row
+    per label of the dim, or, when there are more variables than labels (a few scenarios, many
+    results), one row per variable so the table stays readable in 80 columns.  Cells are Text,
+    not markup, so unit strings such as "[t C]" print literally."""
     from rich.table import Table
     from rich.text import Text
 
     frame = ds.to_dataframe()
-    table = Table(title=Text(title))
-    table.add_column(Text(str(frame.index.name or "index")))
-    for col in frame.columns:
+    dim = str(frame.index.name or "index")
+
+    def label(col):
+        if ds[col].dtype == bool:  # a yes/no flag: its "1" units would read as percent
+            return col
         units = ds[col].attrs.get("units", "")
-        label = f"{col} (%)" if units == "1" else f"{col} ({units})" if units else col
-        table.add_column(Text(label), justify="right")
+        return f"{col} (%)" if units == "1" else f"{col} ({units})" if units else col
+
+    table = Table(title=Text(title))
+    if len(frame.columns) > len(frame.index):
+        table.add_column(Text(dim))
+        for idx in frame.index:
+            table.add_column(Text(str(idx)), justify="right")
+        for col in frame.columns:
+            units = ds[col].attrs.get("units")
+            table.add_row(Text(label(col)), *(Text(_fmt(v, units)) for v in frame[col]))
+        return table
+    table.add_column(Text(dim))
+    for col in frame.columns:
+        table.add_column(Text(label(col)), justify="right")
     for idx, row in frame.iterrows():
         table.add_row(Text(str(idx)), *(Text(_fmt(v, ds[c].attrs.get("units"))) for c, v in row.items()))
     return table
 
 
 def _fmt(value, units) -> str:
-    if value != value:  # NaN: no value for this row (e.g. no observation in a forecast year)
+    import numpy as np  # already loaded by the job; imported here to keep --help fast
+
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if value != value:  # NaN: no value for this row (e.g. no observation, a peak not reached)
         return ""
+    if units == "year":  # years and year counts, whole
+        return f"{value:.0f}"
     if units == "1":  # ratios print as percent
         return f"{100 * value:+.2f}"
     return f"{value:,.1f}"

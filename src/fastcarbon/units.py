@@ -5,6 +5,8 @@ One application registry holds the energy and emission units this field uses on 
 - ``tce`` (tonne of coal equivalent), ``kgce``; 1 kgce = 29 307.6 kJ (GB/T 2589-2020, 3.1);
 - ``toe`` (tonne of oil equivalent) = 41.868 GJ (IEA convention); ``kt`` is the kilotonne, not
   pint's knot;
+- ``yuan`` / ``CNY``, a currency dimension of its own (no exchange rates), so economic activity
+  in "1e8 CNY" times a carbon intensity in "t CO2 / (1e4 CNY)" reduces to t CO2;
 - the carbon dimension: ``C`` is a unit of carbon and ``CO2 = 12/44 C``, so "t C" and "t CO2" are
   masses of carbon and of CO2 and convert into each other by 44/12 through the unit system.
 
@@ -31,6 +33,7 @@ ureg.define("kilogram_coal_equivalent = 1e-3 * tonne_coal_equivalent = kgce")
 ureg.define("tonne_oil_equivalent = 41.868 * gigajoule = toe")
 # pint reads "kt" as knot; in emissions work it is the kilotonne ("kt CO2").
 ureg.define("kilotonne = 1e3 * metric_ton = kt")
+ureg.define("yuan = [currency] = CNY")
 ureg.formatter.default_format = "~"
 
 

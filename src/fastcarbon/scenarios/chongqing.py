@@ -241,43 +241,44 @@ def _emission_share(inputs: xr.Dataset) -> xr.DataArray:
 def chongqing_peaks() -> xr.Dataset:
     """Peak year and value of each Chongqing scenario next to the paper's (001 section 4.1).
 
-    The peak is the year of the maximum of ``emissions`` over 2020–2060 (first one on ties);
-    a maximum in the last year is flagged ``censored`` (still rising at the horizon).  The
+    Peaks, net-zero years and cumulative emissions come from :func:`fastcarbon.peaks.peak`: the
+    peak is the year of the maximum of ``emissions`` over 2020–2060 (first one on ties); a
+    maximum in the last year is ``censored`` (no peak within the horizon, peak year NaN).  The
     module docstring explains the gap to the paper.
 
     Returns
     -------
     xarray.Dataset
         Over ``scenario`` (RS, PP-NZES, AP-NZES): ``peak_year``, ``peak_value``, ``censored``,
-        ``emissions_2060``, ``net_zero_year`` (first year with emissions <= 0, -1 if none),
+        ``emissions_2060``, ``net_zero_year`` (first year with emissions <= 0, NaN if none),
+        ``cumulative_emissions`` (2020–2060),
         ``paper_peak_year``, ``paper_peak_value``, ``peak_year_gap`` (ours − paper, years) and
         ``peak_value_gap`` ((ours − paper) / paper).
 
     Examples
     --------
     >>> t = chongqing_peaks()
-    >>> t.peak_year.values.tolist(), t.paper_peak_year.values.tolist()
+    >>> t.peak_year.astype(int).values.tolist(), t.paper_peak_year.values.tolist()
     ([2035, 2030, 2027], [2033, 2029, 2027])
     >>> [round(v, 1) for v in t.peak_value.values.tolist()]
     [99.5, 97.0, 94.9]
     """
+    from fastcarbon.peaks import peak
+
     ds = chongqing_scenarios()
     em = ds.emissions
-    k = em.argmax("year")
-    peak_year = em.year[k].drop_vars("year")
-    n_years = em.sizes["year"]
-    reached = (em <= 0)
-    net_zero = xr.where(reached.any("year"), em.year[reached.argmax("year")].drop_vars("year"), -1)
+    p = peak(em, "year")
     inputs = chongqing_inputs()
     paper = inputs[["paper_peak_year", "paper_peak_value"]].rename(paper_scenario="scenario")
     paper = paper.drop_vars("paper_source").sel(scenario=em.scenario)
     units = em.attrs["units"]
     out = xr.Dataset({
-        "peak_year": peak_year.assign_attrs(units="year", long_name="peak year (argmax over 2020-2060)"),
-        "peak_value": em.max("year").assign_attrs(units=units, long_name="peak industrial CO2 emissions"),
-        "censored": (k == n_years - 1).assign_attrs(units="1", long_name="maximum at the horizon (no peak within it)"),
+        "peak_year": p.peak_year,
+        "peak_value": p.peak_value,
+        "censored": (~p.peaked).assign_attrs(units="1", long_name="maximum at the horizon (no peak within it)"),
         "emissions_2060": em.sel(year=2060, drop=True).assign_attrs(units=units, long_name="industrial CO2 emissions in 2060"),
-        "net_zero_year": net_zero.assign_attrs(units="year", long_name="first year with emissions <= 0 (-1: not reached)"),
+        "net_zero_year": p.net_zero_year,
+        "cumulative_emissions": p.cumulative_emissions,
         "paper_peak_year": paper.paper_peak_year,
         "paper_peak_value": paper.paper_peak_value,
     })

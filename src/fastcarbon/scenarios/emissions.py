@@ -15,12 +15,7 @@ import xarray as xr
 from fastcarbon._validate import as_dataarray, describe_first, match_coords, require_dims, require_numeric
 from fastcarbon.accounting import bottom_up
 from fastcarbon.errors import InputError, InvalidValueError
-from fastcarbon.units import parse, scale_to, ureg
-
-# Economic activity is in money; the shared registry has no currency yet.  Yuan is its own base
-# dimension (no exchange rates), so "t CO2 / (1e4 CNY)" x "1e8 CNY" reduces to t CO2 by pint.
-if "CNY" not in ureg:
-    ureg.define("yuan = [currency] = CNY")
+from fastcarbon.units import parse, scale_to
 
 __all__ = ["top_down_emissions", "bottom_up_emissions"]
 
