@@ -14,6 +14,8 @@ from fastcarbon.core.entropy import (
     entropy_weights,
     obstacle_degree,
 )
+# grey has its own PARALLEL_THRESHOLD (a fit is cheaper per element): exported as a module.
+from fastcarbon.core import grey
 from fastcarbon.core.peaks import NaNTrajectoryError, PeakResult, peak
 
 __all__ = [
@@ -31,4 +33,5 @@ __all__ = [
     "ObstacleDegree",
     "entropy_weights",
     "obstacle_degree",
+    "grey",
 ]

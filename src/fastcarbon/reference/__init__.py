@@ -8,6 +8,7 @@ both iterate over one list; each submodule contributes its own ``REGISTRY`` entr
 from __future__ import annotations
 
 from fastcarbon.reference import accounting as _accounting
+from fastcarbon.reference import grey as _grey
 from fastcarbon.reference import index as _index
 from fastcarbon.reference import peaks as _peaks
 from fastcarbon.reference.accounting import bottom_up_einsum, bottom_up_loops, bottom_up_naive
@@ -21,5 +22,5 @@ __all__ = [
 
 #: kernel family → {reference name: function}
 REGISTRY: dict[str, dict] = {}
-for _module in (_accounting, _peaks, _index):
+for _module in (_accounting, _peaks, _index, _grey):
     REGISTRY.update(_module.REGISTRY)
