@@ -1,0 +1,370 @@
+"""Monte Carlo of scenario emissions on plain numpy arrays.
+
+Validates the noise specifications and the trajectories, factors the sector correlations,
+broadcasts activity, intensity and factor to (batch, sector, year), picks the serial or the
+parallel kernel of :mod:`fastcarbon.kernels.montecarlo`, and reshapes the draws back.  The
+``draw_offset`` argument makes any split of the draws reproduce the whole: chunk k of a dask
+array runs with the global id of its first draw.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from fastcarbon.core.accounting import PARALLEL_THRESHOLD
+from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, UnknownLabelError
+from fastcarbon.kernels import montecarlo as _kernels
+
+__all__ = ["Noise", "MonteCarloResult", "monte_carlo", "check_seed", "correlation_factor", "VARIABLES"]
+
+#: the perturbed variables, in the kernel's order (their variate rows follow this order)
+VARIABLES = ("activity", "intensity", "factor")
+DISTRIBUTIONS = {"normal": _kernels.NORMAL, "lognormal": _kernels.LOGNORMAL,
+                 "uniform": _kernels.UNIFORM, "triangular": _kernels.TRIANGULAR}
+MODES = {"level": _kernels.LEVEL, "rate": _kernels.RATE}
+#: a correlation matrix may have eigenvalues down to -PSD_TOLERANCE (rounding of printed values)
+PSD_TOLERANCE = 1e-10
+
+
+def _real(value, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise InputTypeError(f"{name}: must be a real number, got {value!r}")
+    if not math.isfinite(value):
+        raise InvalidValueError(f"{name}: must be finite, got {value!r}")
+    return float(value)
+
+
+def check_seed(value, name: str = "seed") -> int:
+    """``value`` as a Python int in [0, 2**64), or an error: booleans and floats are refused
+    (``1.0`` would hide an accidental float computation; ``True`` a flag passed by mistake).
+
+    Examples
+    --------
+    >>> check_seed(np.int64(7))
+    7
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise InputTypeError(f"{name}: must be an integer in [0, 2**64), got {value!r} of type {type(value).__name__}")
+    value = int(value)
+    if not 0 <= value < 2**64:
+        raise InvalidValueError(f"{name}: must be in [0, 2**64), got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Multiplicative noise on one variable's trajectories (activity, intensity or factor).
+
+    Each perturbed value is multiplied by a factor ξ of mean 1 (formulas:
+    :mod:`fastcarbon.kernels.montecarlo`): ``on="rate"`` multiplies the annual reduction (or
+    growth) rate r(t) = 1 - x(t)/x(t-1), ``on="level"`` the value x(t) itself.
+
+    Parameters
+    ----------
+    distribution : {"lognormal", "normal", "uniform", "triangular"}
+        Law of ξ: lognormal exp(σe - σ²/2); normal 1 + σe; uniform on [1 - σ, 1 + σ];
+        symmetric triangular on [1 - σ, 1 + σ].
+    spread : float or array (M,)
+        σ >= 0, one value or one per sector.  0 reproduces the deterministic trajectory exactly.
+    on : {"rate", "level"}
+        What ξ multiplies.
+    ar1 : float
+        Correlation of ξ's underlying normal between consecutive years, in [-1, 1] (1: the same
+        factor every year).
+    sector_correlation : float or array (M, M), optional
+        Correlation across sectors: one ρ for every pair (PSD for -1/(M-1) <= ρ <= 1) or a
+        symmetric positive semi-definite matrix with unit diagonal.  None: independent.
+
+    Examples
+    --------
+    >>> Noise("lognormal", 0.1, on="rate", ar1=0.5, sector_correlation=0.3).distribution
+    'lognormal'
+    >>> Noise("gamma")
+    Traceback (most recent call last):
+    ...
+    fastcarbon.errors.UnknownLabelError: Noise.distribution: unknown distribution 'gamma'; allowed: ['normal', 'lognormal', 'uniform', 'triangular']
+    """
+
+    distribution: str = "lognormal"
+    spread: float | np.ndarray = 0.1
+    on: str = "rate"
+    ar1: float = 0.0
+    sector_correlation: float | np.ndarray | None = field(default=None)
+
+    def __post_init__(self):
+        if self.distribution not in DISTRIBUTIONS:
+            raise UnknownLabelError(f"Noise.distribution: unknown distribution {self.distribution!r}; "
+                                    f"allowed: {list(DISTRIBUTIONS)}")
+        if self.on not in MODES:
+            raise UnknownLabelError(f"Noise.on: must be one of {list(MODES)}, got {self.on!r}")
+        s = np.asarray(self.spread)
+        if s.dtype.kind not in "iuf" or s.ndim > 1:
+            raise InputTypeError(f"Noise.spread: must be a real number or a 1-D array (one per sector), got {self.spread!r}")
+        bad = ~(np.isfinite(s) & (s >= 0))
+        if bad.any():
+            k = int(np.flatnonzero(np.ravel(bad))[0])
+            raise InvalidValueError(f"Noise.spread: must be finite and >= 0, got {float(np.ravel(s)[k])!r}"
+                                    + (f" at sector position {k}" if s.ndim else ""))
+        ar1 = _real(self.ar1, "Noise.ar1")
+        if not -1.0 <= ar1 <= 1.0:
+            raise InvalidValueError(f"Noise.ar1: must be in [-1, 1], got {ar1!r}")
+        c = self.sector_correlation
+        if c is not None and np.ndim(c) == 0:
+            rho = _real(c, "Noise.sector_correlation")
+            if not -1.0 <= rho <= 1.0:
+                raise InvalidValueError(f"Noise.sector_correlation: must be in [-1, 1], got {rho!r}")
+        elif c is not None:
+            _check_correlation(np.asarray(c))
+
+    def correlation(self, n_m: int) -> np.ndarray:
+        """The (n_m, n_m) sector correlation matrix (identity when ``sector_correlation`` is None)."""
+        c = self.sector_correlation
+        if c is None:
+            return np.eye(n_m)
+        if np.ndim(c) == 0:
+            corr = np.full((n_m, n_m), float(c))
+            np.fill_diagonal(corr, 1.0)
+        else:
+            corr = np.asarray(c, dtype=np.float64)
+            if corr.shape != (n_m, n_m):
+                raise InputError(f"Noise.sector_correlation: must be ({n_m}, {n_m}) for {n_m} sectors, got shape {corr.shape}")
+        _check_correlation(corr)
+        return corr
+
+    def spreads(self, n_m: int) -> np.ndarray:
+        """σ per sector, shape (n_m,)."""
+        s = np.asarray(self.spread, dtype=np.float64)
+        if s.ndim == 1 and s.shape[0] != n_m:
+            raise InputError(f"Noise.spread: one value per sector needs {n_m} values, got {s.shape[0]}")
+        return np.broadcast_to(s, (n_m,)).copy()
+
+
+def _check_correlation(c: np.ndarray) -> None:
+    name = "Noise.sector_correlation"
+    if c.dtype.kind not in "iuf":
+        raise InputTypeError(f"{name}: must be real numbers, got dtype {c.dtype}")
+    if c.ndim != 2 or c.shape[0] != c.shape[1]:
+        raise InputError(f"{name}: must be a square (sector, sector) matrix, got shape {c.shape}")
+    c = c.astype(np.float64)
+    if not np.isfinite(c).all():
+        raise InvalidValueError(f"{name}: must be finite")
+    if not np.allclose(c, c.T, rtol=0, atol=1e-12):
+        i, j = np.unravel_index(int(np.argmax(np.abs(c - c.T))), c.shape)
+        raise InvalidValueError(f"{name}: must be symmetric, got {c[i, j]!r} at ({i}, {j}) and {c[j, i]!r} at ({j}, {i})")
+    if not (np.diag(c) == 1.0).all():
+        k = int(np.flatnonzero(np.diag(c) != 1.0)[0])
+        raise InvalidValueError(f"{name}: the diagonal must be 1, got {c[k, k]!r} at ({k}, {k})")
+    low = float(np.linalg.eigvalsh(c)[0])
+    if low < -PSD_TOLERANCE:
+        raise InvalidValueError(f"{name}: not positive semi-definite (smallest eigenvalue {low:.6g}); "
+                                f"a correlation matrix needs every eigenvalue >= 0")
+
+
+def correlation_factor(corr: np.ndarray) -> np.ndarray:
+    """Lower-triangular L with L Lᵀ = ``corr``, also for a singular (PSD) matrix.
+
+    Cholesky where ``corr`` is positive definite; otherwise the eigen-factor
+    F = V·sqrt(max(λ, 0)) made triangular by a QR decomposition of Fᵀ (Fᵀ = QR gives
+    F Fᵀ = RᵀR, so L = Rᵀ).
+
+    Examples
+    --------
+    >>> L = correlation_factor(np.ones((3, 3)))  # perfectly correlated: singular
+    >>> bool(np.allclose(L @ L.T, 1.0)), bool(np.allclose(L, np.tril(L)))
+    (True, True)
+    """
+    try:
+        return np.linalg.cholesky(corr)
+    except np.linalg.LinAlgError:
+        lam, vec = np.linalg.eigh(corr)
+        f = vec * np.sqrt(np.clip(lam, 0.0, None))
+        r = np.linalg.qr(f.T, mode="r")
+        return np.ascontiguousarray(np.tril(r.T))
+
+
+class MonteCarloResult(NamedTuple):
+    """Outputs of :func:`monte_carlo`."""
+
+    #: total emissions Σ_m E, shape (n_draws, *batch, T)
+    emissions: np.ndarray
+    #: emissions per sector, shape (n_draws, *batch, M, T); None unless ``by_sector``
+    emissions_by_sector: np.ndarray | None
+
+
+def _trajectory(a, name: str) -> np.ndarray:
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "iuf":
+        raise InputTypeError(f"{name}: must be real numbers (int or float), got dtype {arr.dtype}")
+    if arr.ndim == 0:
+        raise InputError(f"{name}: needs a year axis (the last one), got a scalar")
+    arr = arr.astype(np.float64)
+    if arr.ndim == 1:
+        arr = arr[None, :]  # (T,) -> one sector
+    return arr
+
+
+def _check_values(x: np.ndarray, name: str, mode: int | None) -> None:
+    bad = ~np.isfinite(x)
+    if mode == _kernels.RATE:
+        bad |= x < 0
+    if bad.any():
+        idx = tuple(int(k) for k in np.argwhere(bad)[0])
+        allowed = "finite and >= 0 (rates are ratios of consecutive years)" if mode == _kernels.RATE else "finite"
+        raise InvalidValueError(f"{name}: bad value {float(x[idx])!r} at index {idx}; values must be {allowed}")
+    if mode == _kernels.RATE:
+        # r(t) = 1 - x(t)/x(t-1) is undefined where x rises from 0.
+        rise = (x[..., :-1] == 0) & (x[..., 1:] > 0)
+        if rise.any():
+            idx = tuple(int(k) for k in np.argwhere(rise)[0])
+            raise InvalidValueError(
+                f"{name}: rises from 0 at index {idx[:-1] + (idx[-1] + 1,)}; with noise on='rate' a "
+                f"trajectory that reaches 0 must stay 0 (the rate is undefined there); use on='level'")
+
+
+def monte_carlo(
+    activity,
+    intensity,
+    factor=None,
+    *,
+    n_draws: int,
+    seed: int,
+    draw_offset: int = 0,
+    activity_noise: Noise | None = None,
+    intensity_noise: Noise | None = None,
+    factor_noise: Noise | None = None,
+    by_sector: bool = False,
+    parallel: bool | None = None,
+) -> MonteCarloResult:
+    """Emissions E = activity × intensity × factor under multiplicative noise, ``n_draws`` draws.
+
+    For every draw, sector m and year t, each variable with a :class:`Noise` is perturbed
+    (annual rate or level, AR(1) over years, correlated across sectors; formulas and the random
+    number layout in :mod:`fastcarbon.kernels.montecarlo`) and
+
+    .. math::
+
+        E_{d,b,m,t} = (A'_{d,b,m,t}\\, I'_{d,b,m,t})\\, F'_{d,b,m,t}, \\qquad
+        E_{d,b,t} = \\sum_m E_{d,b,m,t}
+
+    the top-down scenario emissions of Dai et al. (2025, section 3.2: activity × carbon
+    intensity, intensity falling by Table 1's rates) with uncertain rates.  Draw d uses the
+    counter-based Philox4x32-10 generator (Salmon et al. 2011) keyed by (``seed``, global draw
+    id ``draw_offset + d``, variate index), so the result does not depend on how the draws are
+    split, on the thread count or on the process that computes them.
+
+    Parameters
+    ----------
+    activity, intensity : array_like (..., M, T) or (T,)
+        Trajectories with the year last and the sector second to last; they broadcast together
+        (with ``factor``) to (*batch, M, T).  A 1-D array is one sector.
+    factor : array_like, optional
+        A third multiplicative input (emission factor, unit conversion, sector share); 1 if None.
+    n_draws : int
+        Number of draws, >= 1.
+    seed : int
+        Integer in [0, 2**64).
+    draw_offset : int
+        Global id of the first draw (chunk k of a split passes its starting draw).
+    activity_noise, intensity_noise, factor_noise : Noise, optional
+        Noise per variable; None leaves the variable unperturbed.
+    by_sector : bool
+        Also return emissions per sector.
+    parallel : bool, optional
+        Force the serial or the multi-threaded kernel (bit-identical).  Default: parallel from
+        :data:`~fastcarbon.core.accounting.PARALLEL_THRESHOLD` output elements with > 1 thread.
+
+    Returns
+    -------
+    MonteCarloResult
+        ``emissions`` (n_draws, *batch, T) and ``emissions_by_sector`` (n_draws, *batch, M, T)
+        or None.
+
+    Raises
+    ------
+    InputTypeError
+        Non-numeric trajectories; a seed, offset or draw count that is not an integer; a noise
+        that is not a :class:`Noise`.
+    InputError
+        Shapes that do not broadcast; per-sector spreads or correlations of the wrong size.
+    InvalidValueError
+        Non-finite values; negative values or a rise from 0 under ``on="rate"``; a negative seed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gdp = np.array([100.0, 106.0, 112.36])
+    >>> ci = np.array([[2.0, 1.9, 1.8], [1.0, 0.95, 0.9]])  # two sectors
+    >>> r = monte_carlo(gdp, ci, n_draws=4, seed=1)  # no noise: the deterministic path
+    >>> bool((r.emissions == (gdp * ci).sum(axis=0)).all())
+    True
+    >>> r = monte_carlo(gdp, ci, n_draws=1000, seed=1, intensity_noise=Noise("lognormal", 0.2))
+    >>> r.emissions.shape, bool(np.all(r.emissions[:, 0] == 300.0))
+    ((1000, 3), True)
+    >>> half = monte_carlo(gdp, ci, n_draws=500, seed=1, draw_offset=500, intensity_noise=Noise("lognormal", 0.2))
+    >>> bool((half.emissions == r.emissions[500:]).all())  # any split reproduces the whole
+    True
+    """
+    seed = check_seed(seed)
+    draw_offset = check_seed(draw_offset, "draw_offset")
+    if isinstance(n_draws, (bool, np.bool_)) or not isinstance(n_draws, numbers.Integral):
+        raise InputTypeError(f"n_draws: must be an integer >= 1, got {n_draws!r}")
+    n_draws = int(n_draws)
+    if n_draws < 1:
+        raise InvalidValueError(f"n_draws: must be >= 1, got {n_draws}")
+    if draw_offset + n_draws > 2**64:
+        raise InvalidValueError(f"draw_offset + n_draws: the last draw id must be below 2**64, got {draw_offset + n_draws - 1}")
+    noises = (activity_noise, intensity_noise, factor_noise)
+    for noise, name in zip(noises, VARIABLES):
+        if noise is not None and not isinstance(noise, Noise):
+            raise InputTypeError(f"{name}_noise: expected a fastcarbon Noise(...) or None, got {type(noise).__name__}")
+    arrays = [_trajectory(a, n) for a, n in ((activity, "activity"), (intensity, "intensity"))]
+    arrays.append(np.ones((1, 1)) if factor is None else _trajectory(factor, "factor"))
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError:
+        raise InputError(
+            "activity, intensity, factor: shapes do not broadcast to (..., sector, year): "
+            + ", ".join(f"{n} {a.shape}" for n, a in zip(VARIABLES, arrays))) from None
+    *batch, n_m, n_t = shape
+    n_b = math.prod(batch)
+    x = np.empty((3, n_b, n_m, n_t))
+    for v, (a, noise) in enumerate(zip(arrays, noises)):
+        x[v] = np.broadcast_to(a, shape).reshape(n_b, n_m, n_t)
+        _check_values(x[v], VARIABLES[v], None if noise is None else MODES[noise.on])
+
+    dist = np.zeros(3, dtype=np.int64)
+    mode = np.zeros(3, dtype=np.int64)
+    spread = np.zeros((3, n_m))
+    phi = np.zeros(3)
+    chol = np.zeros((3, n_m, n_m))
+    use_chol = np.zeros(3, dtype=np.bool_)
+    active = np.zeros(3, dtype=np.bool_)
+    for v, noise in enumerate(noises):
+        if noise is None:
+            continue
+        dist[v] = DISTRIBUTIONS[noise.distribution]
+        mode[v] = MODES[noise.on]
+        spread[v] = noise.spreads(n_m)
+        phi[v] = float(noise.ar1)
+        corr = noise.correlation(n_m)
+        use_chol[v] = not np.array_equal(corr, np.eye(n_m))
+        chol[v] = correlation_factor(corr) if use_chol[v] else np.eye(n_m)
+        active[v] = bool((spread[v] > 0).any())
+
+    total = np.empty((n_draws, n_b, n_t))
+    sector = np.empty((n_draws if by_sector else 0, n_b, n_m, n_t))
+    if parallel is None:
+        parallel = n_draws * n_b * n_m * n_t >= PARALLEL_THRESHOLD and numba.get_num_threads() > 1
+    kern = _kernels.monte_carlo_emissions_parallel if parallel else _kernels.monte_carlo_emissions
+    kern(x, np.uint64(seed), np.uint64(draw_offset), dist, mode, spread, phi, chol, use_chol, active,
+         total, sector)
+    return MonteCarloResult(
+        emissions=total.reshape(n_draws, *batch, n_t),
+        emissions_by_sector=sector.reshape(n_draws, *batch, n_m, n_t) if by_sector else None,
+    )
