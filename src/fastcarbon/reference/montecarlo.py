@@ -1,0 +1,135 @@
+"""References for the Monte Carlo kernels (:mod:`fastcarbon.kernels.montecarlo`).
+
+Both take the arguments of :func:`fastcarbon.core.montecarlo.monte_carlo` (activity, intensity,
+factor, ``n_draws``, ``seed``, the three noises; arrays (..., M, T)) and return the total
+emissions (n_draws, *batch, T).
+
+- :func:`monte_carlo_loops`: the module docstring of the kernels written out in Python loops
+  with the same random numbers (:func:`fastcarbon.kernels.random.normal` at the documented
+  variate indices) and the textbook recurrence x'(t) = x'(t-1)·max(0, 1 - r(t)ξ(t)) for rates.
+  Equal to the kernels to rounding (the kernels use a product form that is exact at ξ = 1).
+  Small inputs only.
+- :func:`monte_carlo_numpy`: what a numpy user writes, vectorized over draws with its own
+  generator (:class:`numpy.random.Generator`, ziggurat normals): the same distribution, other
+  random numbers, so it agrees with the kernels in distribution only.  The benchmark baseline.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import ndtr
+
+from fastcarbon.core.montecarlo import VARIABLES, Noise, correlation_factor
+from fastcarbon.kernels.random import normal, triangular_ppf
+
+__all__ = ["REGISTRY", "monte_carlo_loops", "monte_carlo_numpy"]
+
+
+def _inputs(activity, intensity, factor):
+    arrays = [np.atleast_2d(np.asarray(a, dtype=np.float64)) for a in (activity, intensity, 1.0 if factor is None else factor)]
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    return [np.broadcast_to(a, shape) for a in arrays], shape
+
+
+def _factor_of(e, noise: Noise, s):
+    if noise.distribution == "normal":
+        return 1.0 + s * e
+    if noise.distribution == "lognormal":
+        return math.exp(s * e - 0.5 * s * s) if np.ndim(e) == 0 else np.exp(s * e - 0.5 * s * s)
+    u = 0.5 * math.erfc(-e / math.sqrt(2.0)) if np.ndim(e) == 0 else ndtr(e)
+    if noise.distribution == "uniform":
+        return 1.0 + s * (2.0 * u - 1.0)
+    if np.ndim(u) == 0:
+        return triangular_ppf(u, 1.0 - s, 1.0, 1.0 + s)
+    # symmetric triangular inverse CDF on [1 - s, 1 + s]
+    return np.where(u < 0.5, 1.0 - s + s * np.sqrt(2.0 * u), 1.0 + s - s * np.sqrt(2.0 * (1.0 - u)))
+
+
+def monte_carlo_loops(activity, intensity, factor=None, *, n_draws, seed, draw_offset=0,
+                      activity_noise=None, intensity_noise=None, factor_noise=None):
+    """One Python loop per draw, sector and year; the kernels' random numbers, textbook recurrences."""
+    arrays, shape = _inputs(activity, intensity, factor)
+    *batch, n_m, n_t = shape
+    n_t2 = n_t + n_t % 2
+    noises = (activity_noise, intensity_noise, factor_noise)
+    out = np.zeros((n_draws, *batch, n_t))
+    for d in range(n_draws):
+        g = draw_offset + d
+        xi = np.ones((3, n_m, n_t))
+        for v, noise in enumerate(noises):
+            if noise is None:
+                continue
+            eps = np.array([[normal(seed, g, (v * n_m + m) * n_t2 + t) for t in range(n_t)] for m in range(n_m)])
+            L = correlation_factor(noise.correlation(n_m))
+            spread = noise.spreads(n_m)
+            eta = L @ eps
+            e = eta.copy()
+            for t in range(1, n_t):
+                e[:, t] = noise.ar1 * e[:, t - 1] + math.sqrt(1.0 - noise.ar1**2) * eta[:, t]
+            for m in range(n_m):
+                for t in range(n_t):
+                    xi[v, m, t] = _factor_of(float(e[m, t]), noise, float(spread[m]))
+        for b in np.ndindex(*batch):
+            for m in range(n_m):
+                paths = []
+                for v, noise in enumerate(noises):
+                    x = [float(val) for val in arrays[v][b + (m,)]]
+                    if noise is None:
+                        paths.append(x)
+                    elif noise.on == "level":
+                        paths.append([x[t] * xi[v, m, t] for t in range(n_t)])
+                    else:
+                        p = [x[0]]
+                        for t in range(1, n_t):
+                            r = 1.0 - x[t] / x[t - 1] if x[t] > 0 else 1.0
+                            p.append(p[-1] * max(0.0, 1.0 - r * xi[v, m, t]))
+                        paths.append(p)
+                for t in range(n_t):
+                    out[(d,) + b + (t,)] += paths[0][t] * paths[1][t] * paths[2][t]
+    return out
+
+
+def monte_carlo_numpy(activity, intensity, factor=None, *, n_draws, seed, draw_offset=0,
+                      activity_noise=None, intensity_noise=None, factor_noise=None):
+    """Vectorized over draws with :func:`numpy.random.default_rng` (``seed``); ``draw_offset``
+    is ignored (a sequential generator cannot jump to a draw: chunks would need the whole
+    stream).  Temporaries of (n_draws, M, T) and (n_draws, *batch, M, T) doubles."""
+    rng = np.random.default_rng(seed)
+    arrays, shape = _inputs(activity, intensity, factor)
+    *batch, n_m, n_t = shape
+    noises = (activity_noise, intensity_noise, factor_noise)
+    em = None
+    for v, noise in enumerate(noises):
+        x = arrays[v]
+        if noise is None:
+            path = x
+        else:
+            e = rng.standard_normal((n_draws, n_m, n_t))
+            corr = noise.correlation(n_m)
+            if not np.array_equal(corr, np.eye(n_m)):
+                e = np.matmul(correlation_factor(corr), e)
+            if noise.ar1 != 0.0:
+                c = math.sqrt(1.0 - noise.ar1**2)
+                e[:, :, 1:] *= c
+                for t in range(1, n_t):
+                    e[:, :, t] += noise.ar1 * e[:, :, t - 1]
+            xi = _factor_of(e, noise, noise.spreads(n_m)[:, None])
+            xi = xi.reshape((n_draws,) + (1,) * len(batch) + (n_m, n_t))
+            if noise.on == "level":
+                path = x * xi
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    keep = np.where(x[..., 1:] > 0, x[..., 1:] / x[..., :-1], 0.0)
+                step = np.maximum(0.0, 1.0 - (1.0 - keep) * xi[..., 1:])
+                path = np.empty(np.broadcast_shapes(xi.shape, x.shape))
+                path[..., 0] = x[..., 0]
+                path[..., 1:] = x[..., :1] * np.cumprod(step, axis=-1)
+        em = path if em is None else em * path
+    em = np.broadcast_to(em, (n_draws, *batch, n_m, n_t))
+    return em.sum(axis=-2)
+
+
+#: kernel family → {reference name: function}
+REGISTRY = {"monte_carlo": {"loops": monte_carlo_loops, "numpy": monte_carlo_numpy}}
