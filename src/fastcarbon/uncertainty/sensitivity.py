@@ -108,9 +108,11 @@ def check_problem(problem: Mapping) -> dict:
     missing = [k for k in ("names", "bounds") if k not in problem]
     if missing:
         raise InputError(f"problem: missing key(s) {missing}; a SALib problem has 'names', 'bounds' and optionally 'dists'")
-    if problem.get("groups") is not None:
+    groups = problem.get("groups")
+    if groups is not None and list(groups) != list(problem["names"]):
         raise InputError("problem: 'groups' are not supported; give each parameter its own name (one factor each)")
-    extra = sorted(set(problem) - {"names", "bounds", "dists", "num_vars", "groups", "outputs"})
+    # SALib writes "groups" (= names) and "sample_scaled" into a problem dict it is given
+    extra = sorted(set(problem) - {"names", "bounds", "dists", "num_vars", "groups", "outputs", "sample_scaled"})
     if extra:
         raise InputError(f"problem: unknown key(s) {extra}; allowed: 'names', 'bounds', 'dists', 'num_vars'")
     names = problem["names"]
@@ -189,10 +191,12 @@ def _bootstrap_seed(seed: int) -> int:
     return int(np.random.SeedSequence(seed).generate_state(1, np.uint32)[0]) | 1
 
 
-def _salib_call(func, what: str, *args, **kwargs):
-    """Call SALib, turning its ValueError/RuntimeError (bad input) into fastcarbon's InputError."""
+def _salib_call(func, what: str, problem: dict, *args, **kwargs):
+    """Call SALib on a copy of ``problem`` (SALib adds keys to the dict it is given), turning its
+    ValueError/RuntimeError (bad input) into fastcarbon's InputError with SALib's reason."""
+    problem = {k: (list(v) if isinstance(v, list) else v) for k, v in problem.items()}
     try:
-        return func(*args, **kwargs)
+        return func(problem, *args, **kwargs)
     except (ValueError, RuntimeError) as err:
         reason = " ".join(str(err).split())
         raise InputError(f"{what}: SALib rejected the input: {reason}") from err
@@ -388,7 +392,7 @@ def _per_column(ds: xr.Dataset, dim: Hashable, params: list[str], analyze, keys:
             if np.ptp(col) == 0.0:
                 where = ", ".join(f"{d}={da[d].values.ravel()[i]!r}" if d in da.coords else f"{d}[{i}]"
                                   for d, i in zip(other, np.unravel_index(c, [da.sizes[d] for d in other])))
-                warnings.warn(f"outputs[{name!r}] is constant ({col[0]!r}) over the sample"
+                warnings.warn(f"outputs[{name!r}] is constant ({float(col[0])!r}) over the sample"
                               + (f" at {where}" if where else "") + "; its indices are NaN (no variance to apportion)",
                               FastcarbonWarning, stacklevel=3)
                 continue
@@ -601,18 +605,22 @@ def morris_analyze(
     num_resamples, conf_level, dim
         As for :func:`sobol_analyze`.
     scaled : bool
-        Elementary effects per unit of the parameter's range (SALib's ``scaled``).
+        Scale each elementary effect by :math:`\\sigma_{x_j}/\\sigma_y` (Sin & Gernaey 2009,
+        SALib's ``scaled``), which makes it dimensionless.
 
     Returns
     -------
     xarray.Dataset
         ``mu``, ``mu_star``, ``sigma``, ``mu_star_conf`` over (``output``, ``param``, other
-        dims), in the output's units (per unit-hypercube step unless ``scaled``).
+        dims): output change per step across the whole range of the parameter (Δ in the unit
+        hypercube), in the output's units; units "1" with ``scaled``.
 
     References
     ----------
     Morris, M. D. (1991). Factorial sampling plans for preliminary computational experiments.
     *Technometrics* 33, 161–174.
+    Sin, G., Gernaey, K. V. (2009). Improving the Morris method for sensitivity analysis by
+    scaling the elementary effects. *Comput. Aided Chem. Eng.* 26, 925–930.
     Campolongo, F., Cariboni, J., Saltelli, A. (2007). An effective screening design for
     sensitivity analysis of large models. *Environ. Model. Softw.* 22, 1509–1518.
 
@@ -663,6 +671,8 @@ def morris_analyze(
     out = xr.Dataset()
     for k, v in stats.items():
         units = [ds[o].attrs.get("units", "1") for o in ds.data_vars]
+        if scaled:
+            units = ["1"]
         out[k] = v.assign_attrs(long_name=long[k], units=units[0] if len(set(units)) == 1 else "output units")
     out.attrs.update(method="Morris elementary effects via SALib.analyze.morris (mu* of Campolongo et al. 2007)",
                      num_resamples=num_resamples, conf_level=conf_level, seed=seed, trajectories=rows // size,
