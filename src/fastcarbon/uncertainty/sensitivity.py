@@ -44,6 +44,7 @@ __all__ = [
     "sobol_analyze",
     "morris_sample",
     "morris_analyze",
+    "CHONGQING_RATE_GROUPS",
     "chongqing_problem",
     "chongqing_model",
     "chongqing_sensitivity",
@@ -455,7 +456,8 @@ def sobol_analyze(
         Seed of the bootstrap (non-negative integer; passed to SALib through a SeedSequence
         because SALib ignores a seed of 0).
     calc_second_order : bool
-        As in :func:`sobol_sample`; adds ``S2`` and ``S2_conf`` over (``param``, ``param_2``).
+        As in :func:`sobol_sample`; adds ``S2`` and ``S2_conf`` over (``param``, ``param_2``),
+        symmetric, NaN on the diagonal (Saltelli 2002 estimator).
     num_resamples : int
         Bootstrap resamples (>= 2).
     conf_level : float
