@@ -1,0 +1,41 @@
+"""Uncertainty, labelled API: Monte Carlo draws, their summaries, global sensitivity.
+
+- :func:`monte_carlo` with :class:`Noise`: scenario emissions along a ``draw`` dim under
+  uncertain intensity (activity, factor) paths, reproducible for any chunking (module
+  ``sampling``).
+- :func:`summarize`, :func:`quantile_bands`, :func:`peak_probability`,
+  :func:`peak_year_distribution`, :func:`prob_below`: what the draws say (module ``summary``).
+- :func:`chongqing_monte_carlo`: the Chongqing scenarios of Dai et al. (2025) under uncertain
+  rates (module ``examples``).
+- Sobol' and Morris indices via SALib (module ``sensitivity``).
+
+Module names differ from the exported names so that no submodule is shadowed by a function.
+"""
+
+from fastcarbon.uncertainty.sampling import Noise, monte_carlo
+from fastcarbon.uncertainty.summary import (
+    peak_probability,
+    peak_year_distribution,
+    prob_below,
+    quantile_bands,
+    summarize,
+)
+from fastcarbon.uncertainty.examples import chongqing_monte_carlo
+from fastcarbon.uncertainty.sensitivity import (
+    chongqing_model,
+    chongqing_problem,
+    chongqing_sensitivity,
+    check_problem,
+    morris_analyze,
+    morris_sample,
+    sobol_analyze,
+    sobol_sample,
+)
+
+__all__ = [
+    "Noise", "monte_carlo",
+    "summarize", "quantile_bands", "peak_probability", "peak_year_distribution", "prob_below",
+    "chongqing_monte_carlo",
+    "check_problem", "sobol_sample", "sobol_analyze", "morris_sample", "morris_analyze",
+    "chongqing_problem", "chongqing_model", "chongqing_sensitivity",
+]
