@@ -73,7 +73,9 @@ def test_philox_matches_python_ints(ctr, key):
 @given(U64, U64, U64)
 def test_documented_layout_reproduces_a_single_normal(seed, draw, index):
     # Same formula, same libm calls: equal to rounding of cos/sin/log between numba and CPython.
-    assert rnd.normal(seed, draw, index) == pytest.approx(normal_by_hand(seed, draw, index), rel=1e-13, abs=1e-15)
+    # np.uint64: a plain int >= 2**63 may be converted to an int64 signature compiled earlier.
+    u = np.uint64
+    assert rnd.normal(u(seed), u(draw), u(index)) == pytest.approx(normal_by_hand(seed, draw, index), rel=1e-13, abs=1e-15)
 
 
 def test_uniform_extremes_are_inside_the_open_interval():

@@ -34,7 +34,9 @@ To reproduce one value by hand: ``normal(seed, d, v)`` equals the formula above 
 seed // 2**32)``.
 
 Every function here is a serial numba kernel (GIL released) and may be called from a user's own
-``@numba.njit`` code.  Integer arguments are read as unsigned 64-bit.
+``@numba.njit`` code.  Integer arguments are read as unsigned 64-bit.  From Python, pass
+``numpy.uint64`` values for seeds, draws or indices that may reach 2**63: numba may otherwise
+convert a large plain ``int`` to an ``int64`` signature compiled earlier and raise OverflowError.
 """
 
 from __future__ import annotations
