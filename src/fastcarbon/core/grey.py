@@ -157,12 +157,12 @@ def _fit(model: str, serial, parallel_kern, x, horizon, shift, errors, parallel)
     if parallel is None:
         parallel = n_b * n >= PARALLEL_THRESHOLD and numba.get_num_threads() > 1
     (parallel_kern if parallel else serial)(xs, params, fitted, forecast, residual, relative_error, stats, grade, flag)
-    if errors == "raise":
-        fatal = (flag & _k.FLAG_FATAL) != 0
-        if fatal.any():
-            first = int(np.flatnonzero(fatal)[0])
-            idx = tuple(int(k) for k in np.unravel_index(first, batch)) if batch else ()
-            raise UnfittableSeriesError(model, idx, int(flag[first]))
+    # A series is unfitted (FLAG_FATAL bits) exactly when its grade is GRADE_NONE (-1): one
+    # reduction over the int8 grades instead of two passes over the flags.
+    if errors == "raise" and n_b and grade.min() < 0:
+        first = int(np.flatnonzero(grade < 0)[0])
+        idx = tuple(int(k) for k in np.unravel_index(first, batch)) if batch else ()
+        raise UnfittableSeriesError(model, idx, int(flag[first]))
     mape = stats[:, 2]
     if shift != 0.0:
         # Back to the caller's scale; relative errors and MAPE are relative to x, not x + c.
@@ -173,19 +173,10 @@ def _fit(model: str, serial, parallel_kern, x, horizon, shift, errors, parallel)
             relative_error = np.abs(residual) / np.abs(x2)
         mape = relative_error.mean(axis=1)
     level_ok = (flag & (_k.FLAG_LEVEL_RATIO | _k.FLAG_MISSING | _k.FLAG_NONPOSITIVE)) == 0
-    return GreyFit(
-        params.reshape(batch + (2,)),
-        fitted.reshape(batch + (n,)),
-        forecast.reshape(batch + (int(horizon),)),
-        residual.reshape(batch + (n,)),
-        relative_error.reshape(batch + (n,)),
-        mape.reshape(batch),
-        stats[:, 0].reshape(batch),
-        stats[:, 1].reshape(batch),
-        grade.reshape(batch),
-        level_ok.reshape(batch),
-        flag.reshape(batch),
-    )
+    out = (params, fitted, forecast, residual, relative_error, mape, stats[:, 0], stats[:, 1], grade, level_ok, flag)
+    if len(batch) != 1:  # a (B, n) input needs no reshape
+        out = tuple(a.reshape(batch + a.shape[1:]) for a in out)
+    return GreyFit(*out)
 
 
 def fit_egm(

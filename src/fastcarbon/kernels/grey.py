@@ -202,7 +202,7 @@ def _egm_rows(x, start, stop, params, fitted, forecast, residual, relative_error
             elif v <= 0.0:
                 flag |= FLAG_NONPOSITIVE
             if k > 0:
-                ratio_ok &= prev > lo * v and prev < hi * v
+                ratio_ok &= (prev > lo * v) & (prev < hi * v)
             prev = v
             total += v
         if not (flag & (FLAG_MISSING | FLAG_NONPOSITIVE)) and not ratio_ok:
@@ -271,6 +271,8 @@ def _egm_rows(x, start, stop, params, fitted, forecast, residual, relative_error
         for k in range(1, n):
             if g == 0.0:
                 v = 0.0
+            elif k == 1:
+                v = g * r  # e^{-a·1} is e^{-a}: the same exp, bit for bit
             elif (k - 1) % _EXACT_EVERY == 0:
                 v = g * math.exp(-a * k)
             else:
@@ -332,7 +334,7 @@ def _linear_rows(x, start, stop, params, fitted, forecast, residual, relative_er
             elif v <= 0.0:
                 flag |= FLAG_NONPOSITIVE
             if k > 0:
-                ratio_ok &= prev > lo * v and prev < hi * v
+                ratio_ok &= (prev > lo * v) & (prev < hi * v)
             prev = v
             total += v
         if not (flag & (FLAG_MISSING | FLAG_NONPOSITIVE)) and not ratio_ok:
