@@ -65,12 +65,13 @@ def run(
         except FastcarbonError as exc:
             Console(stderr=True).print(f"error in job {item.name}: {exc}", markup=False, highlight=False)
             raise typer.Exit(code=1) from None
-        console.print(_table(ds, item.title))
+        shown = item.table(ds) if item.table else ds
+        console.print(_table(shown, item.title))
         for line in ds.attrs.get("summary", []):  # a job's headline figures, one per line
             console.print(line, markup=False, highlight=False)
         nc, csv = output / f"{item.name}.nc", output / f"{item.name}.csv"
         ds.to_netcdf(nc, engine="h5netcdf")
-        ds.to_dataframe().to_csv(csv)
+        shown.to_dataframe().to_csv(csv)
         console.print(f"wrote {nc} and {csv}", markup=False, highlight=False)
 
 

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import xarray as xr
 
-__all__ = ["bengbu_accounting", "bengbu_forecast", "Job", "JOBS"]
+__all__ = ["bengbu_accounting", "bengbu_forecast", "chongqing_monte_carlo_table", "Job", "JOBS"]
 
 
 def bengbu_accounting() -> xr.Dataset:
@@ -136,13 +136,60 @@ def _chongqing_peaks() -> xr.Dataset:
     return out
 
 
+def chongqing_monte_carlo_table(mc: xr.Dataset) -> xr.Dataset:
+    """One row per scenario from :func:`fastcarbon.uncertainty.chongqing_monte_carlo`: the
+    deterministic and median peak years, the 5–95 % range of the peak year, the probability of
+    peaking by the target year, the censored share, and the 5/50/95 % emissions in the target
+    year and in the last year."""
+    target, last = int(mc.attrs["target_year"]), int(mc.year[-1])
+    # Peak-year quantiles from the distribution: the first year whose cumulative share of draws
+    # reaches q (draws with no peak in the horizon count as later than every year).
+    cum = mc.probability.cumsum("peak_year")
+
+    def peak_quantile(q):
+        hit = cum >= q
+        year = mc.peak_year.where(hit).min("peak_year")
+        return year.assign_attrs(units="year", long_name=f"{100 * q:.0f} % quantile of the peak year")
+
+    out = xr.Dataset(
+        {
+            "deterministic_peak": mc.deterministic_peak_year,
+            "median_peak": mc.peak_year_median,
+            "peak_p5": peak_quantile(0.05),
+            "peak_p95": peak_quantile(0.95),
+            f"P_peak_by_{target}": mc.prob_peak_by_target,
+            "censored_share": mc.censored_share,
+            **{
+                f"{q}_{year}": mc[q].sel(year=year, drop=True)
+                for year in (target, last)
+                for q in ("p5", "p50", "p95")
+            },
+        }
+    )
+    return out
+
+
+def _chongqing_monte_carlo() -> xr.Dataset:
+    from fastcarbon.uncertainty import chongqing_monte_carlo
+
+    mc = chongqing_monte_carlo(2000)
+    mc.attrs["summary"] = [
+        f"{mc.attrs['n_draws']} draws, seed {mc.attrs['seed']}: {mc.attrs['noise']}",
+        "full bands (p5, p50, p95 by scenario and year) and the peak-year distribution are in "
+        "chongqing_monte_carlo.nc",
+    ]
+    return mc
+
+
 class Job(NamedTuple):
-    """One job of ``fastcarbon run``: ``run()`` returns a Dataset over one dim, written as
-    ``<name>.nc`` and ``<name>.csv`` and printed under ``title``."""
+    """One job of ``fastcarbon run``: ``run()`` returns a Dataset, written as ``<name>.nc`` and
+    printed under ``title`` with its ``summary`` attr lines.  The printed table, also written as
+    ``<name>.csv``, is the Dataset itself (which must then be over one dim) or ``table(ds)``."""
 
     name: str
     title: str
     run: Callable[[], xr.Dataset]
+    table: Callable[[xr.Dataset], xr.Dataset] | None = None
 
 
 #: the jobs of ``fastcarbon run``, in order; later reproductions append here
@@ -161,5 +208,11 @@ JOBS: list[Job] = [
         "chongqing_peaks",
         "Chongqing industrial CO2 peaks under 001's scenarios: fastcarbon (top-down) vs the paper",
         _chongqing_peaks,
+    ),
+    Job(
+        "chongqing_monte_carlo",
+        "Chongqing Monte Carlo: 2 000 draws of uncertain Table 1 rates and GDP growth",
+        _chongqing_monte_carlo,
+        chongqing_monte_carlo_table,
     ),
 ]

@@ -16,6 +16,7 @@ from fastcarbon.core.entropy import (
 )
 # grey has its own PARALLEL_THRESHOLD (a fit is cheaper per element): exported as a module.
 from fastcarbon.core import grey
+from fastcarbon.core.montecarlo import MonteCarloResult, Noise, monte_carlo
 from fastcarbon.core.peaks import NaNTrajectoryError, PeakResult, peak
 
 __all__ = [
@@ -34,4 +35,7 @@ __all__ = [
     "entropy_weights",
     "obstacle_degree",
     "grey",
+    "MonteCarloResult",
+    "Noise",
+    "monte_carlo",
 ]

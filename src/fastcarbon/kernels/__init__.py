@@ -45,6 +45,25 @@ from fastcarbon.kernels.grey import (
     linear_fit_parallel,
     linear_forecast,
 )
+from fastcarbon.kernels.montecarlo import (
+    monte_carlo_emissions,
+    monte_carlo_emissions_parallel,
+    perturbation_factors,
+)
+from fastcarbon.kernels.random import (
+    philox4x32,
+    uniform,
+    normal,
+    lognormal,
+    triangular,
+    uniform_pair,
+    normal_pair,
+    normal_cdf,
+    triangular_ppf,
+    fill_uniform,
+    fill_normal,
+    fill_normal_parallel,
+)
 from fastcarbon.kernels.peaks import peak_stats, peak_stats_parallel
 
 __all__ = [
@@ -84,4 +103,19 @@ __all__ = [
     "linear_fit",
     "linear_fit_parallel",
     "linear_forecast",
+    "monte_carlo_emissions",
+    "monte_carlo_emissions_parallel",
+    "perturbation_factors",
+    "philox4x32",
+    "uniform",
+    "normal",
+    "lognormal",
+    "triangular",
+    "uniform_pair",
+    "normal_pair",
+    "normal_cdf",
+    "triangular_ppf",
+    "fill_uniform",
+    "fill_normal",
+    "fill_normal_parallel",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastcarbon.reference import accounting as _accounting
 from fastcarbon.reference import grey as _grey
 from fastcarbon.reference import index as _index
+from fastcarbon.reference import montecarlo as _montecarlo
 from fastcarbon.reference import peaks as _peaks
 from fastcarbon.reference.accounting import bottom_up_einsum, bottom_up_loops, bottom_up_naive
 from fastcarbon.reference.index import entropy_loops, entropy_numpy
@@ -22,5 +23,5 @@ __all__ = [
 
 #: kernel family → {reference name: function}
 REGISTRY: dict[str, dict] = {}
-for _module in (_accounting, _peaks, _index, _grey):
+for _module in (_accounting, _peaks, _index, _grey, _montecarlo):
     REGISTRY.update(_module.REGISTRY)
