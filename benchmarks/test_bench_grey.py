@@ -13,8 +13,9 @@ steps:
   **timed on the first** ``LOOP_SERIES`` **series only** (its cost is linear in B); its
   ``extra_info["series_per_second"]`` is comparable with the others', its mean time is not.
 
-Every case records ``extra_info["series_per_second"]`` (series timed / mean time) when timing is
-enabled.  Measure: ``pytest benchmarks/test_bench_grey.py --benchmark-enable -m "slow or not slow"
+Every case records ``extra_info["series_per_second"]`` (series timed / best round's time; the
+machine is shared, so the minimum over many rounds is the repeatable number) and
+``series_per_second_mean`` when timing is enabled; compare ratios within one run.  Measure: ``pytest benchmarks/test_bench_grey.py --benchmark-enable -m "slow or not slow"
 --benchmark-group-by=group``; the default test run executes each small case once as a smoke test.
 Compile time stays out of the timed region (warm-up call before timing).
 """
@@ -31,6 +32,8 @@ from fastcarbon.reference import grey as reference
 
 HORIZON = 10
 LOOP_SERIES = 1000
+#: timed rounds per size (min of many: see test_egm)
+ROUNDS = {1_000: 50, 100_000: 15, 1_000_000: 7}
 
 SIZES = [
     pytest.param(1_000, id="B=1e3"),
@@ -81,10 +84,13 @@ def test_egm(benchmark, case, n, b):
     fn, timed_series = _run(case, x)
     benchmark.group = f"egm|B={b:.0e},n={n}"
     benchmark.extra_info.update(series=b, timed_series=timed_series, points=n, horizon=HORIZON)
-    rounds = 3 if b >= 1_000_000 else 5
+    rounds = ROUNDS[b]
     result = benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=1)
     if benchmark.stats is not None and not benchmark.disabled:
-        benchmark.extra_info["series_per_second"] = timed_series / benchmark.stats.stats.mean
+        # The best round: the machine is shared (2 vCPUs, other jobs), so the mean mostly
+        # measures the neighbours; the minimum is the repeatable number.
+        benchmark.extra_info["series_per_second"] = timed_series / benchmark.stats.stats.min
+        benchmark.extra_info["series_per_second_mean"] = timed_series / benchmark.stats.stats.mean
     # Smoke check: every case fits the same numbers.
     forecast = result.forecast if case == "core" else result.values if case == "labelled" else result[2]
     ref = reference.egm_numpy(x[: len(forecast)], HORIZON)[2]

@@ -31,9 +31,11 @@ __all__ = [
     "PARALLEL_THRESHOLD",
 ]
 
-#: Series × points below which the kernels run serial.  A series of 10 points takes ~0.3 µs;
-#: below 2^16 values (~6 500 such series, ~2 ms) waking the second thread of a 2-vCPU machine
-#: gains little (measured 1e5 × 10: 32 ms serial, 9 ms on 2 threads).
+#: Series × points below which the kernels run serial.  A series of 10 points with a 10-step
+#: forecast takes ~85 ns serial (n = 20: ~125 ns), so 2^16 values (~6 500 such series) take
+#: ~0.55 ms; waking the OpenMP threads after an idle moment was measured at 0.3–5 ms on the shared
+#: 2-vCPU machine (back-to-back calls with spinning threads: B = 1e3 × 10 in 93 µs parallel vs
+#: 116 µs serial, a gain only a benchmark loop sees).
 PARALLEL_THRESHOLD = 1 << 16
 
 #: grade code → name (000 Table 7); code -1 (:data:`fastcarbon.kernels.grey.GRADE_NONE`) is

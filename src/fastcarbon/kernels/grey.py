@@ -314,6 +314,235 @@ def _egm_rows(x, start, stop, params, fitted, forecast, residual, relative_error
 
 
 @kernel
+def _egm_block(x, start, stop, params, fitted, forecast, residual, relative_error, stats, grade, flags):
+    """Fit EGM(1,1) to rows start..stop-1 two at a time (the work of :func:`egm_fit`).
+
+    Each pass runs over both rows of a pair in one loop.  A row's work is a chain of short
+    dependent sums (without fastmath every sum is sequential), so one row at a time leaves the
+    core waiting on latencies; two independent chains interleaved fill them (measured 104 -> ~65
+    ns per series, n = 10, h = 10).  Every value is computed by the same operations in the same
+    order as in :func:`_egm_rows`, so the bits are the same; a pair with a row that is not fitted
+    (or an odd last row) goes through :func:`_egm_rows`.
+    """
+    n = x.shape[1]
+    h = forecast.shape[1]
+    lo, hi = _level_ratio_bounds(n)
+    if n < MIN_POINTS:
+        _egm_rows(x, start, stop, params, fitted, forecast, residual, relative_error, stats, grade, flags)
+        return
+    for i0 in range(start, stop - 1, 2):
+        i1 = i0 + 1
+        # Pass A
+        flag0 = 0
+        flag1 = 0
+        ok0 = True
+        ok1 = True
+        total0 = 0.0
+        total1 = 0.0
+        prev0 = 0.0
+        prev1 = 0.0
+        for k in range(n):
+            v0 = x[i0, k]
+            v1 = x[i1, k]
+            if not (v0 - v0 == 0.0):
+                flag0 |= FLAG_MISSING
+            elif v0 <= 0.0:
+                flag0 |= FLAG_NONPOSITIVE
+            if not (v1 - v1 == 0.0):
+                flag1 |= FLAG_MISSING
+            elif v1 <= 0.0:
+                flag1 |= FLAG_NONPOSITIVE
+            if k > 0:
+                ok0 &= (prev0 > lo * v0) & (prev0 < hi * v0)
+                ok1 &= (prev1 > lo * v1) & (prev1 < hi * v1)
+            prev0 = v0
+            prev1 = v1
+            total0 += v0
+            total1 += v1
+        if (flag0 | flag1) & FLAG_FATAL:
+            _egm_rows(x, i0, i0 + 2, params, fitted, forecast, residual, relative_error, stats, grade, flags)
+            continue
+        if not ok0:
+            flag0 |= FLAG_LEVEL_RATIO
+        if not ok1:
+            flag1 |= FLAG_LEVEL_RATIO
+        scale0 = total0 / n
+        scale1 = total1 / n
+        # Pass B
+        inv0 = 1.0 / scale0
+        inv1 = 1.0 / scale1
+        first0 = x[i0, 0]
+        first1 = x[i1, 0]
+        d0 = first0 - scale0
+        d1 = first1 - scale1
+        ss1_0 = d0 * d0
+        ss1_1 = d1 * d1
+        c0 = first0 * inv0
+        c1 = first1 * inv1
+        zm0 = 0.0
+        zm1 = 0.0
+        ym0 = 0.0
+        ym1 = 0.0
+        for k in range(1, n):
+            v0 = x[i0, k]
+            v1 = x[i1, k]
+            d0 = v0 - scale0
+            d1 = v1 - scale1
+            ss1_0 += d0 * d0
+            ss1_1 += d1 * d1
+            y0 = v0 * inv0
+            y1 = v1 * inv1
+            cn0 = c0 + y0
+            cn1 = c1 + y1
+            zm0 += 0.5 * (cn0 + c0)
+            zm1 += 0.5 * (cn1 + c1)
+            ym0 += y0
+            ym1 += y1
+            c0 = cn0
+            c1 = cn1
+        zm0 /= n - 1
+        zm1 /= n - 1
+        ym0 /= n - 1
+        ym1 /= n - 1
+        # Pass C
+        c0 = first0 * inv0
+        c1 = first1 * inv1
+        szz0 = 0.0
+        szz1 = 0.0
+        szy0 = 0.0
+        szy1 = 0.0
+        for k in range(1, n):
+            y0 = x[i0, k] * inv0
+            y1 = x[i1, k] * inv1
+            cn0 = c0 + y0
+            cn1 = c1 + y1
+            dz0 = 0.5 * (cn0 + c0) - zm0
+            dz1 = 0.5 * (cn1 + c1) - zm1
+            szz0 += dz0 * dz0
+            szz1 += dz1 * dz1
+            szy0 += dz0 * (y0 - ym0)
+            szy1 += dz1 * (y1 - ym1)
+            c0 = cn0
+            c1 = cn1
+        a0 = -szy0 / szz0
+        a1 = -szy1 / szz1
+        if not (abs(a0) < 2.0 and abs(a1) < 2.0):
+            _egm_rows(x, i0, i0 + 2, params, fitted, forecast, residual, relative_error, stats, grade, flags)
+            continue
+        b0 = (ym0 + a0 * zm0) * scale0
+        b1 = (ym1 + a1 * zm1) * scale1
+        params[i0, 0] = a0
+        params[i0, 1] = b0
+        params[i1, 0] = a1
+        params[i1, 1] = b1
+        # Pass D
+        g0 = _egm_gain(a0, b0, first0)
+        g1 = _egm_gain(a1, b1, first1)
+        r0 = math.exp(-a0)
+        r1 = math.exp(-a1)
+        fitted[i0, 0] = first0
+        fitted[i1, 0] = first1
+        e0 = first0 - first0
+        e1 = first1 - first1
+        rel0 = abs(e0) / first0
+        rel1 = abs(e1) / first1
+        residual[i0, 0] = e0
+        residual[i1, 0] = e1
+        relative_error[i0, 0] = rel0
+        relative_error[i1, 0] = rel1
+        se0 = 0.0 + e0
+        se1 = 0.0 + e1
+        sr0 = 0.0 + rel0
+        sr1 = 0.0 + rel1
+        w0 = 0.0
+        w1 = 0.0
+        for k in range(1, n):
+            if g0 == 0.0:
+                w0 = 0.0
+            elif k == 1:
+                w0 = g0 * r0
+            elif (k - 1) % _EXACT_EVERY == 0:
+                w0 = g0 * math.exp(-a0 * k)
+            else:
+                w0 *= r0
+            if g1 == 0.0:
+                w1 = 0.0
+            elif k == 1:
+                w1 = g1 * r1
+            elif (k - 1) % _EXACT_EVERY == 0:
+                w1 = g1 * math.exp(-a1 * k)
+            else:
+                w1 *= r1
+            x0k = x[i0, k]
+            x1k = x[i1, k]
+            e0 = x0k - w0
+            e1 = x1k - w1
+            if not (e0 - e0 == 0.0):
+                flag0 |= FLAG_OVERFLOW
+            if not (e1 - e1 == 0.0):
+                flag1 |= FLAG_OVERFLOW
+            rel0 = abs(e0) / x0k
+            rel1 = abs(e1) / x1k
+            fitted[i0, k] = w0
+            fitted[i1, k] = w1
+            residual[i0, k] = e0
+            residual[i1, k] = e1
+            relative_error[i0, k] = rel0
+            relative_error[i1, k] = rel1
+            se0 += e0
+            se1 += e1
+            sr0 += rel0
+            sr1 += rel1
+        for j in range(h):
+            if g0 == 0.0:
+                w0 = 0.0
+            elif j % _EXACT_EVERY == 0:
+                w0 = g0 * math.exp(-a0 * (n + j))
+            else:
+                w0 *= r0
+            if g1 == 0.0:
+                w1 = 0.0
+            elif j % _EXACT_EVERY == 0:
+                w1 = g1 * math.exp(-a1 * (n + j))
+            else:
+                w1 *= r1
+            if not (w0 - w0 == 0.0):
+                flag0 |= FLAG_OVERFLOW
+            if not (w1 - w1 == 0.0):
+                flag1 |= FLAG_OVERFLOW
+            forecast[i0, j] = w0
+            forecast[i1, j] = w1
+        # Pass E
+        me0 = se0 / n
+        me1 = se1 / n
+        bound0 = 0.6745 * math.sqrt(ss1_0 / n)
+        bound1 = 0.6745 * math.sqrt(ss1_1 / n)
+        ss2_0 = 0.0
+        ss2_1 = 0.0
+        count0 = 0
+        count1 = 0
+        for k in range(n):
+            d0 = residual[i0, k] - me0
+            d1 = residual[i1, k] - me1
+            ss2_0 += d0 * d0
+            ss2_1 += d1 * d1
+            count0 += abs(d0) < bound0
+            count1 += abs(d1) < bound1
+        cc0, p0, grade[i0] = _posterior_grade(scale0, ss1_0, ss2_0, count0, n)
+        cc1, p1, grade[i1] = _posterior_grade(scale1, ss1_1, ss2_1, count1, n)
+        stats[i0, 0] = cc0
+        stats[i0, 1] = p0
+        stats[i0, 2] = sr0 / n
+        stats[i1, 0] = cc1
+        stats[i1, 1] = p1
+        stats[i1, 2] = sr1 / n
+        flags[i0] = flag0
+        flags[i1] = flag1
+    if (stop - start) % 2:
+        _egm_rows(x, stop - 1, stop, params, fitted, forecast, residual, relative_error, stats, grade, flags)
+
+
+@kernel
 def _linear_rows(x, start, stop, params, fitted, forecast, residual, relative_error, stats, grade, flags):
     """Fit x̂(k) = α + β·k, k = 1..n, to rows start..stop-1 (the work of :func:`linear_fit`)."""
     n = x.shape[1]
@@ -420,7 +649,7 @@ def egm_fit(x, params, fitted, forecast, residual, relative_error, stats, grade,
     Formulas in the module docstring (000 eqs. 9–13; METHODS.md).  Callable from a user's own
     ``@numba.njit`` code.  Bit-identical to :func:`egm_fit_parallel`.
     """
-    _egm_rows(x, 0, x.shape[0], params, fitted, forecast, residual, relative_error, stats, grade, flag)
+    _egm_block(x, 0, x.shape[0], params, fitted, forecast, residual, relative_error, stats, grade, flag)
 
 
 # The serial and parallel drivers are separate Python functions on purpose: numba's on-disk cache
@@ -431,8 +660,8 @@ def egm_fit_parallel(x, params, fitted, forecast, residual, relative_error, stat
     n_b = x.shape[0]
     n_blocks = (n_b + _BLOCK - 1) // _BLOCK
     for c in prange(n_blocks):
-        _egm_rows(x, c * _BLOCK, min(n_b, (c + 1) * _BLOCK), params, fitted, forecast, residual,
-                  relative_error, stats, grade, flag)
+        _egm_block(x, c * _BLOCK, min(n_b, (c + 1) * _BLOCK), params, fitted, forecast, residual,
+                   relative_error, stats, grade, flag)
 
 
 @kernel
