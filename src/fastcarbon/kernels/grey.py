@@ -122,8 +122,9 @@ _BLOCK = 256
 # How the work is laid out (measured on 2 vCPU AMD EPYC, B = 1000, n = 10, h = 10, one thread):
 # - one call of a row loop (`_egm_rows`, `_linear_rows`) per block of rows, with the per-row work
 #   written out inside it: every call of a numba function that takes an array costs an atomic
-#   incref/decref pair per array (row views and per-row helpers with arrays took 262 -> 158 ->
-#   109 -> ~70 ns per series as they were removed);
+#   incref/decref pair per array (n = 10, h = 10: 262 ns per series with row views and per-row
+#   helpers, 158 without the views, 106 without the helpers; 85 with rows taken in pairs, see
+#   `_egm_block`);
 # - five short passes over each row, each summing in the order the formulas state, so the bits
 #   are those of the unfused version (pass over the data, the fit, the response, the diagnostics):
 #   A. data check, level ratios and Σx;       B. z̄, ȳ and Σ(x − x̄)² (S1);
@@ -319,8 +320,8 @@ def _egm_block(x, start, stop, params, fitted, forecast, residual, relative_erro
 
     Each pass runs over both rows of a pair in one loop.  A row's work is a chain of short
     dependent sums (without fastmath every sum is sequential), so one row at a time leaves the
-    core waiting on latencies; two independent chains interleaved fill them (measured 104 -> ~65
-    ns per series, n = 10, h = 10).  Every value is computed by the same operations in the same
+    core waiting on latencies; two independent chains interleaved fill them (measured 104 -> 85
+    ns per series for n = 10, h = 10; 153 -> 124 for n = 20).  Every value is computed by the same operations in the same
     order as in :func:`_egm_rows`, so the bits are the same; a pair with a row that is not fitted
     (or an odd last row) goes through :func:`_egm_rows`.
     """
