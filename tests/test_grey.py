@@ -3,8 +3,6 @@ properties and bad input (kernels, numpy API and labelled API)."""
 
 from __future__ import annotations
 
-import doctest
-import importlib
 
 import numba
 import numpy as np
@@ -32,15 +30,6 @@ SERIES_B_NEXT = [256.55318217699795, 263.12228346664110]
 @pytest.fixture(scope="module")
 def x0():
     return bengbu().x0 / 1e4  # 10^4 t C, as printed
-
-
-@pytest.mark.parametrize(
-    "module",
-    ["fastcarbon.core.grey", "fastcarbon.grey.egm", "fastcarbon.grey.baseline", "fastcarbon.grey.rolling"],
-)
-def test_docstring_examples(module):
-    result = doctest.testmod(importlib.import_module(module))
-    assert result.attempted > 0 and result.failed == 0
 
 
 # --- published numbers -------------------------------------------------------------------------

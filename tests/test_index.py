@@ -7,8 +7,6 @@ numbers checked here come from analytic cases worked by hand.
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import math
 import warnings
 
@@ -404,14 +402,3 @@ def test_core_obstacle_bad_input():
         core.obstacle_degree(np.zeros((2, 3, 2)), np.ones((3, 2)))
     with pytest.raises(InvalidValueError, match=r"weight: bad value nan at index \(1,\)"):
         core.obstacle_degree(np.zeros((3, 2)), [0.5, np.nan])
-
-
-# ---------------------------------------------------------------------------- docs
-
-
-@pytest.mark.parametrize(
-    "module", ["fastcarbon.core.entropy", "fastcarbon.index.entropy", "fastcarbon.index.obstacle"]
-)
-def test_docstring_examples(module):
-    result = doctest.testmod(importlib.import_module(module))
-    assert result.attempted > 0 and result.failed == 0

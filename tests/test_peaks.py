@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
 
 import numba
 import numpy as np
@@ -314,10 +312,3 @@ def test_labelled_bad_input():
     with pytest.raises(InputTypeError, match="DataArray"):
         peak(da.values)
 
-
-@pytest.mark.parametrize(
-    "module", ["fastcarbon.kernels.peaks", "fastcarbon.core.peaks", "fastcarbon.peaks.analysis"]
-)
-def test_docstring_examples(module):
-    result = doctest.testmod(importlib.import_module(module))
-    assert result.attempted > 0 and result.failed == 0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
 
 import hypothesis.strategies as st
 import numpy as np
@@ -28,16 +26,6 @@ from fastcarbon.scenarios import (
     step,
     top_down_emissions,
 )
-
-
-@pytest.mark.parametrize(
-    "module",
-    ["fastcarbon.core.trajectory", "fastcarbon.scenarios.trajectory", "fastcarbon.scenarios.expressions",
-     "fastcarbon.scenarios.catalog", "fastcarbon.scenarios.emissions", "fastcarbon.scenarios.chongqing"],
-)
-def test_docstring_examples(module):
-    result = doctest.testmod(importlib.import_module(module))
-    assert result.attempted > 0 and result.failed == 0
 
 
 # ---------------------------------------------------------------- strategies

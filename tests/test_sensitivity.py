@@ -408,7 +408,7 @@ def test_chongqing_sensitivity():
 
 
 def test_module_doctests():
-    """Run here because fastcarbon.uncertainty has no __init__ yet (test_cli_and_docs walks packages)."""
+    """Stricter than the package-wide doctest run: every example runs with warnings as errors."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         result = doctest.testmod(sens)
