@@ -303,8 +303,7 @@ def _block_bad_value(err: core.BadValueError, label_blocks, spec) -> InvalidValu
         labels.append(spec["core_labels"][d])
         pos.append(k)
     where = describe_position(dims, labels, pos)
-    allowed = "must not be NaN" if err.variable == "factor" else "must be >= 0 and not NaN"
-    return InvalidValueError(f"{err.variable}: bad value {err.value!r} at {where}; values {allowed}")
+    return InvalidValueError(err.describe(where))
 
 
 def _output_coords(inputs, out_dims: set) -> dict:
@@ -355,5 +354,4 @@ def _labelled_bad_value(err: core.BadValueError, inputs: dict[str, xr.DataArray]
     """
     da = inputs[err.variable]
     where, value = describe_first(da, np.isnan(da.values) if err.variable == "factor" else ~(da.values >= 0))
-    allowed = "must not be NaN" if err.variable == "factor" else "must be >= 0 and not NaN"
-    return InvalidValueError(f"{err.variable}: bad value {value!r} at {where}; values {allowed}")
+    return InvalidValueError(err.describe(where, value))

@@ -45,8 +45,14 @@ class BadValueError(InvalidValueError):
 
     def __init__(self, variable: str, index: tuple[int, ...], value: float):
         self.variable, self.index, self.value = variable, index, value
-        allowed = "must not be NaN" if variable == "factor" else "must be >= 0 and not NaN"
-        super().__init__(f"{variable}: bad value {value!r} at index {index}; values {allowed}")
+        super().__init__(self.describe(f"index {index}"))
+
+    def describe(self, where: str, value: float | None = None) -> str:
+        """The message, with the position stated as ``where`` (e.g. by coordinate labels) and
+        ``value`` (default: the one found)."""
+        allowed = "must not be NaN" if self.variable == "factor" else "must be >= 0 and not NaN"
+        value = self.value if value is None else value
+        return f"{self.variable}: bad value {value!r} at {where}; values {allowed}"
 
 
 def _as_float_array(x, name: str) -> np.ndarray:
