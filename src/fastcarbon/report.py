@@ -71,7 +71,6 @@ def bengbu_forecast(last_year: int = 2030) -> xr.Dataset:
     from fastcarbon.datasets import bengbu
     from fastcarbon.grey import GRADE_LEGEND, fit_egm, fit_linear, forecast_egm, forecast_linear
     from fastcarbon.peaks import peak
-
     from fastcarbon.units import conversion_factor
 
     ds = bengbu()
@@ -100,7 +99,6 @@ def bengbu_forecast(last_year: int = 2030) -> xr.Dataset:
             "linear_error": lin.relative_error.assign_attrs(units="1", long_name="linear relative error |x - fit| / x"),
         }
     )
-    units = x0.attrs["units"]
     p = peak(egm_path, target=2030)
     peaked = bool(p.peaked_by)
     grade = GRADE_LEGEND[int(egm.grade)]
@@ -111,13 +109,13 @@ def bengbu_forecast(last_year: int = 2030) -> xr.Dataset:
         mape_egm=float(egm.mape), mape_linear=float(lin.mape),
         peaks_by_2030="yes" if peaked else "no",
         summary=[
-            f"EGM(1,1): a = {float(egm.a):.6f}, b = {float(egm.b) / 1e4:.3f} x 10^4 {units} "
+            f"EGM(1,1): a = {float(egm.a):.6f}, b = {float(egm.b) * k:.3f} {shown} "
             f"(000 Table 6: a = -0.011391, b = 312.272)",
             f"posterior-difference test: C = {float(egm.C):.4f}, P = {float(egm.P):.2f}, grade {grade} "
             f"(paper: C = 0.3143, P = 1, good)",
             f"MAPE 2011-2020: EGM {100 * float(egm.mape):.2f} %, linear {100 * float(lin.mape):.2f} %",
             f"peak before 2030: {'yes, in ' + str(int(p.peak_year)) if peaked else 'no'} "
-            f"(EGM path still rising in {last_year}: {float(egm_path.sel(year=last_year)):.2f} x 10^4 {units})",
+            f"(EGM path still rising in {last_year}: {float(egm_path.sel(year=last_year)):.2f} {shown})",
         ],
     )
     return out
