@@ -10,18 +10,14 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-import numba
 import numpy as np
 
 from fastcarbon import kernels
-from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
+from fastcarbon.core._common import PARALLEL_THRESHOLD, use_parallel
+from fastcarbon.core._common import as_float_array as _as_float_array
+from fastcarbon.errors import InputError, InvalidValueError
 
 __all__ = ["bottom_up", "sector_fuel_totals", "BadValueError", "PARALLEL_THRESHOLD"]
-
-#: Tensor elements below which the kernels run serial.  Waking the second thread costs tens of
-#: microseconds to milliseconds on 2 vCPUs; below ~2.5e5 elements (≈2 MB per tensor, well under a
-#: millisecond of serial work) that is more than the parallel speed-up recovers.
-PARALLEL_THRESHOLD = 1 << 18
 
 _INPUT_NAMES = {
     kernels.BAD_ACTIVITY: "activity",
@@ -53,14 +49,6 @@ class BadValueError(InvalidValueError):
         allowed = "must not be NaN" if self.variable == "factor" else "must be >= 0 and not NaN"
         value = self.value if value is None else value
         return f"{self.variable}: bad value {value!r} at {where}; values {allowed}"
-
-
-def _as_float_array(x, name: str) -> np.ndarray:
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "iuf":
-        raise InputTypeError(f"{name}: data must be real numbers (int or float), got dtype {arr.dtype}")
-    # float64 throughout: the kernels are compiled for one dtype (one compile, one cache entry).
-    return np.ascontiguousarray(arr, dtype=np.float64)
 
 
 def _rows(batch_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> np.ndarray:
@@ -160,8 +148,7 @@ def bottom_up(
         ) from None
     n_m, n_i, n_j, n_n = core
     n_b = math.prod(work_batch)
-    if parallel is None:
-        parallel = n_b * n_m * n_i * n_j * n_n >= PARALLEL_THRESHOLD and numba.get_num_threads() > 1
+    parallel = use_parallel(parallel, n_b * n_m * n_i * n_j * n_n)
 
     p2 = p.reshape((-1, n_m, n_i, n_j))
     e2 = e.reshape((-1,) + core)
@@ -229,8 +216,7 @@ def sector_fuel_totals(matrix, *, parallel: bool | None = None) -> tuple[np.ndar
     x2 = x.reshape((-1, n_m, n_n))
     n_b = x2.shape[0]
     by_sector, by_fuel, total = np.empty((n_b, n_m)), np.empty((n_b, n_n)), np.empty(n_b)
-    if parallel is None:
-        parallel = x.size >= PARALLEL_THRESHOLD and numba.get_num_threads() > 1
+    parallel = use_parallel(parallel, x.size)
     kern = kernels.sector_fuel_totals_parallel if parallel else kernels.sector_fuel_totals
     kern(x2, by_sector, by_fuel, total)
     return by_sector.reshape(batch + (n_m,)), by_fuel.reshape(batch + (n_n,)), total.reshape(batch)

@@ -18,14 +18,13 @@ Source: the Bengbu study, *Scientific Reports* 13:14528 (2023), doi:10.1038/s415
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Literal, NamedTuple
 
-import numba
 import numpy as np
 
-from fastcarbon.core.accounting import PARALLEL_THRESHOLD
+from fastcarbon.core._common import as_float_array as _as_float_array
+from fastcarbon.core._common import use_parallel
 from fastcarbon.errors import FastcarbonWarning, InputError, InputTypeError, InvalidValueError
 from fastcarbon.kernels import entropy as _k
 
@@ -115,19 +114,6 @@ class ObstacleDegree(NamedTuple):
     #: (..., m) bool, rows with no weighted deviation at all (Σ_j S w = 0)
     no_obstacle: np.ndarray
 
-
-def _as_float_array(x, name: str) -> np.ndarray:
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "iuf":
-        raise InputTypeError(f"{name}: data must be real numbers (int or float), got dtype {arr.dtype}")
-    # float64 throughout: one compiled signature per kernel, one cache entry
-    return np.ascontiguousarray(arr, dtype=np.float64)
-
-
-def _use_parallel(parallel: bool | None, size: int) -> bool:
-    if parallel is None:
-        return size >= PARALLEL_THRESHOLD and numba.get_num_threads() > 1
-    return bool(parallel)
 
 
 def _raise_bad(bad: np.ndarray, arr: np.ndarray, variable: str, allowed: str) -> None:
@@ -242,7 +228,7 @@ def entropy_weights(
     entropy, difference, weight = (np.empty((n_b, n)) for _ in range(3))
     constant = np.empty((n_b, n), dtype=np.bool_)
     bad = np.empty(n_b, dtype=np.int64)
-    kern = _k.entropy_weights_parallel if _use_parallel(parallel, a.size) else _k.entropy_weights_serial
+    kern = _k.entropy_weights_parallel if use_parallel(parallel, a.size) else _k.entropy_weights_serial
     kern(a3, np.ascontiguousarray(neg), standardized, entropy, difference, weight, constant, bad)
     _raise_bad(bad, a, "x", "must be finite (no NaN or inf)")
 
@@ -355,7 +341,7 @@ def obstacle_degree(standardized, weight, *, parallel: bool | None = None) -> Ob
     main_count = np.empty((n_b, n), dtype=np.int64)
     no_obstacle = np.empty((n_b, m), dtype=np.bool_)
     bad = np.empty(n_b, dtype=np.int64)
-    kern = _k.obstacle_degree_parallel if _use_parallel(parallel, s.size) else _k.obstacle_degree_serial
+    kern = _k.obstacle_degree_parallel if use_parallel(parallel, s.size) else _k.obstacle_degree_serial
     kern(s3, w2, deviation, obstacle, rank, main_count, no_obstacle, bad)
     _raise_bad(bad, s, "standardized", "must lie in [0, 1]")
     return ObstacleDegree(

@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from typing import Literal, NamedTuple
 
-import numba
 import numpy as np
 
-from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
+from fastcarbon.core._common import as_float_array, use_parallel
+from fastcarbon.errors import InputError, InvalidValueError
 from fastcarbon.kernels import grey as _k
 
 __all__ = [
@@ -119,12 +119,10 @@ def describe_flag(flag: int, fatal_only: bool = False) -> str:
 
 
 def _as_series(x, name: str = "x") -> np.ndarray:
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "iuf":
-        raise InputTypeError(f"{name}: data must be real numbers (int or float), got dtype {arr.dtype}")
+    arr = as_float_array(x, name)
     if arr.ndim < 1:
         raise InputError(f"{name}: needs a time axis (the last one), got a scalar")
-    return np.ascontiguousarray(arr, dtype=np.float64)
+    return arr
 
 
 def _check_args(errors: str, horizon: int, shift: float) -> None:
@@ -156,8 +154,7 @@ def _fit(model: str, serial, parallel_kern, x, horizon, shift, errors, parallel)
     stats = np.empty((n_b, 3))
     grade = np.empty(n_b, dtype=np.int8)
     flag = np.empty(n_b, dtype=np.int32)
-    if parallel is None:
-        parallel = n_b * n >= PARALLEL_THRESHOLD and numba.get_num_threads() > 1
+    parallel = use_parallel(parallel, n_b * n, PARALLEL_THRESHOLD)
     (parallel_kern if parallel else serial)(xs, params, fitted, forecast, residual, relative_error, stats, grade, flag)
     # A series is unfitted (FLAG_FATAL bits) exactly when its grade is GRADE_NONE (-1): one
     # reduction over the int8 grades instead of two passes over the flags.

@@ -14,10 +14,9 @@ import numbers
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-import numba
 import numpy as np
 
-from fastcarbon.core.accounting import PARALLEL_THRESHOLD
+from fastcarbon.core._common import use_parallel
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, UnknownLabelError
 from fastcarbon.kernels import montecarlo as _kernels
 
@@ -277,7 +276,7 @@ def monte_carlo(
         Also return emissions per sector.
     parallel : bool, optional
         Force the serial or the multi-threaded kernel (bit-identical).  Default: parallel from
-        :data:`~fastcarbon.core.accounting.PARALLEL_THRESHOLD` output elements with > 1 thread.
+        :data:`~fastcarbon.core.PARALLEL_THRESHOLD` output elements with > 1 thread.
 
     Returns
     -------
@@ -359,8 +358,7 @@ def monte_carlo(
 
     total = np.empty((n_draws, n_b, n_t))
     sector = np.empty((n_draws if by_sector else 0, n_b, n_m, n_t))
-    if parallel is None:
-        parallel = n_draws * n_b * n_m * n_t >= PARALLEL_THRESHOLD and numba.get_num_threads() > 1
+    parallel = use_parallel(parallel, n_draws * n_b * n_m * n_t)
     kern = _kernels.monte_carlo_emissions_parallel if parallel else _kernels.monte_carlo_emissions
     kern(x, np.uint64(seed), np.uint64(draw_offset), dist, mode, spread, phi, chol, use_chol, active,
          total, sector)

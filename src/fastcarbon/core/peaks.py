@@ -10,10 +10,9 @@ from __future__ import annotations
 import math
 from typing import Literal, NamedTuple
 
-import numba
 import numpy as np
 
-from fastcarbon.core.accounting import PARALLEL_THRESHOLD
+from fastcarbon.core._common import use_parallel
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
 from fastcarbon.kernels import peaks as _kernels
 
@@ -136,7 +135,7 @@ def peak(
         "raise": :class:`NaNTrajectoryError` at the first NaN.
     parallel : bool, optional
         Force the serial or the multi-threaded kernel (bit-identical results).  Default:
-        parallel from :data:`fastcarbon.core.accounting.PARALLEL_THRESHOLD` elements when numba
+        parallel from :data:`fastcarbon.core.PARALLEL_THRESHOLD` elements when numba
         has more than one thread.
 
     Returns
@@ -190,8 +189,7 @@ def peak(
     batch = rows.shape[:-1]
     rows = rows.reshape(-1, n_t)
     n_b = rows.shape[0]
-    if parallel is None:
-        parallel = rows.size >= PARALLEL_THRESHOLD and numba.get_num_threads() > 1
+    parallel = use_parallel(parallel, rows.size)
     f = [np.empty(n_b) for _ in range(4)]
     b = [np.empty(n_b, dtype=np.bool_) for _ in range(3)]
     kern = _kernels.peak_stats_parallel if parallel else _kernels.peak_stats
