@@ -17,7 +17,7 @@ from fastcarbon.datasets import bengbu
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, MissingDimensionError
 from fastcarbon.grey import GRADE_LEGEND, backtest, fit_egm, fit_linear, forecast_egm, forecast_linear
 from fastcarbon.kernels import grey as kg
-from fastcarbon.reference.grey import REGISTRY, egm_loop, posterior_loop
+from fastcarbon.reference.grey import REGISTRY, posterior_loop
 
 # 000 Table 6, in 10^4 t C as printed (METHODS.md check numbers).
 TABLE6_FITTED = [317.07, 317.69, 321.33, 325.01, 328.73, 332.50, 336.31, 340.16, 344.06, 348.00]

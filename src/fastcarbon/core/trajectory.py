@@ -11,7 +11,6 @@ Validation of years, key years and periods happens here so that the labelled lay
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np

@@ -21,7 +21,7 @@ import math
 import numpy as np
 from scipy.special import ndtr
 
-from fastcarbon.core.montecarlo import VARIABLES, Noise, correlation_factor
+from fastcarbon.core.montecarlo import Noise, correlation_factor
 from fastcarbon.kernels.random import normal, triangular_ppf
 
 __all__ = ["REGISTRY", "monte_carlo_loops", "monte_carlo_numpy"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Union
 
-import numpy as np
 import xarray as xr
 
 from fastcarbon._validate import as_dataarray

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
-import numpy as np
 import xarray as xr
 
 from fastcarbon._validate import as_dataarray, require_dims, require_numeric
