@@ -12,9 +12,10 @@ signed = st.floats(min_value=-1e3, max_value=1e3, allow_nan=False, allow_infinit
 
 
 @st.composite
-def core_shapes(draw, max_side: int = 4):
-    """(M, I, J, N) with small sides."""
-    return tuple(draw(st.integers(1, max_side)) for _ in range(4))
+def core_shapes(draw, max_side: int = 4, max_fuels: int = 9):
+    """(M, I, J, N) with small sides; up to 9 fuels so the kernels' 8-wide fuel block and its
+    narrower tails (4, 2, 1) are all drawn."""
+    return tuple(draw(st.integers(1, max_side)) for _ in range(3)) + (draw(st.integers(1, max_fuels)),)
 
 
 @st.composite

@@ -50,6 +50,36 @@ def test_factor_without_process_and_equipment_equals_full_tensor(inputs, layout)
     np.testing.assert_allclose(emissions, ref_emissions, rtol=1e-12, atol=1e-6)
 
 
+@pytest.mark.parametrize("n_fuels", range(1, 20))
+@pytest.mark.parametrize("parallel", [False, True])
+def test_every_fuel_count_matches_loop_reference_bit_for_bit(n_fuels, parallel):
+    # The kernels split the fuels into vector blocks of 8, 4, 2 and 1 lanes: every split from
+    # 1 to 19 fuels (8+8+2+1) must give the scalar loop's bits, fused and energy-only alike.
+    rng = np.random.default_rng(n_fuels)
+    p = rng.random((3, 2, 3, 5))
+    e = rng.random((3, 2, 3, 5, n_fuels)) * 10.0 ** rng.integers(-3, 4, (3, 2, 3, 5, n_fuels))
+    f = rng.standard_normal((2, 3, 5, n_fuels))  # one factor row broadcast to every batch row
+    energy, emissions = core.bottom_up(p, e, f, parallel=parallel)
+    ref_energy, ref_emissions = bottom_up_loops(p, e, f)
+    np.testing.assert_array_equal(energy, ref_energy)
+    np.testing.assert_array_equal(emissions, ref_emissions)
+    energy_only, _ = core.bottom_up(p, e, f[0, 0, 0], factor_layout="fuel", parallel=parallel)
+    np.testing.assert_array_equal(energy_only, ref_energy)
+
+
+@pytest.mark.parametrize("n_fuels", [1, 3, 7, 8, 13, 15])
+@pytest.mark.parametrize("which", ["intensity", "factor"])
+def test_bad_value_found_in_every_fuel_lane(n_fuels, which):
+    # Each lane of each fuel block carries its own check: a NaN in any fuel position is caught.
+    rng = np.random.default_rng(1)
+    for n in range(n_fuels):
+        p, e, f = rng.random((2, 2, 3)), rng.random((2, 2, 3, n_fuels)), rng.random((2, 2, 3, n_fuels))
+        {"intensity": e, "factor": f}[which][1, 0, 2, n] = np.nan
+        with pytest.raises(core.BadValueError) as info:
+            core.bottom_up(p, e, f)
+        assert info.value.variable == which and info.value.index == (1, 0, 2, n)
+
+
 def _threads_available():
     return numba.config.NUMBA_NUM_THREADS >= 2
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from fastcarbon.errors import (
@@ -24,6 +25,7 @@ __all__ = [
     "describe_first",
     "describe_position",
     "match_coords",
+    "pandas_index",
     "require_dims",
     "require_numeric",
     "select_labels",
@@ -73,6 +75,12 @@ def shared_dims(*arrays: xr.DataArray) -> list[Hashable]:
     return [d for d, k in seen.items() if k > 1]
 
 
+def pandas_index(da: xr.DataArray, dim: Hashable) -> pd.Index:
+    """The pandas index of ``dim``.  ``da.indexes[dim]`` converts every index of ``da`` to pandas
+    on each access (tens of microseconds); this converts only the one asked for."""
+    return da.xindexes[dim].to_pandas_index()
+
+
 def match_coords(
     arrays: Sequence[xr.DataArray],
     names: Sequence[str],
@@ -94,7 +102,7 @@ def match_coords(
         ref_k = holders[0]
         ref = arrays[ref_k]
         ref_has = dim in ref.coords
-        ref_idx = ref.indexes[dim] if ref_has else None
+        ref_idx = pandas_index(ref, dim) if ref_has else None
         for k in holders[1:]:
             da = arrays[k]
             if ref_has != (dim in da.coords) or not ref_has:
@@ -110,7 +118,7 @@ def match_coords(
                         f"{names[k] if ref_has else names[ref_k]}; give both labels or neither"
                     )
                 continue
-            idx = da.indexes[dim]
+            idx = pandas_index(da, dim)
             if idx.equals(ref_idx):
                 continue
             if len(idx) == len(ref_idx) and set(idx) == set(ref_idx) and idx.is_unique:
@@ -135,7 +143,7 @@ def _short(values: list, limit: int = 8) -> str:
 def select_labels(da: xr.DataArray, dim: Hashable, labels, name: str, what: str) -> xr.DataArray:
     """``da`` restricted to ``labels`` along ``dim`` (in that order), or an
     :class:`UnknownLabelError` naming the labels ``da`` has no ``what`` for and those it has."""
-    known = da.indexes[dim]
+    known = pandas_index(da, dim)
     labels = list(labels)
     if list(known) == labels:
         return da  # no copy when the labels already match

@@ -33,6 +33,16 @@ from __future__ import annotations
 from numba import prange
 
 from fastcarbon.kernels._jit import kernel, parallel_kernel
+from fastcarbon.kernels._simd import (
+    energy_block_1,
+    energy_block_2,
+    energy_block_4,
+    energy_block_8,
+    fuel_block_1,
+    fuel_block_2,
+    fuel_block_4,
+    fuel_block_8,
+)
 
 __all__ = [
     "BAD_ACTIVITY",
@@ -76,87 +86,79 @@ def _first_bad(p_row, e_row, f_row, check_factor, bad_bm):
 
 
 @kernel
-def _energy_emissions_item(p_row, e_row, f_row, energy_bm, emissions_bm, bad_bm):
-    """One (b, m) work item of the fused energy + emissions pass.
+def _energy_emissions_item(activity, intensity, factor, bp, be, bf, m, energy, emissions, b):
+    """One (b, m) work item of the fused energy + emissions pass; True when its slice is clean.
 
-    The (i, j) rows are taken two at a time: each accumulator is loaded and stored once per pair
-    instead of once per row, and ``(acc + a) + b`` is still the row-by-row order, so the bits do
-    not change.  Measured single-threaded on a cache-resident 40 × 21 × 10 × 10 × 8 tensor:
-    0.67 ns per element against 0.80 one row at a time.
+    Reads row ``bp`` of ``activity`` and rows ``be``/``bf`` of ``intensity``/``factor`` at sector
+    ``m`` through flat offsets (no array views: building views per work item cost reference-count
+    traffic on the shared inputs) and writes ``energy[b, m, :]`` and ``emissions[b, m, :]``.
+    Fuels go in vector blocks of 8, then at most one block each of 4, 2 and 1 lanes
+    (:mod:`fastcarbon.kernels._simd`); every lane sums its rows in order r = 0, 1, … as a scalar
+    loop would, so the block split never changes a bit.
     """
-    n_i, n_j = p_row.shape
-    n_n = e_row.shape[2]
-    p_flat = p_row.reshape(-1)
-    e_flat = e_row.reshape(-1)
-    f_flat = f_row.reshape(-1)
+    n_m, n_i, n_j = activity.shape[1], activity.shape[2], activity.shape[3]
+    n_n = intensity.shape[4]
     n_rows = n_i * n_j
-    for n in range(n_n):
-        energy_bm[n] = 0.0
-        emissions_bm[n] = 0.0
+    p_off = (bp * n_m + m) * n_rows
+    e_off = (be * n_m + m) * n_rows * n_n
+    f_off = (bf * n_m + m) * n_rows * n_n
+    o_off = (b * n_m + m) * n_n
     ok = True
-    r = 0
-    while r + 1 < n_rows:
-        p, q = p_flat[r], p_flat[r + 1]
-        ok &= (p >= 0.0) & (q >= 0.0)
-        k = r * n_n
-        for n in range(n_n):
-            x, y = e_flat[k + n], f_flat[k + n]
-            u, v = e_flat[k + n_n + n], f_flat[k + n_n + n]
-            # NaN fails every comparison, so one AND catches negative and NaN alike.
-            ok &= (x >= 0.0) & (y == y) & (u >= 0.0) & (v == v)
-            a, b = x * p, u * q
-            energy_bm[n] = (energy_bm[n] + a) + b
-            emissions_bm[n] = (emissions_bm[n] + a * y) + b * v
-        r += 2
-    if r < n_rows:
-        p = p_flat[r]
-        ok &= p >= 0.0
-        k = r * n_n
-        for n in range(n_n):
-            x, y = e_flat[k + n], f_flat[k + n]
-            ok &= (x >= 0.0) & (y == y)
-            a = x * p
-            energy_bm[n] += a
-            emissions_bm[n] += a * y
-    bad_bm[0] = -1
-    bad_bm[1] = -1
-    if not ok:
-        _first_bad(p_row, e_row, f_row, True, bad_bm)
+    n0 = 0
+    while n0 + 8 <= n_n:
+        ok &= fuel_block_8(activity, intensity, factor, p_off, e_off + n0, f_off + n0, n_rows, n_n,
+                           energy, emissions, o_off + n0)
+        n0 += 8
+    if n0 + 4 <= n_n:
+        ok &= fuel_block_4(activity, intensity, factor, p_off, e_off + n0, f_off + n0, n_rows, n_n,
+                           energy, emissions, o_off + n0)
+        n0 += 4
+    if n0 + 2 <= n_n:
+        ok &= fuel_block_2(activity, intensity, factor, p_off, e_off + n0, f_off + n0, n_rows, n_n,
+                           energy, emissions, o_off + n0)
+        n0 += 2
+    if n0 < n_n:
+        ok &= fuel_block_1(activity, intensity, factor, p_off, e_off + n0, f_off + n0, n_rows, n_n,
+                           energy, emissions, o_off + n0)
+    return ok
 
 
 @kernel
-def _energy_item(p_row, e_row, energy_bm, bad_bm):
-    """One (b, m) work item of the energy-only pass; rows in pairs as in the fused item."""
-    n_i, n_j = p_row.shape
-    n_n = e_row.shape[2]
-    p_flat = p_row.reshape(-1)
-    e_flat = e_row.reshape(-1)
+def _energy_item(activity, intensity, bp, be, m, energy, b):
+    """One (b, m) work item of the energy-only pass; blocks as in :func:`_energy_emissions_item`."""
+    n_m, n_i, n_j = activity.shape[1], activity.shape[2], activity.shape[3]
+    n_n = intensity.shape[4]
     n_rows = n_i * n_j
-    for n in range(n_n):
-        energy_bm[n] = 0.0
+    p_off = (bp * n_m + m) * n_rows
+    e_off = (be * n_m + m) * n_rows * n_n
+    o_off = (b * n_m + m) * n_n
     ok = True
-    r = 0
-    while r + 1 < n_rows:
-        p, q = p_flat[r], p_flat[r + 1]
-        ok &= (p >= 0.0) & (q >= 0.0)
-        k = r * n_n
-        for n in range(n_n):
-            x, u = e_flat[k + n], e_flat[k + n_n + n]
-            ok &= (x >= 0.0) & (u >= 0.0)
-            energy_bm[n] = (energy_bm[n] + x * p) + u * q
-        r += 2
-    if r < n_rows:
-        p = p_flat[r]
-        ok &= p >= 0.0
-        k = r * n_n
-        for n in range(n_n):
-            x = e_flat[k + n]
-            ok &= x >= 0.0
-            energy_bm[n] += x * p
-    bad_bm[0] = -1
-    bad_bm[1] = -1
-    if not ok:
-        _first_bad(p_row, e_row, e_row, False, bad_bm)
+    n0 = 0
+    while n0 + 8 <= n_n:
+        ok &= energy_block_8(activity, intensity, p_off, e_off + n0, n_rows, n_n, energy, o_off + n0)
+        n0 += 8
+    if n0 + 4 <= n_n:
+        ok &= energy_block_4(activity, intensity, p_off, e_off + n0, n_rows, n_n, energy, o_off + n0)
+        n0 += 4
+    if n0 + 2 <= n_n:
+        ok &= energy_block_2(activity, intensity, p_off, e_off + n0, n_rows, n_n, energy, o_off + n0)
+        n0 += 2
+    if n0 < n_n:
+        ok &= energy_block_1(activity, intensity, p_off, e_off + n0, n_rows, n_n, energy, o_off + n0)
+    return ok
+
+
+@kernel
+def _report(ok, activity, intensity, factor, check_factor, bp, be, bf, m, bad, b):
+    """Write ``bad[b, m] = (-1, -1)`` for a clean work item, else locate its first bad element.
+
+    Views of the slice are built only on the error path.
+    """
+    if ok:
+        bad[b, m, 0] = -1
+        bad[b, m, 1] = -1
+    else:
+        _first_bad(activity[bp, m], intensity[be, m], factor[bf, m], check_factor, bad[b, m])
 
 
 @kernel
@@ -189,14 +191,9 @@ def sector_fuel_energy_emissions(
     n_b, n_m = energy.shape[0], energy.shape[1]
     for b in range(n_b):
         for m in range(n_m):
-            _energy_emissions_item(
-                activity[rows_p[b], m],
-                intensity[rows_e[b], m],
-                factor[rows_f[b], m],
-                energy[b, m],
-                emissions[b, m],
-                bad[b, m],
-            )
+            bp, be, bf = rows_p[b], rows_e[b], rows_f[b]
+            ok = _energy_emissions_item(activity, intensity, factor, bp, be, bf, m, energy, emissions, b)
+            _report(ok, activity, intensity, factor, True, bp, be, bf, m, bad, b)
 
 
 # The serial and parallel drivers are separate Python functions on purpose: numba's on-disk cache
@@ -211,14 +208,9 @@ def sector_fuel_energy_emissions_parallel(
     for w in prange(n_b * n_m):
         b = w // n_m
         m = w - b * n_m
-        _energy_emissions_item(
-            activity[rows_p[b], m],
-            intensity[rows_e[b], m],
-            factor[rows_f[b], m],
-            energy[b, m],
-            emissions[b, m],
-            bad[b, m],
-        )
+        bp, be, bf = rows_p[b], rows_e[b], rows_f[b]
+        ok = _energy_emissions_item(activity, intensity, factor, bp, be, bf, m, energy, emissions, b)
+        _report(ok, activity, intensity, factor, True, bp, be, bf, m, bad, b)
 
 
 @kernel
@@ -232,7 +224,9 @@ def sector_fuel_energy(activity, intensity, rows_p, rows_e, energy, bad):
     n_b, n_m = energy.shape[0], energy.shape[1]
     for b in range(n_b):
         for m in range(n_m):
-            _energy_item(activity[rows_p[b], m], intensity[rows_e[b], m], energy[b, m], bad[b, m])
+            bp, be = rows_p[b], rows_e[b]
+            ok = _energy_item(activity, intensity, bp, be, m, energy, b)
+            _report(ok, activity, intensity, intensity, False, bp, be, be, m, bad, b)
 
 
 @parallel_kernel
@@ -242,7 +236,9 @@ def sector_fuel_energy_parallel(activity, intensity, rows_p, rows_e, energy, bad
     for w in prange(n_b * n_m):
         b = w // n_m
         m = w - b * n_m
-        _energy_item(activity[rows_p[b], m], intensity[rows_e[b], m], energy[b, m], bad[b, m])
+        bp, be = rows_p[b], rows_e[b]
+        ok = _energy_item(activity, intensity, bp, be, m, energy, b)
+        _report(ok, activity, intensity, intensity, False, bp, be, be, m, bad, b)
 
 
 
