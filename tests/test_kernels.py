@@ -80,6 +80,28 @@ def test_bad_value_found_in_every_fuel_lane(n_fuels, which):
         assert info.value.variable == which and info.value.index == (1, 0, 2, n)
 
 
+@pytest.mark.parametrize("parallel", [False, True])
+def test_screen_false_alarms_are_not_errors(parallel):
+    # The in-pass screen fires on -0.0 (sign bit) and on inf * 0 or inf - inf (NaN sums); the
+    # exact rescan must clear those slices: -0.0 and +inf are allowed values.
+    rng = np.random.default_rng(5)
+    p, e, f = rng.random((3, 2, 2, 3)), rng.random((3, 2, 2, 3, 9)), rng.standard_normal((2, 2, 3, 9))
+    p[0, 1, 0, 2] = -0.0
+    e[1, 0, 1, 1, 8] = -0.0
+    e[2, 1, 0, 0, 3] = np.inf
+    p[2, 1, 0, 0] = 0.0  # inf * 0 = NaN in the energy sum
+    energy, emissions = core.bottom_up(p, e, f, parallel=parallel)
+    ref_energy, ref_emissions = bottom_up_loops(p, e, f)
+    np.testing.assert_array_equal(energy, ref_energy)  # NaN == NaN for assert_array_equal
+    np.testing.assert_array_equal(emissions, ref_emissions)
+    assert np.isnan(energy[2, 1, 3])
+    # A real bad value after a -0.0 in the same slice is still the one reported.
+    e[0, 1, 1, 2, 5] = -1.0
+    with pytest.raises(core.BadValueError) as info:
+        core.bottom_up(p, e, f, parallel=parallel)
+    assert info.value.index == (0, 1, 1, 2, 5)
+
+
 def _threads_available():
     return numba.config.NUMBA_NUM_THREADS >= 2
 

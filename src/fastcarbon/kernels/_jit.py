@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numba
 
-__all__ = ["kernel", "parallel_kernel"]
+__all__ = ["inline_kernel", "kernel", "parallel_kernel"]
 
 _OPTIONS = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
@@ -28,3 +28,12 @@ def kernel(fn):
 def parallel_kernel(fn):
     """Compile ``fn`` lazily as a multi-threaded numba kernel (``prange`` loops run in parallel)."""
     return numba.njit(parallel=True, **_OPTIONS)(fn)
+
+
+def inline_kernel(fn):
+    """Compile ``fn`` as a serial kernel that numba inlines into its callers at the IR level.
+
+    For small per-work-item helpers called millions of times: passing several arrays to an
+    out-of-line call costs more than the helper's own work (measured on the bottom-up pass).
+    """
+    return numba.njit(inline="always", **_OPTIONS)(fn)

@@ -24,8 +24,14 @@ What the block does, exactly
 - for r = 0 … n_rows−1 in order:  ``a = e[e_off + r·n_n + (0…W−1)] · p[p_off + r]`` (lane-wise),
   ``accE = accE + a``, ``accC = accC + a · f[f_off + r·n_n + (0…W−1)]``;
 - stores ``accE`` to ``energy[o_off … o_off+W−1]`` and ``accC`` to ``emissions[…]``;
-- returns True when every P[r] read is ≥ 0, every e read is ≥ 0 and no f read is NaN (NaN fails
-  every ordered comparison, so one compare catches negative and NaN alike).
+- returns True ("clean") when no P[r] or e read has its sign bit set and no lane of ``accE`` or
+  ``accC`` is NaN.  That is a cheap screen, not the final word: every NaN among P, e and f reaches
+  the sums (NaN times or plus anything is NaN, also times 0), and every negative P or e has its
+  sign bit set, so a slice with a bad value is never "clean"; but -0.0, or an infinity that turns
+  a sum into NaN (inf · 0, inf − inf), also flag a clean slice.  The caller therefore rescans a
+  flagged slice with the exact rules (P ≥ 0, e ≥ 0, f not NaN) before reporting anything.  The
+  screen costs two integer ORs per row; the exact compares in the loop cost 7 % more time on the
+  large benchmark tensor (one thread, 24.7 against 23.2 ms).
 
 Each lane is the same sequence of IEEE operations the scalar loop performs, in the same order,
 with no fused multiply-add (the IR carries no fast-math or contraction flags), so the results are
@@ -61,10 +67,9 @@ def _is_c_float64(ty) -> bool:
 def _make_block(width: int, with_factor: bool):
     vec = ir.VectorType(_F64, width)
     vec_ptr = vec.as_pointer()
-    mask_ty = ir.VectorType(ir.IntType(1), width)
+    int_vec = ir.VectorType(ir.IntType(64), width)
     zero = ir.Constant(vec, [0.0] * width)
     splat0 = ir.Constant(ir.VectorType(_I32, width), [0] * width)
-    all_lanes = ir.Constant(ir.IntType(width), (1 << width) - 1)
 
     def codegen(context, builder, sig, args):
         if with_factor:
@@ -84,8 +89,7 @@ def _make_block(width: int, with_factor: bool):
         # vector registers for the whole row loop.
         acc_e = cgutils.alloca_once_value(builder, zero)
         acc_c = cgutils.alloca_once_value(builder, zero) if with_factor else None
-        ok_lanes = cgutils.alloca_once_value(builder, ir.Constant(mask_ty, [1] * width))
-        ok_p = cgutils.alloca_once_value(builder, cgutils.true_bit)
+        signs = cgutils.alloca_once_value(builder, ir.Constant(int_vec, [0] * width))
         undef = ir.Constant(vec, ir.Undefined)
         with cgutils.for_range(builder, n_rows) as loop:
             r = loop.index
@@ -95,22 +99,23 @@ def _make_block(width: int, with_factor: bool):
             pv = builder.shuffle_vector(builder.insert_element(undef, pr, ir.Constant(_I32, 0)), undef, splat0)
             a = builder.fmul(x, pv)
             builder.store(builder.fadd(builder.load(acc_e), a), acc_e)
-            good = builder.fcmp_ordered(">=", x, zero)
             if with_factor:
                 y = builder.load(builder.bitcast(builder.gep(f_base, [row], inbounds=True), vec_ptr), align=8)
                 builder.store(builder.fadd(builder.load(acc_c), builder.fmul(a, y)), acc_c)
-                good = builder.and_(good, builder.fcmp_ordered("ord", y, y))
-            builder.store(builder.and_(builder.load(ok_lanes), good), ok_lanes)
-            builder.store(
-                builder.and_(builder.load(ok_p), builder.fcmp_ordered(">=", pr, ir.Constant(_F64, 0.0))), ok_p
-            )
-        builder.store(builder.load(acc_e), builder.bitcast(builder.gep(data(t_oe, out_e), [o_off]), vec_ptr), align=8)
+            # Sign bits of P and e, OR-ed: two integer ORs per row, cheaper than compares.
+            bits = builder.or_(builder.bitcast(x, int_vec), builder.bitcast(pv, int_vec))
+            builder.store(builder.or_(builder.load(signs), bits), signs)
+        sum_e = builder.load(acc_e)
+        builder.store(sum_e, builder.bitcast(builder.gep(data(t_oe, out_e), [o_off]), vec_ptr), align=8)
+        # A NaN anywhere in P, e (or f) reaches the sums: NaN times or plus anything is NaN.
+        nan = builder.fcmp_unordered("uno", sum_e, sum_e)
         if with_factor:
-            builder.store(
-                builder.load(acc_c), builder.bitcast(builder.gep(data(t_oc, out_c), [o_off]), vec_ptr), align=8
-            )
-        lanes_ok = builder.icmp_unsigned("==", builder.bitcast(builder.load(ok_lanes), ir.IntType(width)), all_lanes)
-        return builder.and_(lanes_ok, builder.load(ok_p))
+            sum_c = builder.load(acc_c)
+            builder.store(sum_c, builder.bitcast(builder.gep(data(t_oc, out_c), [o_off]), vec_ptr), align=8)
+            nan = builder.or_(nan, builder.fcmp_unordered("uno", sum_c, sum_c))
+        negative = builder.icmp_signed("<", builder.load(signs), ir.Constant(int_vec, [0] * width))
+        flagged = builder.bitcast(builder.or_(nan, negative), ir.IntType(width))
+        return builder.icmp_unsigned("==", flagged, ir.Constant(ir.IntType(width), 0))
 
     if with_factor:
 

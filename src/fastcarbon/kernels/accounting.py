@@ -19,12 +19,16 @@ costs no copy of the tensor.
 
 One pass, fixed order, checked
 ------------------------------
-The work item is one (b, m) pair; it reads its slice once, sums in the order i, j, n as written and
-writes only ``out[b, m, :]``, so the result does not depend on how work items are shared among
-threads.  Negative or NaN activity and intensity, and NaN factors, are detected in the same pass
-with a branch-free flag (a compare-and-AND per element, which keeps the loop vectorizable); only a
-work item whose flag is raised is scanned again, to report its first bad element in ``bad[b, m]``
-as ``(which input, flat index within the (i, j, n) slice)`` — ``(-1, -1)`` when clean.
+The work item is one (b, m) pair; it reads its slice once, sums each fuel over the (i, j) rows in
+row order and writes only ``out[b, m, :]``, so the result does not depend on how work items are
+shared among threads.  The fuels are summed in vector blocks (:mod:`fastcarbon.kernels._simd`),
+one lane per fuel, each lane doing exactly the scalar loop's operations in its order.
+
+Negative or NaN activity and intensity, and NaN factors, are screened for in the same pass, without
+branches: the sign bits of P and e are OR-ed together and every NaN reaches the sums.  Only a work
+item whose screen fires is scanned again with the exact rules, to report its first bad element in
+``bad[b, m]`` as ``(which input, flat index within the (i, j, n) slice)``; ``(-1, -1)`` when clean
+(a -0.0 or an infinity can fire the screen on a clean slice; the rescan then finds nothing).
 Negative factors are allowed: sinks and capture carry negative factors.
 """
 
@@ -32,7 +36,7 @@ from __future__ import annotations
 
 from numba import prange
 
-from fastcarbon.kernels._jit import kernel, parallel_kernel
+from fastcarbon.kernels._jit import inline_kernel, kernel, parallel_kernel
 from fastcarbon.kernels._simd import (
     energy_block_1,
     energy_block_2,
@@ -64,7 +68,11 @@ BAD_FACTOR = 2
 
 @kernel
 def _first_bad(p_row, e_row, f_row, check_factor, bad_bm):
-    """Find the first bad element of one (b, m) slice, in (i, j, n) order; write it to ``bad_bm``."""
+    """Find the first bad element of one (b, m) slice, in (i, j, n) order; write it to ``bad_bm``.
+
+    The exact rules (P ≥ 0, e ≥ 0, f not NaN); ``bad_bm`` is left as it is when the slice is clean
+    (the in-pass screen also fires on -0.0 and on infinities).
+    """
     n_i, n_j = p_row.shape
     n_n = e_row.shape[2]
     for i in range(n_i):
@@ -85,7 +93,7 @@ def _first_bad(p_row, e_row, f_row, check_factor, bad_bm):
                     return
 
 
-@kernel
+@inline_kernel
 def _energy_emissions_item(activity, intensity, factor, bp, be, bf, m, energy, emissions, b):
     """One (b, m) work item of the fused energy + emissions pass; True when its slice is clean.
 
@@ -123,7 +131,7 @@ def _energy_emissions_item(activity, intensity, factor, bp, be, bf, m, energy, e
     return ok
 
 
-@kernel
+@inline_kernel
 def _energy_item(activity, intensity, bp, be, m, energy, b):
     """One (b, m) work item of the energy-only pass; blocks as in :func:`_energy_emissions_item`."""
     n_m, n_i, n_j = activity.shape[1], activity.shape[2], activity.shape[3]
@@ -146,19 +154,6 @@ def _energy_item(activity, intensity, bp, be, m, energy, b):
     if n0 < n_n:
         ok &= energy_block_1(activity, intensity, p_off, e_off + n0, n_rows, n_n, energy, o_off + n0)
     return ok
-
-
-@kernel
-def _report(ok, activity, intensity, factor, check_factor, bp, be, bf, m, bad, b):
-    """Write ``bad[b, m] = (-1, -1)`` for a clean work item, else locate its first bad element.
-
-    Views of the slice are built only on the error path.
-    """
-    if ok:
-        bad[b, m, 0] = -1
-        bad[b, m, 1] = -1
-    else:
-        _first_bad(activity[bp, m], intensity[be, m], factor[bf, m], check_factor, bad[b, m])
 
 
 @kernel
@@ -193,7 +188,10 @@ def sector_fuel_energy_emissions(
         for m in range(n_m):
             bp, be, bf = rows_p[b], rows_e[b], rows_f[b]
             ok = _energy_emissions_item(activity, intensity, factor, bp, be, bf, m, energy, emissions, b)
-            _report(ok, activity, intensity, factor, True, bp, be, bf, m, bad, b)
+            bad[b, m, 0] = -1
+            bad[b, m, 1] = -1
+            if not ok:  # the screen fired: rescan with the exact rules (views only here)
+                _first_bad(activity[bp, m], intensity[be, m], factor[bf, m], True, bad[b, m])
 
 
 # The serial and parallel drivers are separate Python functions on purpose: numba's on-disk cache
@@ -210,7 +208,10 @@ def sector_fuel_energy_emissions_parallel(
         m = w - b * n_m
         bp, be, bf = rows_p[b], rows_e[b], rows_f[b]
         ok = _energy_emissions_item(activity, intensity, factor, bp, be, bf, m, energy, emissions, b)
-        _report(ok, activity, intensity, factor, True, bp, be, bf, m, bad, b)
+        bad[b, m, 0] = -1
+        bad[b, m, 1] = -1
+        if not ok:
+            _first_bad(activity[bp, m], intensity[be, m], factor[bf, m], True, bad[b, m])
 
 
 @kernel
@@ -226,7 +227,10 @@ def sector_fuel_energy(activity, intensity, rows_p, rows_e, energy, bad):
         for m in range(n_m):
             bp, be = rows_p[b], rows_e[b]
             ok = _energy_item(activity, intensity, bp, be, m, energy, b)
-            _report(ok, activity, intensity, intensity, False, bp, be, be, m, bad, b)
+            bad[b, m, 0] = -1
+            bad[b, m, 1] = -1
+            if not ok:
+                _first_bad(activity[bp, m], intensity[be, m], intensity[be, m], False, bad[b, m])
 
 
 @parallel_kernel
@@ -238,7 +242,10 @@ def sector_fuel_energy_parallel(activity, intensity, rows_p, rows_e, energy, bad
         m = w - b * n_m
         bp, be = rows_p[b], rows_e[b]
         ok = _energy_item(activity, intensity, bp, be, m, energy, b)
-        _report(ok, activity, intensity, intensity, False, bp, be, be, m, bad, b)
+        bad[b, m, 0] = -1
+        bad[b, m, 1] = -1
+        if not ok:
+            _first_bad(activity[bp, m], intensity[be, m], intensity[be, m], False, bad[b, m])
 
 
 
