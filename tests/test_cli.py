@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,8 @@ def test_run_defaults_to_fastcarbon_output_in_the_working_directory(tmp_path, mo
 def test_run_selects_jobs_and_rejects_unknown_ones(tmp_path):
     ok = runner.invoke(app, ["run", "-o", str(tmp_path), "--job", JOBS[0].name])
     assert ok.exit_code == 0, ok.output
+    # progress: which job of how many, and how long it took
+    assert re.search(rf"\[1/1\] {JOBS[0].name} done in \d+\.\d s", ok.output)
     bad = runner.invoke(app, ["run", "-o", str(tmp_path), "--job", "nope"])
     assert bad.exit_code == 2 and "nope" in bad.output and JOBS[0].name in bad.output
 
@@ -76,3 +79,14 @@ def test_version_and_console_script():
         pytest.skip("console script not installed next to this interpreter")
     done = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.startswith("fastcarbon ")
+
+
+def test_progress_goes_to_stderr_results_to_stdout(tmp_path):
+    # A real process, so the two streams are really separate (CliRunner may mix them).
+    done = subprocess.run(
+        [sys.executable, "-m", "fastcarbon", "run", "-o", str(tmp_path), "--job", JOBS[0].name],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.search(rf"\[1/1\] {JOBS[0].name} done in \d+\.\d s", done.stderr)
+    assert "done in" not in done.stdout and "Bengbu" in done.stdout

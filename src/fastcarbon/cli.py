@@ -6,6 +6,7 @@ commands, so ``fastcarbon --version`` and ``--help`` stay fast.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -58,13 +59,21 @@ def run(
     selected = [j for j in JOBS if not job or j.name in job]
 
     console = Console()
+    # Progress goes to stderr, so stdout carries only the results: a spinner while a job runs
+    # (on a terminal) and one line when it is done.  The first run of a job also compiles its
+    # kernels, which takes most of the time; later runs load them from numba's cache.
+    progress = Console(stderr=True, highlight=False)
     output.mkdir(parents=True, exist_ok=True)
-    for item in selected:
+    for k, item in enumerate(selected, 1):
+        step = f"[{k}/{len(selected)}] {item.name}"
+        started = time.perf_counter()
         try:
-            ds = item.run()
+            with progress.status(f"{step}: {item.title}...", spinner="dots"):
+                ds = item.run()
         except FastcarbonError as exc:
-            Console(stderr=True).print(f"error in job {item.name}: {exc}", markup=False, highlight=False)
+            progress.print(f"error in job {item.name}: {exc}", markup=False)
             raise typer.Exit(code=1) from None
+        progress.print(f"{step} done in {time.perf_counter() - started:.1f} s", markup=False)
         shown = item.table(ds) if item.table else ds
         console.print(_table(shown, item.title))
         for line in ds.attrs.get("summary", []):  # a job's headline figures, one per line
