@@ -23,7 +23,9 @@ from fastcarbon.errors import (
 __all__ = [
     "as_dataarray",
     "describe_first",
+    "describe_in_block",
     "describe_position",
+    "label_arrays",
     "match_coords",
     "pandas_index",
     "require_dims",
@@ -171,6 +173,39 @@ def describe_position(dims, labels, pos) -> str:
         f"{d}={_plain(lab[k])!r}" if lab is not None else f"{d}[{k}]"
         for d, lab, k in zip(dims, labels, (int(k) for k in pos))
     )
+
+
+def label_arrays(da: xr.DataArray, dims: Sequence[Hashable]) -> tuple[list[xr.DataArray], list[bool]]:
+    """Labels that travel with the blocks of ``da``, so an error found in one dask block can name
+    its element by the labels of the whole array.
+
+    For each of ``dims``: a 1-D DataArray of the dim's coordinate labels (or of the positions
+    0 … n-1 when it has none), chunked like ``da`` along it; and whether it holds labels.  Pass
+    the arrays to ``apply_ufunc`` after ``da`` with no core dims: each block of the computation
+    then receives the labels of its own rows (numpy-backed ``da``: the whole labels, once).
+    """
+    arrays, labelled = [], []
+    for d in dims:
+        has = d in da.coords
+        lab = xr.DataArray(da[d].values if has else np.arange(da.sizes[d]), dims=d)
+        arrays.append(lab.chunk({d: da.chunksizes[d]}) if da.chunks is not None else lab)
+        labelled.append(has)
+    return arrays, labelled
+
+
+def describe_in_block(dims, blocks, labelled, index) -> str:
+    """:func:`describe_position` for a position ``index`` within one block of a computation.
+
+    ``blocks`` holds, per dim, the part of its :func:`label_arrays` array that the block received
+    (any shape with a single axis longer than 1, as ``apply_ufunc`` broadcasts it) or, for a dim
+    the block holds whole, all its labels (or positions); ``labelled`` says which hold labels.
+    """
+    labels, pos = [], []
+    for blk, has, k in zip(blocks, labelled, index):
+        values = np.asarray(blk).reshape(-1)
+        labels.append(values if has else None)
+        pos.append(int(k) if has else int(values[int(k)]))
+    return describe_position(dims, labels, pos)
 
 
 def _plain(label):

@@ -11,7 +11,8 @@ from fastcarbon import core
 from fastcarbon._validate import (
     as_dataarray,
     describe_first,
-    describe_position,
+    describe_in_block,
+    label_arrays,
     match_coords,
     pandas_index,
     require_dims,
@@ -242,9 +243,9 @@ def _lazy(inputs, core_dims, order, parallel, kwargs) -> dict[str, np.ndarray]:
     labels, has_labels = [], []
     for d in order:
         holder = next(da for da in inputs if d in da.dims)
-        has_labels.append(d in holder.coords)
-        lab = xr.DataArray(holder[d].values if has_labels[-1] else np.arange(holder.sizes[d]), dims=d)
-        labels.append(lab.chunk({d: holder.chunksizes[d]}) if holder.chunks is not None else lab)
+        (lab,), (has,) = label_arrays(holder, [d])
+        labels.append(lab)
+        has_labels.append(has)
     names = [f"{what}_by_sector_fuel" for what in ("energy", "emissions")] + [
         name for name in _OUTPUTS if not name.endswith("sector_fuel")
     ]
@@ -254,7 +255,8 @@ def _lazy(inputs, core_dims, order, parallel, kwargs) -> dict[str, np.ndarray]:
         "own": [[d for d in da.dims if d in order] for da in inputs],
         "has_labels": has_labels,
         "core_labels": {
-            d: (inputs[0][d].values if d in inputs[0].coords else None) for d in CORE_DIMS
+            d: (inputs[0][d].values, True) if d in inputs[0].coords else (np.arange(inputs[0].sizes[d]), False)
+            for d in CORE_DIMS
         },
         "core_dims": core_dims,
     }
@@ -289,23 +291,14 @@ def _block_bad_value(err: core.BadValueError, label_blocks, spec) -> InvalidValu
     n_extra = len(err.index) - len(cdims)
     extra_idx, core_idx = err.index[:n_extra], err.index[n_extra:]
     passed = spec["order"][len(spec["order"]) - n_extra :]
-    found = {}
+    blocks = {}
     for d, k in zip(passed, extra_idx):
         j = spec["order"].index(d)
-        block_labels = np.asarray(label_blocks[j]).reshape(-1)
-        # The block's labels hold the global label (or, for an unlabelled dim, the global
-        # position) of each of its rows.
-        found[d] = (block_labels, k) if spec["has_labels"][j] else (None, int(block_labels[k]))
-    dims, labels, pos = [], [], []
-    for d in own:
-        dims.append(d)
-        labels.append(found[d][0])
-        pos.append(found[d][1])
+        blocks[d] = (label_blocks[j], spec["has_labels"][j], k)
     for d, k in zip(cdims, core_idx):
-        dims.append(d)
-        labels.append(spec["core_labels"][d])
-        pos.append(k)
-    where = describe_position(dims, labels, pos)
+        blocks[d] = (*spec["core_labels"][d], k)
+    dims = [d for d in own] + list(cdims)
+    where = describe_in_block(dims, *zip(*(blocks[d] for d in dims)))
     return InvalidValueError(err.describe(where))
 
 
