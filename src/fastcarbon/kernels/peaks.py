@@ -30,23 +30,27 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from fastcarbon.kernels._jit import kernel, parallel_kernel
+from fastcarbon.kernels._jit import inline_kernel, kernel, parallel_kernel
 
 __all__ = ["peak_stats", "peak_stats_parallel"]
 
 
-@kernel
-def _series(x, years, threshold, target, b, peak_year, peak_value, peaked, peaked_by,
-            net_zero_year, net_zero, cumulative_emissions):
-    """One series (row ``x``) of the single pass; writes element ``b`` of every output."""
-    n_t = x.shape[0]
-    best = x[0]
+# Per-row helpers take one array at most and return scalars; the drivers do the stores.  Passing
+# the seven output arrays to a per-row helper made numba increment and decrement their reference
+# counts on every row (16 atomic operations per 41-value row): the serial driver took 137 ms on
+# 1e6 × 41 trajectories, against 32 ms in this form (measured on 2 vCPUs, one thread).
+@inline_kernel
+def _scan(emissions, b, threshold):
+    """The single pass over row ``b``: (max, first index of the max, first index <= threshold or
+    -1, the sum in year order, whether the row holds no NaN)."""
+    n_t = emissions.shape[1]
+    best = emissions[b, 0]
     k_best = 0
     k_zero = -1
     total = 0.0
     clean = True
     for t in range(n_t):
-        v = x[t]
+        v = emissions[b, t]
         total += v
         # NaN fails every comparison: it never becomes the maximum, never crosses the threshold.
         clean &= v == v
@@ -55,24 +59,26 @@ def _series(x, years, threshold, target, b, peak_year, peak_value, peaked, peake
             k_best = t
         if k_zero < 0 and v <= threshold:
             k_zero = t
+    return best, k_best, k_zero, total, clean
+
+
+@inline_kernel
+def _finish(best, year_best, k_zero, year_zero, total, clean, last, target):
+    """The outputs of one row from its scan: (peak_year, peak_value, peaked, peaked_by,
+    net_zero_year, net_zero, cumulative_emissions); ``year_zero`` is ignored when k_zero < 0."""
     if not clean:
-        peak_year[b] = np.nan
-        peak_value[b] = np.nan
-        peaked[b] = False
-        peaked_by[b] = False
-        net_zero_year[b] = np.nan
-        net_zero[b] = False
-        cumulative_emissions[b] = np.nan
-        return
+        return np.nan, np.nan, False, False, np.nan, False, np.nan
     # x[0] may be NaN only when the row is not clean, handled above.
-    has_peak = x[n_t - 1] < best
-    peaked[b] = has_peak
-    peak_value[b] = best
-    peak_year[b] = years[k_best] if has_peak else np.nan
-    peaked_by[b] = has_peak and years[k_best] <= target  # False for a NaN target
-    net_zero[b] = k_zero >= 0
-    net_zero_year[b] = years[k_zero] if k_zero >= 0 else np.nan
-    cumulative_emissions[b] = total
+    has_peak = last < best
+    return (
+        year_best if has_peak else np.nan,
+        best,
+        has_peak,
+        has_peak and year_best <= target,  # False for a NaN target
+        year_zero if k_zero >= 0 else np.nan,
+        k_zero >= 0,
+        total,
+    )
 
 
 @kernel
@@ -112,9 +118,12 @@ def peak_stats(emissions, years, threshold, target, peak_year, peak_value, peake
     >>> f[2], f[3]  # net-zero year, cumulative emissions
     (array([2050.,   nan]), array([5.5, 9. ]))
     """
+    last = emissions.shape[1] - 1
     for b in range(emissions.shape[0]):
-        _series(emissions[b], years, threshold, target, b, peak_year, peak_value, peaked,
-                peaked_by, net_zero_year, net_zero, cumulative_emissions)
+        best, k_best, k_zero, total, clean = _scan(emissions, b, threshold)
+        (peak_year[b], peak_value[b], peaked[b], peaked_by[b], net_zero_year[b], net_zero[b],
+         cumulative_emissions[b]) = _finish(best, years[k_best], k_zero, years[max(k_zero, 0)],
+                                            total, clean, emissions[b, last], target)
 
 
 # A separate Python function, not `peak_stats` compiled twice: numba's on-disk cache keys on the
@@ -123,6 +132,9 @@ def peak_stats(emissions, years, threshold, target, peak_year, peak_value, peake
 def peak_stats_parallel(emissions, years, threshold, target, peak_year, peak_value, peaked,
                         peaked_by, net_zero_year, net_zero, cumulative_emissions):
     """Multi-threaded :func:`peak_stats`: rows shared among threads, bit-identical results."""
+    last = emissions.shape[1] - 1
     for b in prange(emissions.shape[0]):
-        _series(emissions[b], years, threshold, target, b, peak_year, peak_value, peaked,
-                peaked_by, net_zero_year, net_zero, cumulative_emissions)
+        best, k_best, k_zero, total, clean = _scan(emissions, b, threshold)
+        (peak_year[b], peak_value[b], peaked[b], peaked_by[b], net_zero_year[b], net_zero[b],
+         cumulative_emissions[b]) = _finish(best, years[k_best], k_zero, years[max(k_zero, 0)],
+                                            total, clean, emissions[b, last], target)
