@@ -299,6 +299,37 @@ def test_labelled_nan_raise_names_labels():
         peak(labelled(), nan_policy="raise")
 
 
+def nan_in_a_later_block(order=("region", "draw", "year")):
+    """4 regions (labelled) x 6 draws (no coordinate) x 41 years, one NaN at region 'bj',
+    draw[4], 2027: in the second block of both batch dims for the chunkings below."""
+    x = 100 + np.cumsum(np.random.default_rng(1).normal(size=(4, 6, 41)), axis=-1)
+    x[2, 4, 7] = np.nan
+    da = xr.DataArray(x, dims=("region", "draw", "year"),
+                      coords={"region": ["cq", "sh", "bj", "gz"], "year": np.arange(2020, 2061)})
+    return da.transpose(*order)
+
+
+@pytest.mark.parametrize(
+    "order, chunks",
+    [
+        (("region", "draw", "year"), {"region": 2, "draw": 3}),
+        (("region", "draw", "year"), {"region": 1, "draw": 2, "year": 10}),  # year rechunked whole
+        (("draw", "year", "region"), {"region": 2, "draw": 4}),  # year not last
+    ],
+)
+def test_dask_nan_raise_names_global_labels(order, chunks):
+    da = nan_in_a_later_block(order)
+    with pytest.raises(NaNTrajectoryError) as eager:
+        peak(da, nan_policy="raise")
+    lazy = peak(da.chunk(chunks), nan_policy="raise")  # lazy: nothing raised yet
+    with pytest.raises(NaNTrajectoryError) as info:
+        lazy.compute()
+    where = "draw[4], region='bj', year=2027" if order[0] == "draw" else "region='bj', draw[4], year=2027"
+    assert f"NaN at {where};" in str(info.value)
+    assert str(info.value) == str(eager.value)
+    assert info.value.index == eager.value.index  # the position in the whole array, not the block
+
+
 def test_labelled_bad_input():
     da = labelled()
     with pytest.raises(MissingDimensionError, match="'time'"):

@@ -8,7 +8,14 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from fastcarbon._validate import as_dataarray, describe_position, require_dims, require_numeric
+from fastcarbon._validate import (
+    as_dataarray,
+    describe_in_block,
+    describe_position,
+    label_arrays,
+    require_dims,
+    require_numeric,
+)
 from fastcarbon.core import peaks as core_peaks
 from fastcarbon.errors import InputError
 
@@ -62,8 +69,8 @@ def peak(
     target : float, optional
         Target year: adds ``peaked_by``.
     nan_policy : {"propagate", "raise"}
-        See above.  With dask-backed input, "raise" raises when the result is computed and gives
-        the position within the failing block.
+        See above.  With dask-backed input, "raise" raises when the result is computed, with the
+        same message (coordinate labels in the whole array) as for numpy-backed input.
     parallel : bool, optional
         Force the serial or the multi-threaded kernel (bit-identical results).  Default: serial
         for dask-backed input (dask provides the parallelism), else parallel for large input.
@@ -130,16 +137,38 @@ def peak(
         names.remove("peaked_by")
     dtypes = {"peaked": bool, "peaked_by": bool, "net_zero": bool}
 
-    def run(x):
-        r = core_peaks.peak(x, years, threshold=threshold, target=target,
-                            nan_policy=nan_policy, parallel=parallel)
+    # apply_ufunc passes the other dims in da's order, then dim.
+    batch = [d for d in da.dims if d != dim]
+    blocks = []
+    if lazy and nan_policy == "raise":
+        # The labels and global positions of the batch dims travel with the blocks (tiny 1-D
+        # arrays chunked like da), so a NaN found while computing one block is named by the labels
+        # of the whole array, as for eager input.
+        labels, labelled = label_arrays(da, batch)
+        positions, _ = label_arrays(xr.DataArray(da.data, dims=da.dims), batch)
+        blocks = labels + positions
+        year_labels = da[dim].values
+
+    def run(x, *label_blocks):
+        try:
+            r = core_peaks.peak(x, years, threshold=threshold, target=target,
+                                nan_policy=nan_policy, parallel=parallel)
+        except core_peaks.NaNTrajectoryError as err:
+            if not lazy:
+                raise  # eager: stated with the labels below
+            n = len(batch)
+            where = describe_in_block(batch + [dim], [*label_blocks[:n], year_labels],
+                                      [*labelled, True], err.index)
+            index = tuple(int(np.asarray(p).reshape(-1)[k]) for p, k in zip(label_blocks[n:], err.index[:n]))
+            raise core_peaks.NaNTrajectoryError(index + tuple(err.index[n:]), where) from None
         return tuple(getattr(r, n) for n in names)
 
     try:
         results = xr.apply_ufunc(
             run,
             da,
-            input_core_dims=[[dim]],
+            *blocks,
+            input_core_dims=[[dim]] + [[] for _ in blocks],
             output_core_dims=[[] for _ in names],
             dask="parallelized",
             output_dtypes=[dtypes.get(n, np.float64) for n in names],
@@ -148,8 +177,7 @@ def peak(
     except core_peaks.NaNTrajectoryError as err:
         if lazy:
             raise
-        # Eager: apply_ufunc passed the other dims in da's order, then dim.
-        dims = [d for d in da.dims if d != dim] + [dim]
+        dims = batch + [dim]
         labels = [da[d].values if d in da.coords else None for d in dims]
         raise core_peaks.NaNTrajectoryError(err.index, describe_position(dims, labels, err.index)) from None
 
