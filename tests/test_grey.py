@@ -3,6 +3,7 @@ properties and bad input (kernels, numpy API and labelled API)."""
 
 from __future__ import annotations
 
+import re
 
 import numba
 import numpy as np
@@ -353,3 +354,39 @@ def test_kernel_callable_from_user_njit_code():
 
     x = np.array([SERIES_B])
     np.testing.assert_allclose(user_model(x, 2)[0], SERIES_B_NEXT, rtol=1e-13)
+
+
+@pytest.mark.parametrize("fit", [fit_egm, fit_linear])
+@pytest.mark.parametrize("order", [("region", "year", "city"), ("city", "year", "region")])
+@pytest.mark.parametrize("year_chunk", [-1, 5])
+def test_dask_unfittable_series_named_by_global_labels(fit, order, year_chunk):
+    # The bad series sits in the last chunk of both batch dims (index (1, 1) within it), so a
+    # message built from the block alone would not name it.  A chunked year makes dask rechunk
+    # it whole and split the batch dims further to keep the block size (label arrays follow).
+    pytest.importorskip("dask")
+    rng = np.random.default_rng(5)
+    data = 100 * np.cumprod(1 + 0.08 * (rng.random((4, 10, 6)) - 0.2), axis=1)
+    data[3, 4, 5] = 0.0
+    da = xr.DataArray(data, dims=("region", "year", "city"),  # city: no coordinate labels
+                      coords={"region": [f"r{i}" for i in range(4)], "year": np.arange(2011, 2021)})
+    da = da.transpose(*order)
+    where = {"region": "region='r3'", "city": "city[5]"}
+    expected = re.escape(f"cannot fit the series at {where[order[0]]}, {where[order[2]]}: value <= 0")
+    with pytest.raises(cg.UnfittableSeriesError, match=expected) as eager:
+        fit(da)
+    lazy = fit(da.chunk({"region": 2, "city": 2, "year": year_chunk}))  # the graph builds
+    with pytest.raises(cg.UnfittableSeriesError, match=expected) as computed:
+        lazy.compute()
+    assert str(computed.value) == str(eager.value)
+    assert computed.value.flag == eager.value.flag == kg.FLAG_NONPOSITIVE
+
+
+def test_dask_unfittable_single_series():
+    pytest.importorskip("dask")
+    da = _panel(region=1, sector=1).isel(region=0, sector=0, drop=True)
+    da[6] = np.nan
+    with pytest.raises(cg.UnfittableSeriesError, match="series along 'year': NaN") as eager:
+        fit_egm(da)
+    with pytest.raises(cg.UnfittableSeriesError) as computed:
+        fit_egm(da.chunk({"year": 5})).compute()
+    assert str(computed.value) == str(eager.value)

@@ -8,7 +8,13 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from fastcarbon._validate import as_dataarray, require_dims, require_numeric
+from fastcarbon._validate import (
+    as_dataarray,
+    describe_in_block,
+    label_arrays,
+    require_dims,
+    require_numeric,
+)
 from fastcarbon.core import grey as core_grey
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
 from fastcarbon.kernels import grey as _k
@@ -61,17 +67,13 @@ def _units(da: xr.DataArray) -> str:
     return str(da.attrs.get("units", "1"))
 
 
-def _raise_labelled(err: core_grey.UnfittableSeriesError, da: xr.DataArray, dim: str, errors: str):
-    """Re-state the core's unfittable-series error with the coordinate labels of that series."""
-    batch_dims = [d for d in da.dims if d != dim]
-    if errors != "raise" or not batch_dims:
-        where = f"series along {dim!r}" if not batch_dims else None
-        return core_grey.UnfittableSeriesError(err.model, err.index, err.flag, where)
-    pos = dict(zip(batch_dims, err.index))
-    labels = ", ".join(
-        f"{d}={da[d].values[k].item()!r}" if d in da.coords else f"{d}[{k}]" for d, k in pos.items()
-    )
-    return core_grey.UnfittableSeriesError(err.model, err.index, err.flag, f"series at {labels}")
+def _unfittable(err: core_grey.UnfittableSeriesError, dim: str, batch_dims, label_blocks, labelled):
+    """Re-state the core's unfittable-series error with the coordinate labels (positions for a
+    dim without them) of that series in the whole array: ``"series at region='B', city[3]"``, or
+    ``"series along 'year'"`` for a single series.  ``label_blocks``: see :func:`_fit_series`."""
+    where = (f"series at {describe_in_block(batch_dims, label_blocks, labelled, err.index)}"
+             if batch_dims else f"series along {dim!r}")
+    return core_grey.UnfittableSeriesError(err.model, err.index, err.flag, where)
 
 
 def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -> xr.Dataset:
@@ -91,24 +93,43 @@ def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -
     if parallel is None and lazy:
         parallel = False  # serial kernels inside dask tasks; dask provides the parallelism
 
-    def run(x):
-        r = fit(x, shift=shift, errors=errors, parallel=parallel)
+    # Under dask the core raises inside one block, where its index is a position within that
+    # block.  So with errors="raise" the batch dims' labels (positions for a dim without
+    # coordinate) travel with the data as tiny 1-D arrays chunked like it, and each block names
+    # its series by the labels of the whole array.  The block gets its batch dims in the order of
+    # ``da.dims`` without ``dim`` (apply_ufunc's broadcast order; the data holds them all), so the
+    # core's index lines up with ``batch_dims``; label blocks may carry extra size-1 axes, which
+    # describe_in_block flattens away.  Eager input is one block, the whole array: its labels are
+    # read only when it fails (passing them through apply_ufunc would cost ~0.25 ms per call).
+    # errors="ignore" cannot raise and needs neither.
+    batch_dims = [d for d in da.dims if d != dim]
+    travel = errors == "raise" and lazy
+    labels, labelled = label_arrays(da, batch_dims) if travel else ([], [])
+    whole = da if errors == "raise" and not lazy else None  # never in a dask graph
+
+    def run(x, *label_blocks):
+        try:
+            r = fit(x, shift=shift, errors=errors, parallel=parallel)
+        except core_grey.UnfittableSeriesError as err:
+            blocks, has = label_blocks, labelled
+            if whole is not None:
+                arrays, has = label_arrays(whole, batch_dims)
+                blocks = [a.values for a in arrays]
+            raise _unfittable(err, dim, batch_dims, blocks, has) from None
         return (r.params, r.fitted, r.residual, r.relative_error, r.mape, r.C, r.P, r.grade,
                 r.level_ratio_ok, r.flag)
 
-    try:
-        outs = xr.apply_ufunc(
-            run,
-            da,
-            input_core_dims=[[dim]],
-            output_core_dims=[["param"], [dim], [dim], [dim], [], [], [], [], [], []],
-            dask="parallelized",
-            output_dtypes=[np.float64] * 7 + [np.int8, np.bool_, np.int32],
-            dask_gufunc_kwargs={"output_sizes": {"param": 2}, "allow_rechunk": True},
-            keep_attrs=False,
-        )
-    except core_grey.UnfittableSeriesError as err:
-        raise _raise_labelled(err, da, dim, errors) from None
+    outs = xr.apply_ufunc(
+        run,
+        da,
+        *labels,
+        input_core_dims=[[dim]] + [[] for _ in labels],
+        output_core_dims=[["param"], [dim], [dim], [dim], [], [], [], [], [], []],
+        dask="parallelized",
+        output_dtypes=[np.float64] * 7 + [np.int8, np.bool_, np.int32],
+        dask_gufunc_kwargs={"output_sizes": {"param": 2}, "allow_rechunk": True},
+        keep_attrs=False,
+    )
     params, fitted, residual, rel, mape, c, p, grade, level_ok, flag = outs
     units = _units(da)
     names = ("a", "b") if egm else ("intercept", "slope")
@@ -211,8 +232,9 @@ def fit_egm(
     InvalidValueError
         A coordinate that is not strictly increasing or not equally spaced.
     UnfittableSeriesError
-        With ``errors="raise"``: a series that cannot be fitted, named by its labels (under dask
-        it is raised at compute time and gives the series' index within its chunk).
+        With ``errors="raise"``: a series that cannot be fitted, named by its coordinate labels
+        (by its position along a dim without them).  Under dask it is raised at compute time,
+        with the same labels; its ``index`` attribute is then the position within the chunk.
 
     Examples
     --------
