@@ -12,6 +12,7 @@ import warnings
 
 import dask
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from hypothesis import given
@@ -402,3 +403,105 @@ def test_core_obstacle_bad_input():
         core.obstacle_degree(np.zeros((2, 3, 2)), np.ones((3, 2)))
     with pytest.raises(InvalidValueError, match=r"weight: bad value nan at index \(1,\)"):
         core.obstacle_degree(np.zeros((3, 2)), [0.5, np.nan])
+
+
+# ---------------------------------------------------------------------------- bad input, dask
+
+
+def panel(order=("region", "year", "city", "indicator")):
+    """4 labelled regions × 6 unlabelled cities × 5 years × 3 indicators, in the dim order given."""
+    rng = np.random.default_rng(3)
+    da = xr.DataArray(
+        rng.random((4, 6, 5, 3)),
+        dims=("region", "city", "year", "indicator"),
+        coords={"region": ["A", "B", "C", "D"], "year": np.arange(2011, 2016), "indicator": ["X1", "X2", "X3"]},
+    )
+    return da.transpose(*order).copy()
+
+
+def lazy_error(call, data, chunks, error):
+    """The error of ``call`` on numpy-backed ``data`` and on ``data`` chunked by ``chunks``."""
+    with pytest.raises(error) as eager:
+        call(data)
+    with dask.config.set(scheduler="sync"):
+        out = call(data.chunk(chunks))  # builds the graph without raising
+        with pytest.raises(error) as lazy:
+            out.compute()
+    return eager.value, lazy.value
+
+
+DASK_ORDERS = [("region", "year", "city", "indicator"), ("city", "indicator", "year", "region")]
+
+
+@pytest.mark.parametrize("order", DASK_ORDERS)
+def test_dask_nan_is_reported_with_global_labels(order):
+    # NaN in the last chunk of both batch dims: region labelled, city without coordinate
+    da = panel(order)
+    da[{"region": 3, "city": 5, "year": 2, "indicator": 1}] = np.nan
+    eager, lazy = lazy_error(
+        lambda d: entropy_weights(d, "year"), da, {"region": 2, "city": 2}, core.NonFiniteError
+    )
+    assert "region='D'" in str(lazy) and "city[5]" in str(lazy) and "year=2013" in str(lazy)
+    assert str(lazy) == str(eager)
+    assert lazy.index == eager.index and np.isnan(lazy.value)
+    # the same through obstacle_degree (entropy_weights inside its graph)
+    eager, lazy = lazy_error(
+        lambda d: obstacle_degree(d, "year"), da, {"region": 2, "city": 2, "year": 2}, core.NonFiniteError
+    )
+    assert str(lazy) == str(eager) and lazy.index == eager.index
+
+
+@pytest.mark.parametrize("order", DASK_ORDERS)
+def test_dask_all_constant_is_reported_with_global_labels(order):
+    da = panel(order)
+    da[{"region": 2, "city": 3}] = 1.0
+    eager, lazy = lazy_error(
+        lambda d: entropy_weights(d, "year"), da, {"region": 2, "city": 2}, core.AllConstantError
+    )
+    assert "region='C'" in str(lazy) and "city[3]" in str(lazy)
+    assert str(lazy) == str(eager) and lazy.index == eager.index
+    eager, lazy = lazy_error(
+        lambda d: obstacle_degree(d, "year", errors="raise"), da, {"region": 2, "city": 4}, core.AllConstantError
+    )
+    assert str(lazy) == str(eager) and lazy.index == eager.index
+
+
+@pytest.mark.parametrize("order", DASK_ORDERS)
+def test_dask_bad_standardized_and_weight_are_reported_with_global_labels(order):
+    ew = entropy_weights(panel(order), "year")
+    bad_s = ew.copy(deep=True)
+    bad_s.standardized[{"region": 1, "city": 4, "year": 0, "indicator": 2}] = 1.5
+    eager, lazy = lazy_error(obstacle_degree, bad_s, {"region": 1, "city": 3}, core.NonFiniteError)
+    assert "1.5 at" in str(lazy) and "region='B'" in str(lazy) and "city[4]" in str(lazy)
+    assert str(lazy) == str(eager) and lazy.index == eager.index
+    bad_w = ew.copy(deep=True)
+    bad_w.weight[{"region": 3, "city": 2, "indicator": 0}] = -0.1
+    eager, lazy = lazy_error(obstacle_degree, bad_w, {"region": 2, "city": 2}, InvalidValueError)
+    assert "region='D'" in str(lazy) and "city[2]" in str(lazy)
+    assert str(lazy) == str(eager)
+    # a weight shared by every city, numpy-backed, next to chunked standardized values
+    shared = ew.weight.isel(region=0, city=0, drop=True).copy()
+    shared[{"indicator": 1}] = np.nan
+    eager, lazy = lazy_error(
+        lambda d: obstacle_degree(d.assign(weight=shared)), ew, {"region": 2, "city": 2}, InvalidValueError
+    )
+    assert "indicator='X2'" in str(lazy) and str(lazy) == str(eager)
+
+
+def test_dask_errors_with_dated_labels_and_numpy_standardized():
+    # a datetime batch dim (dim = the regions): dates read as in the eager message (Timestamp)
+    da = panel().isel(city=0, drop=True).rename(year="time")
+    da = da.assign_coords(time=pd.date_range("2011", periods=5, freq="YS"))
+    da[{"time": 3, "region": 2, "indicator": 1}] = np.nan
+    eager, lazy = lazy_error(lambda d: entropy_weights(d, "region"), da, {"time": 2}, core.NonFiniteError)
+    assert "time=Timestamp('2014-01-01 00:00:00')" in str(lazy)
+    assert str(lazy) == str(eager) and lazy.index == eager.index
+    # numpy-backed standardized values, chunked weights with a bad one in their last chunk
+    ew = entropy_weights(panel(), "year")
+    bad_w = ew.copy(deep=True)
+    bad_w.weight[{"region": 3, "city": 4, "indicator": 2}] = np.inf
+    eager, lazy = lazy_error(
+        lambda d: obstacle_degree(d.assign(standardized=ew.standardized)), bad_w, {"region": 2, "city": 2},
+        InvalidValueError,
+    )
+    assert "region='D'" in str(lazy) and str(lazy) == str(eager)

@@ -10,7 +10,7 @@ import xarray as xr
 from fastcarbon._validate import as_dataarray, require_dims, require_numeric
 from fastcarbon.core import entropy as core
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, MissingDimensionError
-from fastcarbon.index.entropy import CITATION, as_labels, entropy_weights, first_position
+from fastcarbon.index.entropy import CITATION, as_labels, block_locator, entropy_weights, first_position
 
 __all__ = ["obstacle_degree"]
 
@@ -160,15 +160,42 @@ def obstacle_degree(
     if dim in weight.dims:
         raise InputError(f"weight: must not have the row dim {dim!r}; weights are per indicator")
 
-    if parallel is None and (standardized.chunks is not None or weight.chunks is not None):
+    lazy = standardized.chunks is not None or weight.chunks is not None
+    if parallel is None and lazy:
         parallel = False  # serial kernels inside dask tasks; dask provides the parallelism
+
+    # dask-backed input: the batch dims' labels travel with the blocks, so that an error found in
+    # one block names its element by the labels of the whole array (numpy-backed input: none)
+    locate, label_args = block_locator(standardized, (dim, indicator_dim)) if lazy else (None, [])
+    s_dims, w_dims = standardized.dims, weight.dims  # not the arrays: compute goes into the graph
+    # a weight with a (length-1) batch dim that standardized lacks adds an axis to the blocks:
+    # then the kernel's own message, with positions in the block
+    located = locate is not None and set(w_dims) <= {*locate.batch, indicator_dim}
+
+    def compute(s, w, *label_blocks):
+        try:
+            return tuple(core.obstacle_degree(s, w, parallel=parallel))
+        except core.NonFiniteError as err:
+            if not located:
+                raise
+            where, index = locate(label_blocks, err.index, s_dims)
+            raise core.NonFiniteError("standardized", index, err.value, _IN_RANGE, where) from None
+        except InvalidValueError:
+            if not located:
+                raise
+            # the weights as the numpy layer checked them: broadcast over the block's batch
+            wb = np.broadcast_to(w, s.shape[:-2] + s.shape[-1:])
+            local = tuple(int(k) for k in np.argwhere(~(np.isfinite(wb) & (wb >= 0)))[0])
+            where, _ = locate(label_blocks, local, w_dims, layout=(*locate.batch, indicator_dim))
+            raise InvalidValueError(_bad_weight(float(wb[local]), where)) from None
 
     try:
         deviation, obstacle, rank, main_count, no_obstacle = xr.apply_ufunc(
-            lambda s, w: tuple(core.obstacle_degree(s, w, parallel=parallel)),
+            compute,
             standardized,
             weight,
-            input_core_dims=[[dim, indicator_dim], [indicator_dim]],
+            *label_args,
+            input_core_dims=[[dim, indicator_dim], [indicator_dim]] + [[]] * len(label_args),
             output_core_dims=[[dim, indicator_dim]] * 3 + [[indicator_dim], [dim]],
             dask="parallelized",
             output_dtypes=[np.float64, np.float64, np.int64, np.int64, np.bool_],
@@ -180,14 +207,12 @@ def obstacle_degree(
         values = standardized.values
         where, index = first_position(standardized, ~((values >= 0) & (values <= 1)))
         value = float(values[index])
-        raise core.NonFiniteError("standardized", index, value, "must lie in [0, 1]", where) from None
+        raise core.NonFiniteError("standardized", index, value, _IN_RANGE, where) from None
     except InvalidValueError:
         values = weight.values
         where, index = first_position(weight, ~(np.isfinite(values) & (values >= 0)))
         value = float(values[index])
-        raise InvalidValueError(
-            f"weight: bad value {value!r} at {where}; weights must be finite and >= 0"
-        ) from None
+        raise InvalidValueError(_bad_weight(value, where)) from None
 
     ds = xr.Dataset(
         {
@@ -209,6 +234,13 @@ def obstacle_degree(
         source=CITATION,
     )
     return ds
+
+
+_IN_RANGE = "must lie in [0, 1]"
+
+
+def _bad_weight(value: float, where: str) -> str:
+    return f"weight: bad value {value!r} at {where}; weights must be finite and >= 0"
 
 
 def _row_dim(standardized: xr.DataArray, weight: xr.DataArray, dim) -> Hashable:
