@@ -24,6 +24,20 @@ __all__ = [
 class FastcarbonError(Exception):
     """Base class of every error raised by fastcarbon."""
 
+    def __reduce__(self):
+        # Errors raised inside dask tasks travel between processes (dask.distributed) by pickle.
+        # Exception's default rebuilds with cls(*self.args), i.e. from the message alone, which
+        # fails for subclasses whose __init__ takes other arguments (an index, a flag...).
+        # Rebuild from the message and the attributes instead, without calling __init__.
+        return _rebuild, (type(self), self.args, self.__dict__)
+
+
+def _rebuild(cls, args, state):
+    err = cls.__new__(cls, *args)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
 
 class FastcarbonWarning(UserWarning):
     """Base class of every warning emitted by fastcarbon."""
