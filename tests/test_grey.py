@@ -379,6 +379,7 @@ def test_dask_unfittable_series_named_by_global_labels(fit, order, year_chunk):
         lazy.compute()
     assert str(computed.value) == str(eager.value)
     assert computed.value.flag == eager.value.flag == kg.FLAG_NONPOSITIVE
+    assert computed.value.index == eager.value.index  # the position in the whole array
 
 
 def test_dask_unfittable_single_series():

@@ -8,13 +8,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from fastcarbon._validate import (
-    as_dataarray,
-    describe_in_block,
-    label_arrays,
-    require_dims,
-    require_numeric,
-)
+from fastcarbon._validate import as_dataarray, block_locator, require_dims, require_numeric
 from fastcarbon.core import grey as core_grey
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
 from fastcarbon.kernels import grey as _k
@@ -67,13 +61,15 @@ def _units(da: xr.DataArray) -> str:
     return str(da.attrs.get("units", "1"))
 
 
-def _unfittable(err: core_grey.UnfittableSeriesError, dim: str, batch_dims, label_blocks, labelled):
+def _unfittable(err: core_grey.UnfittableSeriesError, dim: str, batch_dims, locate, label_blocks):
     """Re-state the core's unfittable-series error with the coordinate labels (positions for a
-    dim without them) of that series in the whole array: ``"series at region='B', city[3]"``, or
-    ``"series along 'year'"`` for a single series.  ``label_blocks``: see :func:`_fit_series`."""
-    where = (f"series at {describe_in_block(batch_dims, label_blocks, labelled, err.index)}"
-             if batch_dims else f"series along {dim!r}")
-    return core_grey.UnfittableSeriesError(err.model, err.index, err.flag, where)
+    dim without them) and the index of that series in the whole array: ``"series at
+    region='B', city[3]"``, or ``"series along 'year'"`` for a single series.  ``locate`` and
+    ``label_blocks``: see :func:`fastcarbon._validate.block_locator`."""
+    if not batch_dims:
+        return core_grey.UnfittableSeriesError(err.model, err.index, err.flag, f"series along {dim!r}")
+    where, index = locate(label_blocks, err.index, batch_dims, layout=batch_dims)
+    return core_grey.UnfittableSeriesError(err.model, index, err.flag, f"series at {where}")
 
 
 def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -> xr.Dataset:
@@ -96,26 +92,23 @@ def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -
     # Under dask the core raises inside one block, where its index is a position within that
     # block.  So with errors="raise" the batch dims' labels (positions for a dim without
     # coordinate) travel with the data as tiny 1-D arrays chunked like it, and each block names
-    # its series by the labels of the whole array.  The block gets its batch dims in the order of
-    # ``da.dims`` without ``dim`` (apply_ufunc's broadcast order; the data holds them all), so the
-    # core's index lines up with ``batch_dims``; label blocks may carry extra size-1 axes, which
-    # describe_in_block flattens away.  Eager input is one block, the whole array: its labels are
-    # read only when it fails (passing them through apply_ufunc would cost ~0.25 ms per call).
-    # errors="ignore" cannot raise and needs neither.
+    # its series by the labels and index of the whole array.  Eager input is one block, the whole
+    # array: its labels are read only when it fails (passing them through apply_ufunc would cost
+    # ~0.25 ms per call).  errors="ignore" cannot raise and needs neither.
     batch_dims = [d for d in da.dims if d != dim]
-    travel = errors == "raise" and lazy
-    labels, labelled = label_arrays(da, batch_dims) if travel else ([], [])
+    travel = errors == "raise" and lazy and bool(batch_dims)
+    locate, labels = block_locator(da, (dim,)) if travel else (None, [])
     whole = da if errors == "raise" and not lazy else None  # never in a dask graph
 
     def run(x, *label_blocks):
         try:
             r = fit(x, shift=shift, errors=errors, parallel=parallel)
         except core_grey.UnfittableSeriesError as err:
-            blocks, has = label_blocks, labelled
-            if whole is not None:
-                arrays, has = label_arrays(whole, batch_dims)
-                blocks = [a.values for a in arrays]
-            raise _unfittable(err, dim, batch_dims, blocks, has) from None
+            where_from, blocks = locate, label_blocks
+            if whole is not None and batch_dims:
+                where_from, arrays = block_locator(whole, (dim,))
+                blocks = [np.asarray(a) for a in arrays]
+            raise _unfittable(err, dim, batch_dims, where_from, blocks) from None
         return (r.params, r.fitted, r.residual, r.relative_error, r.mape, r.C, r.P, r.grade,
                 r.level_ratio_ok, r.flag)
 
@@ -234,7 +227,7 @@ def fit_egm(
     UnfittableSeriesError
         With ``errors="raise"``: a series that cannot be fitted, named by its coordinate labels
         (by its position along a dim without them).  Under dask it is raised at compute time,
-        with the same labels; its ``index`` attribute is then the position within the chunk.
+        with the same labels and the same ``index`` (the series' position in the whole array).
 
     Examples
     --------

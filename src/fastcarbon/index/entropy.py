@@ -11,15 +11,14 @@ import xarray as xr
 from fastcarbon.core import entropy as core
 from fastcarbon._validate import (
     as_dataarray,
-    describe_in_block,
-    describe_position,
-    label_arrays,
+    block_locator,
+    first_position,
     require_dims,
     require_numeric,
 )
 from fastcarbon.errors import InputError, UnknownLabelError
 
-__all__ = ["entropy_weights", "negative_mask", "as_labels", "first_position", "block_locator", "CITATION"]
+__all__ = ["entropy_weights", "negative_mask", "as_labels", "CITATION"]
 
 #: the seed text carries no author list, so none is given
 CITATION = (
@@ -274,90 +273,3 @@ def as_labels(labels) -> list:
     if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
         return [labels]
     return list(labels)
-
-
-def first_position(da: xr.DataArray, bad: np.ndarray) -> tuple[str, tuple[int, ...]]:
-    """Coordinate labels (``"region='A', year=2011"``) and index of the first True of ``bad``
-    over ``da``; ``"the only batch item"`` for a 0-d ``da``.
-
-    Labels go through a list so that object-dtype coordinates (strings read by pandas, as in
-    :func:`fastcarbon.datasets.bengbu`) are formatted like any other.
-    """
-    if da.ndim == 0:
-        return "the only batch item", ()
-    pos = tuple(int(k) for k in np.argwhere(bad)[0])
-    labels = [_shown_labels(da, d) if d in da.indexes else None for d in da.dims]
-    return describe_position(da.dims, labels, pos), pos
-
-
-def block_locator(da: xr.DataArray, core: tuple[Hashable, ...]) -> tuple[BlockLocator, list[xr.DataArray]]:
-    """For ``apply_ufunc(dask="parallelized")`` over dask-backed ``da`` with core dims ``core``:
-    a :class:`BlockLocator`, and the small label arrays to pass after the data inputs, with input
-    core dims ``[]`` each, so that the function run on every block receives their blocks
-    (``label_blocks``) after its data.
-
-    For each batch dim (``da``'s dims other than ``core``) the arrays hold its labels (or its
-    positions 0 … n-1 where it has no coordinate), chunked like ``da``; then, for each labelled
-    one, its positions, so an error can carry its index in the whole array as well as its labels.
-    """
-    batch = tuple(d for d in da.dims if d not in core)
-    # labels as first_position formats them; dates and durations cannot travel so (a DataArray
-    # turns Timestamps back into datetime64): their positions do, and the locator keeps them all
-    shown = {d: _shown_labels(da, d) for d in da.dims if d in da.indexes}
-    kept = {d: shown[d] for d in batch if d in shown and da[d].dtype.kind in "mM"}
-    labels, labelled = label_arrays(da.drop_vars(list(kept)) if kept else da, batch)
-    named = [d for d, has in zip(batch, labelled) if has]
-    positions, _ = label_arrays(da.drop_vars(named), named)
-    arrays = labels + positions
-    if da.chunks is None:  # only another input is dask-backed: one chunk each, dask aligns them
-        arrays = [a.chunk({a.dims[0]: -1}) for a in arrays]
-    # the core dims are whole in every block: all their labels (or positions)
-    core_labels = {d: (shown[d], True) if d in shown else (np.arange(da.sizes[d]), False) for d in core}
-    return BlockLocator(batch, tuple(core), tuple(labelled), core_labels, kept), arrays
-
-
-def _shown_labels(da: xr.DataArray, dim: Hashable) -> np.ndarray:
-    """The labels of ``dim`` as :func:`first_position` formats them."""
-    return np.array(da.indexes[dim].tolist())
-
-
-class BlockLocator:
-    """Names an element found in one block of ``apply_ufunc(dask="parallelized")`` by the
-    coordinate labels of the whole array, as :func:`first_position` does for numpy input; made
-    by :func:`block_locator`.
-
-    ``apply_ufunc`` hands each block its data with the batch dims (:attr:`batch`, in the data's
-    order) first, then the core dims whole.  The locator holds no dask array, so the function
-    run on the blocks can keep it.
-    """
-
-    def __init__(self, batch, core, labelled, core_labels, kept):
-        self.batch, self.core, self.labelled, self.core_labels = batch, core, labelled, core_labels
-        self.kept = kept  # batch dims whose blocks carry positions, with all their labels
-
-    def __call__(self, label_blocks, index, dims, layout=None) -> tuple[str, tuple[int, ...]]:
-        """Labels (``"region='B', city[3]"``, or ``"the only batch item"`` for no dims) and index
-        in the whole array of the element at ``index`` of a block, over ``dims``.
-
-        ``layout`` names the axes ``index`` refers to: by default the block's data, the batch
-        dims then the core dims.  ``dims`` (a subset of them, in any order) is the order of the
-        description and of the index returned.
-        """
-        layout = (*self.batch, *self.core) if layout is None else tuple(layout)
-        if not dims:
-            return "the only batch item", ()
-        nb = len(self.batch)
-        label_blocks, position_blocks = label_blocks[:nb], iter(label_blocks[nb:])
-        local = dict(zip(layout, (int(k) for k in index)))
-        parts, glob = {}, {}
-        for d, blk, has in zip(self.batch, label_blocks, self.labelled):
-            pos = next(position_blocks) if has else blk  # positions of the block's rows
-            if d in local:
-                glob[d] = int(np.asarray(pos).reshape(-1)[local[d]])
-                parts[d] = (self.kept[d], True, glob[d]) if d in self.kept else (blk, has, local[d])
-        for d in self.core:
-            if d in local:
-                parts[d] = (*self.core_labels[d], local[d])
-                glob[d] = local[d]
-        where = describe_in_block(dims, *zip(*(parts[d] for d in dims)))
-        return where, tuple(glob[d] for d in dims)

@@ -10,7 +10,8 @@ import xarray as xr
 from fastcarbon._validate import as_dataarray, require_dims, require_numeric
 from fastcarbon.core import entropy as core
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, MissingDimensionError
-from fastcarbon.index.entropy import CITATION, as_labels, block_locator, entropy_weights, first_position
+from fastcarbon._validate import block_locator, first_position
+from fastcarbon.index.entropy import CITATION, as_labels, entropy_weights
 
 __all__ = ["obstacle_degree"]
 

@@ -10,9 +10,8 @@ import xarray as xr
 
 from fastcarbon._validate import (
     as_dataarray,
-    describe_in_block,
+    block_locator,
     describe_position,
-    label_arrays,
     require_dims,
     require_numeric,
 )
@@ -139,28 +138,22 @@ def peak(
 
     # apply_ufunc passes the other dims in da's order, then dim.
     batch = [d for d in da.dims if d != dim]
-    blocks = []
+    locate, blocks = None, []
     if lazy and nan_policy == "raise":
         # The labels and global positions of the batch dims travel with the blocks (tiny 1-D
         # arrays chunked like da), so a NaN found while computing one block is named by the labels
         # of the whole array, as for eager input.
-        labels, labelled = label_arrays(da, batch)
-        positions, _ = label_arrays(xr.DataArray(da.data, dims=da.dims), batch)
-        blocks = labels + positions
-        year_labels = da[dim].values
+        locate, blocks = block_locator(da, (dim,))
 
     def run(x, *label_blocks):
         try:
             r = core_peaks.peak(x, years, threshold=threshold, target=target,
                                 nan_policy=nan_policy, parallel=parallel)
         except core_peaks.NaNTrajectoryError as err:
-            if not lazy:
+            if locate is None:
                 raise  # eager: stated with the labels below
-            n = len(batch)
-            where = describe_in_block(batch + [dim], [*label_blocks[:n], year_labels],
-                                      [*labelled, True], err.index)
-            index = tuple(int(np.asarray(p).reshape(-1)[k]) for p, k in zip(label_blocks[n:], err.index[:n]))
-            raise core_peaks.NaNTrajectoryError(index + tuple(err.index[n:]), where) from None
+            where, index = locate(label_blocks, err.index, batch + [dim])
+            raise core_peaks.NaNTrajectoryError(index, where) from None
         return tuple(getattr(r, n) for n in names)
 
     try:
