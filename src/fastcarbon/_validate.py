@@ -221,7 +221,7 @@ def first_position(da: xr.DataArray, bad: np.ndarray) -> tuple[str, tuple[int, .
     if da.ndim == 0:
         return "the only batch item", ()
     pos = tuple(int(k) for k in np.argwhere(bad)[0])
-    labels = [_shown_labels(da, d) if d in da.indexes else None for d in da.dims]
+    labels = [_shown_labels(da, d) if d in da.xindexes else None for d in da.dims]
     return describe_position(da.dims, labels, pos), pos
 
 
@@ -238,7 +238,7 @@ def block_locator(da: xr.DataArray, core: tuple[Hashable, ...]) -> tuple[BlockLo
     batch = tuple(d for d in da.dims if d not in core)
     # labels as first_position formats them; dates and durations cannot travel so (a DataArray
     # turns Timestamps back into datetime64): their positions do, and the locator keeps them all
-    shown = {d: _shown_labels(da, d) for d in da.dims if d in da.indexes}
+    shown = {d: _shown_labels(da, d) for d in da.dims if d in da.xindexes}
     kept = {d: shown[d] for d in batch if d in shown and da[d].dtype.kind in "mM"}
     labels, labelled = label_arrays(da.drop_vars(list(kept)) if kept else da, batch)
     named = [d for d, has in zip(batch, labelled) if has]
@@ -253,7 +253,7 @@ def block_locator(da: xr.DataArray, core: tuple[Hashable, ...]) -> tuple[BlockLo
 
 def _shown_labels(da: xr.DataArray, dim: Hashable) -> np.ndarray:
     """The labels of ``dim`` as :func:`first_position` formats them."""
-    return np.array(da.indexes[dim].tolist())
+    return np.array(pandas_index(da, dim).tolist())
 
 
 class BlockLocator:
