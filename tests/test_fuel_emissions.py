@@ -184,7 +184,7 @@ def test_missing_fuel_dim_or_labels():
            fuel_emissions, xr.DataArray([1.0], dims="carrier", attrs={"units": "tce"}), "hj2021")
     raises(MissingDimensionError, ValueError, "energy: the 'fuel' dim has no coordinate labels",
            fuel_emissions, xr.DataArray([1.0], dims="fuel", attrs={"units": "tce"}), "hj2021")
-    raises(InputError, ValueError, r"energy: fuel label\(s\) \['coal'\] appear more than once",
+    raises(InputError, ValueError, r"energy: dim 'fuel' has duplicated labels \['coal'\]",
            fuel_emissions, use([1.0, 2.0], ["coal", "coal"]), "hj2021")
 
 

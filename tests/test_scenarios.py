@@ -199,7 +199,8 @@ def test_explicit_trajectory_must_cover_the_horizon():
 
 # ---------------------------------------------------------------- bad input
 
-@pytest.mark.parametrize("key_years, match", [([2030, 2020], "out of order"), ([2020, 2020], "duplicated")])
+@pytest.mark.parametrize("key_years, match", [([2030, 2020], r"2030 is followed by 2020. Sort with \.sortby\('year'\)"),
+                                              ([2020, 2020], r"dim 'year' has duplicated labels \[2020\]")])
 def test_key_years_out_of_order_or_duplicated(key_years, match):
     v = xr.DataArray([1.0, 2.0], dims="year", coords={"year": key_years})
     for f in (interpolate, step):

@@ -13,16 +13,22 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from fastcarbon.core._common import check_time_values
 from fastcarbon.errors import (
     CoordinateMismatchError,
+    DuplicateLabelError,
     InputTypeError,
     MissingDimensionError,
+    ShapeError,
     UnknownLabelError,
 )
 
 __all__ = [
     "BlockLocator",
     "as_dataarray",
+    "as_dataset",
+    "check_labels",
+    "check_time",
     "block_locator",
     "describe_first",
     "describe_in_block",
@@ -39,9 +45,10 @@ __all__ = [
 
 
 def as_dataarray(obj, name: str) -> xr.DataArray:
-    """Return ``obj`` if it is a DataArray, else raise a clear :class:`InputTypeError`."""
+    """``obj`` if it is a DataArray whose shape and labels every method can work with
+    (:func:`check_labels`), else a clear :class:`InputTypeError` or :class:`InputError`."""
     if isinstance(obj, xr.DataArray):
-        return obj
+        return check_labels(obj, name)
     if isinstance(obj, xr.Dataset):
         raise InputTypeError(
             f"{name}: expected an xarray.DataArray, got a Dataset with variables "
@@ -302,3 +309,95 @@ def _plain(label):
     """A numpy scalar as the Python value it holds; a label stored as an object (a str in an
     object array) is already one."""
     return label.item() if isinstance(label, np.generic) else label
+
+
+# ------------------------------------------------------------------ shapes, labels, time axes
+#
+# Every labelled input goes through check_labels (as_dataarray and as_dataset call it), so the
+# rules below hold for every public function at once: no dim of unknown or zero length, no
+# duplicated label along any indexed dim.  Functions with a time dim add check_time with the
+# step rule their method assumes.  The checks read shapes and pandas indexes only (is_unique is
+# cached by pandas), never the data: a few microseconds a call.
+
+
+def check_labels(obj, name: str):
+    """``obj`` (a DataArray or Dataset) unchanged, or the error for the first of:
+
+    - a dask-backed variable whose chunk sizes are unknown (after boolean indexing, say):
+      :class:`ShapeError` with the fix, ``.compute_chunk_sizes()`` on the dask array;
+    - a zero-length dim: :class:`ShapeError` naming the dim (nothing to compute along it);
+    - a label that appears more than once along an indexed dim: :class:`DuplicateLabelError`
+      naming the dim and the duplicated labels (selection by label would be ambiguous, and a
+      rule like ``negative=['x0']`` would apply to both).
+    """
+    variables = obj.variables.items() if isinstance(obj, xr.Dataset) else [(None, obj.variable)]
+    for var, v in variables:
+        chunks = getattr(v.data, "chunks", None)
+        if chunks is not None and any(c != c for axis in chunks for c in axis):
+            where = f"{name}[{var!r}]" if var is not None else name
+            raise ShapeError(
+                f"{where}: dask chunks of unknown size along {_dims_with_unknown(v.dims, chunks)}; "
+                f"give the dask array known chunk sizes first (x.compute_chunk_sizes() on the "
+                f"dask array, or build it with explicit chunks)"
+            )
+    for dim, size in obj.sizes.items():
+        if size == 0:
+            raise ShapeError(
+                f"{name}: dim {dim!r} is empty (length 0); every dim needs at least one label. "
+                f"Select a non-empty part, or drop the dim"
+            )
+    for dim in obj.xindexes:
+        if dim not in obj.dims:
+            continue
+        idx = pandas_index(obj, dim)
+        if not idx.is_unique:
+            dup = list(dict.fromkeys(_plain(v) for v in idx[idx.duplicated()]))
+            raise DuplicateLabelError(
+                f"{name}: dim {dim!r} has duplicated labels {_short(dup)}; each label must appear "
+                f"once (drop or merge the duplicates, e.g. .groupby({dim!r}).sum())"
+            )
+    return obj
+
+
+def _dims_with_unknown(dims, chunks) -> str:
+    return ", ".join(repr(d) for d, axis in zip(dims, chunks) if any(c != c for c in axis))
+
+
+def as_dataset(obj, name: str, what: str = "variables") -> xr.Dataset:
+    """``obj`` if it is a Dataset that passes :func:`check_labels`, else a clear
+    :class:`InputTypeError` (``what`` says what the Dataset should hold)."""
+    if not isinstance(obj, xr.Dataset):
+        raise InputTypeError(f"{name}: expected an xarray.Dataset of {what}, got {type(obj).__name__}")
+    return check_labels(obj, name)
+
+
+def check_time(da, dim: Hashable, name: str, steps: str = "increasing", *, required: bool = True) -> np.ndarray | None:
+    """The time coordinate ``dim`` of ``da`` (a DataArray or Dataset) as float64, or a
+    :class:`TimeAxisError` (an :class:`InputTypeError` for non-numbers) saying what is wrong
+    and how to fix it.
+
+    One rule for every function with a time dim: the coordinate holds real numbers (not
+    strings, not datetimes), finite, strictly increasing, and with ``steps="annual"``
+    consecutive integers, with ``steps="equal"`` equally spaced.  Reversed or unsorted years
+    are never sorted silently: a rate applied year to year, an AR(1) or a grey model would run
+    backwards; the message gives the fix, ``.sortby(dim)``.  ``required=False``: a dim without
+    a coordinate passes (positions are equally spaced), and None is returned.
+    """
+    if dim not in da.coords:
+        if required:
+            raise MissingDimensionError(
+                f"{name}: dim {dim!r} has no coordinate; the years are needed, e.g. "
+                f"{name}.assign_coords({dim}=range(2020, 2020 + {name}.sizes[{dim!r}]))"
+            )
+        return None
+    raw = np.asarray(da[dim].values)
+    if raw.dtype.kind not in "iuf":
+        shown = ", ".join(repr(_plain(v)) for v in raw[:3]) + (", ..." if raw.size > 3 else "")
+        hint = (
+            f"pass {name}[{dim!r}].dt.year" if raw.dtype.kind == "M"
+            else f"convert with .assign_coords({dim}={name}[{dim!r}].astype(int))"
+        )
+        raise InputTypeError(f"{name}: the {dim!r} coordinate must be numeric years, got {shown} "
+                             f"(dtype {raw.dtype}); {hint}")
+    return check_time_values(raw, f"{name}: the {dim!r} coordinate", steps, sort_hint=f".sortby({dim!r})",
+                             fill_hint=f"{name}.interp({dim}=...)")

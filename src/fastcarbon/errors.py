@@ -18,6 +18,9 @@ __all__ = [
     "InvalidValueError",
     "UnknownLabelError",
     "UnitError",
+    "DuplicateLabelError",
+    "ShapeError",
+    "TimeAxisError",
 ]
 
 
@@ -72,3 +75,16 @@ class UnknownLabelError(InputError, KeyError):
 
 class UnitError(InputError):
     """Units are missing, unparsable or incompatible."""
+
+
+class DuplicateLabelError(InputError):
+    """A labelled dimension holds the same label more than once."""
+
+
+class ShapeError(InputError):
+    """A shape the method cannot work with: a zero-length dim, dask chunks of unknown size."""
+
+
+class TimeAxisError(InvalidValueError):
+    """A time coordinate that is not numeric, not strictly increasing, or not in the steps the
+    method assumes (consecutive years, equal steps)."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import xarray as xr
 
-from fastcarbon.errors import InputTypeError, MissingDimensionError, UnknownLabelError
+from fastcarbon._validate import as_dataset
+from fastcarbon.errors import MissingDimensionError, UnknownLabelError
 
 __all__ = ["potentials"]
 
@@ -55,10 +56,7 @@ def potentials(result: xr.Dataset, reference, dim: str = "scenario") -> xr.Datas
     >>> float(out.cmp.sel(scenario="AP")), out.emission_reduction_share.sel(scenario="AP").values.tolist()
     (0.25, [0.4, 0.6])
     """
-    if not isinstance(result, xr.Dataset):
-        raise InputTypeError(
-            f"result: expected the Dataset returned by bottom_up, got {type(result).__name__}"
-        )
+    result = as_dataset(result, "result", "bottom_up results (the Dataset bottom_up returns)")
     missing = [v for v in _NEEDED if v not in result.data_vars]
     if missing:
         raise UnknownLabelError(

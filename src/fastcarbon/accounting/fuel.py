@@ -7,7 +7,9 @@ import pint
 import xarray as xr
 
 from fastcarbon._validate import (
+    _plain,
     as_dataarray,
+    as_dataset,
     describe_first,
     describe_position,
     require_dims,
@@ -190,11 +192,7 @@ def _fuel_labels(da: xr.DataArray, name: str) -> list:
             f"{name}: the 'fuel' dim has no coordinate labels; label it with fuel names, e.g. "
             f"{name}.assign_coords(fuel=['coal', 'natural_gas'])"
         )
-    index = da.indexes["fuel"]
-    if not index.is_unique:
-        dup = sorted({str(v) for v in index[index.duplicated()]})
-        raise InputError(f"{name}: fuel label(s) {dup} appear more than once along 'fuel'")
-    return list(index)
+    return list(da.indexes["fuel"])  # unique: as_dataarray checked
 
 
 def _units_of(da: xr.DataArray, name: str) -> pint.Quantity:
@@ -215,6 +213,7 @@ def _variable(obj, names: tuple[str, ...], what: str, energy_units: str | None =
 
         obj = factor_sets.load(obj)
     if isinstance(obj, xr.Dataset):
+        obj = as_dataset(obj, what)
         for name in names:
             if name in obj.data_vars:
                 return obj[name]
@@ -234,6 +233,7 @@ def _variable(obj, names: tuple[str, ...], what: str, energy_units: str | None =
             f"{what}: expected a factor-set name, an xarray.Dataset or an xarray.DataArray, "
             f"got {type(obj).__name__}"
         )
+    obj = as_dataarray(obj, what)
     require_numeric(obj, what)
     require_dims(obj, ("fuel",), what)
     _fuel_labels(obj, what)
@@ -254,7 +254,7 @@ def _per_fuel_units(da: xr.DataArray, what: str) -> list[str]:
             f"e.g. 't CO2/tce', 'kg CO2/TJ', 'tce/t'"
         )
     for fuel, u in zip(da.fuel.values, units):
-        parse(u, what=f"{what} (fuel {fuel.item()!r})")
+        parse(u, what=f"{what} (fuel {_plain(fuel)!r})")
     return units
 
 
@@ -273,7 +273,7 @@ def _check_factor(da: xr.DataArray, what: str) -> None:
     values = np.asarray(da.values, dtype=float)
     bad = ~np.isfinite(values)
     if bad.any():
-        fuel = da.fuel.values[np.argmax(bad)].item()
+        fuel = _plain(da.fuel.values[np.argmax(bad)])
         raise InvalidValueError(f"{what}: value for fuel {fuel!r} is {values[np.argmax(bad)]}; factors must be finite")
 
 

@@ -10,6 +10,7 @@ import xarray as xr
 from fastcarbon import core
 from fastcarbon._validate import (
     as_dataarray,
+    as_dataset,
     describe_first,
     describe_in_block,
     label_arrays,
@@ -323,6 +324,7 @@ def _resolve_factor(factor) -> xr.DataArray:
 
         factor = factor_sets.load(factor)
     if isinstance(factor, xr.Dataset):
+        factor = as_dataset(factor, "factor")
         if "emission_factor" not in factor.data_vars:
             raise UnknownLabelError(
                 f"factor: the Dataset has no 'emission_factor' variable (it has "

@@ -8,9 +8,9 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from fastcarbon._validate import as_dataarray, block_locator, require_dims, require_numeric
+from fastcarbon._validate import as_dataarray, block_locator, check_time, require_dims, require_numeric
 from fastcarbon.core import grey as core_grey
-from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
+from fastcarbon.errors import InputError, InputTypeError
 from fastcarbon.kernels import grey as _k
 
 __all__ = ["fit_egm", "forecast_egm", "GRADE_LEGEND", "FLAG_LEGEND"]
@@ -34,26 +34,7 @@ def _series_input(da, dim: str, name: str = "da") -> xr.DataArray:
     da = as_dataarray(da, name)
     require_dims(da, [dim], name)
     require_numeric(da, name)
-    if dim in da.coords:
-        coord = da[dim].values
-        if coord.dtype.kind not in "iuf":
-            raise InputTypeError(
-                f"{name}: the {dim!r} coordinate must be numeric (e.g. integer years), got dtype "
-                f"{coord.dtype} ({list(coord[:3])}...)"
-            )
-        steps = np.diff(coord)
-        if steps.size and not (steps > 0).all():
-            k = int(np.flatnonzero(~(steps > 0))[0])
-            raise InvalidValueError(
-                f"{name}: the {dim!r} coordinate must be strictly increasing; {coord[k]!r} is "
-                f"followed by {coord[k + 1]!r}. Sort with .sortby({dim!r})"
-            )
-        if steps.size and not np.allclose(steps, steps[0], rtol=1e-9, atol=0):
-            k = int(np.flatnonzero(~np.isclose(steps, steps[0], rtol=1e-9, atol=0))[0])
-            raise InvalidValueError(
-                f"{name}: the {dim!r} coordinate must be equally spaced (grey models assume equal "
-                f"steps); step {steps[0]!r} at the start but {steps[k]!r} after {coord[k]!r}"
-            )
+    check_time(da, dim, name, "equal", required=False)  # grey models assume equal steps
     return da
 
 

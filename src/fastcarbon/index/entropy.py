@@ -35,6 +35,7 @@ def entropy_weights(
     negative: Iterable[Hashable] | Hashable = (),
     errors: str = "raise",
     parallel: bool | None = None,
+    _name: str = "da",
 ) -> xr.Dataset:
     """Entropy weights of indicators, standardized over ``dim`` separately for every other dim.
 
@@ -136,22 +137,23 @@ def entropy_weights(
     >>> ds.weight.attrs["long_name"]
     'entropy weight'
     """
-    da = as_dataarray(da, "da")
-    require_numeric(da, "da")
+    name = _name  # how the messages call the data: obstacle_degree passes its own argument's name
+    da = as_dataarray(da, name)
+    require_numeric(da, name)
     if dim == indicator_dim:
         raise InputError(
             f"dim and indicator_dim are both {dim!r}; dim names the rows (years or cities) "
             "standardized over, indicator_dim the indicators"
         )
-    require_dims(da, (dim, indicator_dim), "da")
+    require_dims(da, (dim, indicator_dim), name)
     if da.sizes[dim] < 2:
         raise InputError(
-            f"da: dimension {dim!r} has {da.sizes[dim]} row(s); min-max standardization and "
+            f"{name}: dimension {dim!r} has {da.sizes[dim]} row(s); min-max standardization and "
             "ln m in eq. 5 need at least 2"
         )
     if da.sizes[indicator_dim] < 1:
-        raise InputError(f"da: dimension {indicator_dim!r} is empty; need at least 1 indicator")
-    mask = negative_mask(da, indicator_dim, negative, "da")
+        raise InputError(f"{name}: dimension {indicator_dim!r} is empty; need at least 1 indicator")
+    mask = negative_mask(da, indicator_dim, negative, name)
     if errors not in ("raise", "ignore"):
         raise InputError(f"errors must be 'raise' or 'ignore', got {errors!r}")
 
@@ -172,7 +174,7 @@ def entropy_weights(
             if locate is None:
                 raise
             where, index = locate(label_blocks, err.index, dims)
-            raise core.NonFiniteError("da", index, err.value, _NON_FINITE, where) from None
+            raise core.NonFiniteError(name, index, err.value, _NON_FINITE, where) from None
         except core.AllConstantError as err:
             if locate is None:
                 raise
@@ -195,7 +197,7 @@ def entropy_weights(
         # only on the error path: find the element again, by its labels in the caller's order
         where, index = first_position(da, ~np.isfinite(da.values))
         value = float(da.values[index])
-        raise core.NonFiniteError("da", index, value, _NON_FINITE, where) from None
+        raise core.NonFiniteError(name, index, value, _NON_FINITE, where) from None
     except core.AllConstantError:
         flat = (da.max(dim) == da.min(dim)).all(indicator_dim)
         where, index = first_position(flat, flat.values)
@@ -206,7 +208,7 @@ def entropy_weights(
         labels = (da.indexes[indicator_dim][hit].tolist() if indicator_dim in da.indexes
                   else np.flatnonzero(hit).tolist())
         warnings.warn(
-            f"da: indicator(s) {labels} constant along {dim!r} "
+            f"{name}: indicator(s) {labels} constant along {dim!r} "
             f"({int(constant.sum())} case(s) in all, see the 'constant' variable); they get weight 0",
             core.ConstantIndicatorWarning,
             stacklevel=2,

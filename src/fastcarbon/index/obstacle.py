@@ -7,7 +7,7 @@ from collections.abc import Hashable, Iterable
 import numpy as np
 import xarray as xr
 
-from fastcarbon._validate import as_dataarray, require_dims, require_numeric
+from fastcarbon._validate import as_dataarray, as_dataset, require_dims, require_numeric
 from fastcarbon.core import entropy as core
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, MissingDimensionError
 from fastcarbon._validate import block_locator, first_position
@@ -123,6 +123,7 @@ def obstacle_degree(
     [0.562, 0.438]
     """
     if isinstance(data, xr.Dataset):
+        data = as_dataset(data, "data")
         if as_labels(negative):
             raise InputError(
                 "negative: not allowed with a Dataset, whose 'standardized' data already apply it; "
@@ -144,7 +145,8 @@ def obstacle_degree(
             raise InputError("dim: required with a DataArray of raw indicators, e.g. dim='year'")
         indicator_dim = indicator_dim or "indicator"
         ew = entropy_weights(
-            data, dim, indicator_dim=indicator_dim, negative=negative, errors=errors, parallel=parallel
+            data, dim, indicator_dim=indicator_dim, negative=negative, errors=errors, parallel=parallel,
+            _name="data",
         )
         standardized, weight = ew["standardized"], ew["weight"]
     else:

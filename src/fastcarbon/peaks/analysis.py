@@ -10,6 +10,7 @@ import xarray as xr
 
 from fastcarbon._validate import (
     as_dataarray,
+    check_time,
     block_locator,
     describe_position,
     require_dims,
@@ -117,14 +118,7 @@ def peak(
     da = as_dataarray(da, "emissions")
     require_numeric(da, "emissions")
     require_dims(da, (dim,), "emissions")
-    if dim not in da.coords:
-        raise InputError(
-            f"emissions: dim {dim!r} has no coordinate; the years are needed, e.g. "
-            f"da.assign_coords({dim}=[2020, 2021, ...])"
-        )
-    if da.sizes[dim] == 0:
-        raise InputError(f"emissions: dim {dim!r} is empty; at least one year is needed")
-    years = core_peaks.check_years(da[dim].values, da.sizes[dim], name=f"coordinate {dim!r}")
+    years = check_time(da, dim, "emissions", "increasing")  # 5-year steps are fine for a peak
     if nan_policy not in ("propagate", "raise"):
         raise InputError(f"nan_policy must be 'propagate' or 'raise', got {nan_policy!r}")
     lazy = da.chunks is not None

@@ -13,7 +13,7 @@ from typing import Union
 
 import xarray as xr
 
-from fastcarbon._validate import as_dataarray
+from fastcarbon._validate import as_dataarray, as_dataset
 from fastcarbon.core.trajectory import check_years
 from fastcarbon.errors import InputError, InputTypeError, UnknownLabelError
 from fastcarbon.scenarios.expressions import Growth, Interp, Schedule, Step, explicit
@@ -107,8 +107,7 @@ class ScenarioSet:
 
     def __init__(self, base: xr.Dataset, scenarios: Iterable[Scenario], *, base_year: int, years,
                  dim: Hashable = "year"):
-        if not isinstance(base, xr.Dataset):
-            raise InputTypeError(f"base: expected an xarray.Dataset of base-year values, got {type(base).__name__}")
+        base = as_dataset(base, "base", "base-year values")
         self.dim = dim
         self.base_year = int(base_year)
         self.years = check_years(years, base_year=self.base_year)

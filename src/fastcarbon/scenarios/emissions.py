@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from fastcarbon._validate import as_dataarray, describe_first, match_coords, require_dims, require_numeric
+from fastcarbon._validate import as_dataarray, as_dataset, describe_first, match_coords, require_dims, require_numeric
 from fastcarbon.accounting import bottom_up
 from fastcarbon.errors import InputError, InvalidValueError
 from fastcarbon.units import parse, scale_to
@@ -197,8 +197,7 @@ def bottom_up_emissions(
     >>> out.emissions.sel(scenario="EFF").round(3).values.tolist()
     [2.66, 1.33, 0.665]
     """
-    if not isinstance(scenarios, xr.Dataset):
-        raise InputError(f"scenarios: expected the Dataset of ScenarioSet.build(), got {type(scenarios).__name__}")
+    scenarios = as_dataset(scenarios, "scenarios", "scenario trajectories (ScenarioSet.build())")
     for v in (activity, intensity):
         if v not in scenarios.data_vars:
             raise InputError(f"scenarios: no variable {v!r}; it has {list(scenarios.data_vars)}")

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from fastcarbon._validate import as_dataarray, match_coords, require_dims, require_numeric
+from fastcarbon._validate import as_dataarray, check_time, match_coords, require_dims, require_numeric
 from fastcarbon.core import trajectory as core
 from fastcarbon.errors import InputError
 from fastcarbon.units import parse, scale_to
@@ -41,8 +41,7 @@ def _fraction(da: xr.DataArray, name: str) -> xr.DataArray:
 
 def _key_years(values: xr.DataArray, dim: Hashable, name: str) -> np.ndarray:
     require_dims(values, [dim], name)
-    if dim not in values.indexes:
-        raise InputError(f"{name}: dimension {dim!r} needs coordinate labels (the key years)")
+    check_time(values, dim, name, "increasing")  # key years may be any steps apart
     return core.check_key_years(values.indexes[dim].to_numpy(), name=f"{name}: key years along {dim!r}")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Hashable
 import numpy as np
 import xarray as xr
 
-from fastcarbon._validate import as_dataarray, match_coords, require_numeric
+from fastcarbon._validate import as_dataarray, as_dataset, check_time, match_coords, require_numeric
 from fastcarbon.core import montecarlo as core_mc
 from fastcarbon.core.montecarlo import Noise
 from fastcarbon.errors import InputError, InputTypeError, MissingDimensionError
@@ -121,8 +121,8 @@ def monte_carlo(
     >>> lazy.emissions.chunks[0], bool((lazy.emissions.compute() == mc.emissions).all())
     ((50, 50, 50, 50), True)
     """
-    if scenarios is not None and not isinstance(scenarios, xr.Dataset):
-        raise InputTypeError(f"scenarios: expected an xarray.Dataset of trajectories, got {type(scenarios).__name__}")
+    if scenarios is not None:
+        scenarios = as_dataset(scenarios, "scenarios", "trajectories")
     names = ["activity", "intensity", "factor"]
     das = [_input(scenarios, v, n) for v, n in zip((activity, intensity, factor), names)]
     if das[0] is None or das[1] is None:
@@ -132,6 +132,11 @@ def monte_carlo(
         raise MissingDimensionError(
             f"none of {[n for _, n in present]} has the year dim {dim!r}; dims: "
             + ", ".join(f"{n} {list(da.dims)}" for da, n in present))
+    given = dict(zip(names, (activity, intensity, factor)))
+    for da, n in present:  # rate noise and the AR(1) step year on year, forwards in time
+        if dim in da.dims:
+            check_time(da, dim, f"scenarios[{given[n]!r}]" if isinstance(given[n], str) else n, "annual",
+                       required=False)
     aligned = match_coords([da for da, _ in present], [n for _, n in present])
     units = [parse(da.attrs.get("units", "1"), what=n) for (da, n) in present]
     product = units[0]

@@ -12,7 +12,7 @@ from collections.abc import Hashable, Sequence
 
 import xarray as xr
 
-from fastcarbon._validate import as_dataarray, require_dims, require_numeric
+from fastcarbon._validate import as_dataarray, check_time, require_dims, require_numeric
 from fastcarbon.errors import InputError, InvalidValueError, UnknownLabelError
 from fastcarbon.peaks import peak
 
@@ -23,6 +23,7 @@ def _draws(emissions, dim, draw_dim) -> xr.DataArray:
     da = as_dataarray(emissions, "emissions")
     require_numeric(da, "emissions")
     require_dims(da, [draw_dim, dim], "emissions")
+    check_time(da, dim, "emissions", "increasing")
     return da
 
 
