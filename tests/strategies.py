@@ -229,7 +229,37 @@ def _registry() -> list[Entry]:
           finite=("emissions",), time={"emissions": ("year", "increasing")}),
         E("summarize", _draws, lambda d: uncertainty.summarize(d["emissions"], target_year=2030),
           finite=("emissions",), time={"emissions": ("year", "increasing")}),
+        E("ScenarioSet.build", _scenario_base, _build_scenarios, finite=("base",)),
+        E("sobol_analyze", _sobol_outputs,
+          lambda d: uncertainty.sobol_analyze(_PROBLEM, d["outputs"], seed=1, num_resamples=10),
+          finite=("outputs",)),
     ]
+
+
+_PROBLEM = {"names": ["a", "b"], "bounds": [[0.0, 1.0], [0.0, 1.0]]}
+
+
+def _sobol_outputs():
+    from fastcarbon import uncertainty
+
+    x = uncertainty.sobol_sample(_PROBLEM, 16, seed=1)
+    y = (x.sel(param="a") + 2 * x.sel(param="b") ** 2).drop_vars("param", errors="ignore")
+    return {"outputs": y.expand_dims(region=["A", "B"]).copy() * xr.DataArray([1.0, 2.0], dims="region")}
+
+
+def _scenario_base():
+    gdp = xr.DataArray([100.0, 50.0], dims="region", coords={"region": ["A", "B"]},
+                       attrs={"units": "1e8 CNY", "long_name": "GDP"})
+    ci = xr.DataArray([1.0, 2.0], dims="region", coords={"region": ["A", "B"]},
+                      attrs={"units": "t CO2 / (1e4 CNY)", "long_name": "carbon intensity"})
+    return {"base": xr.Dataset({"gdp": gdp, "ci": ci})}
+
+
+def _build_scenarios(d):
+    from fastcarbon.scenarios import Growth, Scenario, ScenarioSet
+
+    scen = [Scenario("REF", {"gdp": Growth(0.05)}), Scenario("LOW", {"ci": Growth(-0.1)}, parent="REF")]
+    return ScenarioSet(d["base"], scen, base_year=2020, years=range(2020, 2031)).build()
 
 
 REGISTRY: list[Entry] = []
@@ -261,8 +291,13 @@ def nonfinite(draw, obj):
     data = np.array(da.values, dtype=float)
     data[pos] = value
     bad = da.copy(data=data)
-    labels = {d: da[d].values[k].item() for d, k in zip(da.dims, pos) if d in da.indexes}
+    labels = {d: _py(da[d].values[k]) for d, k in zip(da.dims, pos) if d in da.indexes}
     return (obj.assign({var: bad}) if var is not None else bad), var, labels
+
+
+def _py(label):
+    """A label as the user wrote it (a str stays a str; numpy scalars become Python ones)."""
+    return label.item() if isinstance(label, np.generic) else label
 
 
 def time_axis(obj, dim: str, kind: str):
@@ -288,7 +323,7 @@ def duplicated(draw, obj):
     dim = draw(st.sampled_from(labelled_dims(obj)))
     labels = list(obj[dim].values)
     labels[1] = labels[0]
-    return obj.assign_coords({dim: labels}), dim, np.asarray(labels[0]).item()
+    return obj.assign_coords({dim: labels}), dim, _py(labels[0])
 
 
 def pandas_labels(obj, kind: str):

@@ -12,7 +12,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-from fastcarbon.core._common import use_parallel
+from fastcarbon.core._common import check_time_values, use_parallel
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
 from fastcarbon.kernels import peaks as _kernels
 
@@ -62,23 +62,10 @@ def check_years(years, n_t: int, name: str = "years") -> np.ndarray:
     Years must be real numbers (not bool, not datetimes), finite, and strictly increasing.
     """
     arr = np.asarray(years)
-    if arr.dtype.kind not in "iuf":
-        hint = " (for datetimes pass .dt.year)" if arr.dtype.kind == "M" else ""
-        raise InputTypeError(f"{name}: must be real numbers, got dtype {arr.dtype}{hint}")
-    if arr.ndim != 1 or arr.shape[0] != n_t:
+    if arr.dtype.kind in "iuf" and (arr.ndim != 1 or arr.shape[0] != n_t):
         raise InputError(f"{name}: must be 1-D with one year per step ({n_t}), got shape {arr.shape}")
-    arr = arr.astype(np.float64)
-    if not np.isfinite(arr).all():
-        k = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise InvalidValueError(f"{name}: must be finite, got {float(arr[k])!r} at position {k}")
-    step = np.diff(arr)
-    if (step <= 0).any():
-        k = int(np.flatnonzero(step <= 0)[0])
-        raise InvalidValueError(
-            f"{name}: must be strictly increasing, got {float(arr[k])!r} then {float(arr[k + 1])!r} at "
-            f"positions {k} and {k + 1}; sort the series by year and drop duplicated years"
-        )
-    return arr
+    # the one time-axis rule of the package (5-year steps are fine for a peak)
+    return check_time_values(arr, name, "increasing", sort_hint="np.argsort(years) on the years and the series")
 
 
 def _scalar(value, name: str) -> float:
