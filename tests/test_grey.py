@@ -348,8 +348,8 @@ def test_kernel_callable_from_user_njit_code():
         b, n = x.shape
         params, fitted, residual, rel = np.empty((b, 2)), np.empty((b, n)), np.empty((b, n)), np.empty((b, n))
         forecast, stats = np.empty((b, h)), np.empty((b, 3))
-        grade, flag = np.empty(b, dtype=np.int8), np.empty(b, dtype=np.int32)
-        kg.egm_fit(x, params, fitted, forecast, residual, rel, stats, grade, flag)
+        grade, flag, window = np.empty(b, dtype=np.int8), np.empty(b, dtype=np.int32), np.empty((b, 3), dtype=np.int32)
+        kg.egm_fit(x, params, fitted, forecast, residual, rel, stats, grade, flag, window)
         return forecast
 
     x = np.array([SERIES_B])
@@ -386,7 +386,7 @@ def test_dask_unfittable_single_series():
     pytest.importorskip("dask")
     da = _panel(region=1, sector=1).isel(region=0, sector=0, drop=True)
     da[6] = np.nan
-    with pytest.raises(cg.UnfittableSeriesError, match="series along 'year': NaN") as eager:
+    with pytest.raises(cg.UnfittableSeriesError, match=r"series along 'year' \(9 non-NaN values, year 2011-2020\): NaN inside") as eager:
         fit_egm(da)
     with pytest.raises(cg.UnfittableSeriesError) as computed:
         fit_egm(da.chunk({"year": 5})).compute()
