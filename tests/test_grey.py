@@ -348,8 +348,8 @@ def test_kernel_callable_from_user_njit_code():
         b, n = x.shape
         params, fitted, residual, rel = np.empty((b, 2)), np.empty((b, n)), np.empty((b, n)), np.empty((b, n))
         forecast, stats = np.empty((b, h)), np.empty((b, 3))
-        grade, flag = np.empty(b, dtype=np.int8), np.empty(b, dtype=np.int32)
-        kg.egm_fit(x, params, fitted, forecast, residual, rel, stats, grade, flag)
+        grade, flag, window = np.empty(b, dtype=np.int8), np.empty(b, dtype=np.int32), np.empty((b, 3), dtype=np.int32)
+        kg.egm_fit(x, params, fitted, forecast, residual, rel, stats, grade, flag, window)
         return forecast
 
     x = np.array([SERIES_B])
@@ -386,8 +386,227 @@ def test_dask_unfittable_single_series():
     pytest.importorskip("dask")
     da = _panel(region=1, sector=1).isel(region=0, sector=0, drop=True)
     da[6] = np.nan
-    with pytest.raises(cg.UnfittableSeriesError, match="series along 'year': NaN") as eager:
+    with pytest.raises(cg.UnfittableSeriesError, match=r"series along 'year' \(9 non-NaN values, year 2011-2020\): NaN inside") as eager:
         fit_egm(da)
     with pytest.raises(cg.UnfittableSeriesError) as computed:
         fit_egm(da.chunk({"year": 5})).compute()
     assert str(computed.value) == str(eager.value)
+
+
+# --- ragged series (issue 10, class 10) --------------------------------------------------------
+
+@st.composite
+def ragged_series(draw, max_batch: int = 6):
+    """(B, n) positive series, each with its own number of leading and trailing NaN (so windows
+    of every length, including fewer than 4 points and none at all)."""
+    x = draw(hnp.arrays(np.float64, st.tuples(st.integers(1, max_batch), st.integers(4, 15)),
+                        elements=st.floats(1.0, 1e3, allow_nan=False, allow_infinity=False)))
+    n = x.shape[1]
+    for row in x:
+        lead = draw(st.integers(0, n))
+        trail = draw(st.integers(0, n - lead))
+        row[:lead] = np.nan
+        row[n - trail:] = np.nan
+    return x
+
+
+def _cut_out(fit_fn, x, i, h, **kw):
+    """Row i of x cut to its window and fitted alone, with the horizon that reaches the grid's end
+    + h: the result a ragged row must reproduce."""
+    valid = np.flatnonzero(~np.isnan(x[i]))
+    s, e = valid[0], valid[-1]
+    return s, e, fit_fn(x[i, s:e + 1], horizon=x.shape[1] - 1 - e + h, errors="ignore", **kw)
+
+
+@given(ragged_series(), st.integers(0, 12))
+def test_ragged_batch_equals_cut_out_series_and_references(x, h):
+    n = x.shape[1]
+    for fit_fn, family in ((cg.fit_egm, "egm"), (cg.fit_linear, "linear")):
+        fit = fit_fn(x, horizon=h, errors="ignore")
+        for i in range(len(x)):
+            count = int((~np.isnan(x[i])).sum())
+            assert fit.n_points[i] == count
+            if count == 0:
+                assert (fit.first[i], fit.last[i], fit.flag[i]) == (-1, -1, kg.FLAG_TOO_SHORT)
+                assert np.isnan(fit.fitted[i]).all() and np.isnan(fit.forecast[i]).all()
+                continue
+            s, e, alone = _cut_out(fit_fn, x, i, h)
+            assert (fit.first[i], fit.last[i]) == (s, e)
+            assert fit.flag[i] == alone.flag and fit.grade[i] == alone.grade
+            assert bool(fit.flag[i] & kg.FLAG_TOO_SHORT) == (count < kg.MIN_POINTS)
+            # bit for bit what the series cut out gives, placed at its positions
+            np.testing.assert_array_equal(fit.params[i], alone.params)
+            path = np.concatenate([alone.fitted, alone.forecast])
+            np.testing.assert_array_equal(np.concatenate([fit.fitted[i, s:], fit.forecast[i]]), path)
+            assert np.isnan(fit.fitted[i, :s]).all()
+            np.testing.assert_array_equal(fit.residual[i, s:e + 1], alone.residual)
+            assert np.isnan(fit.residual[i, e + 1:]).all() and np.isnan(fit.relative_error[i, :s]).all()
+            for got, want in ((fit.mape, alone.mape), (fit.C, alone.C), (fit.P, alone.P)):
+                np.testing.assert_array_equal(got[i], want)
+        ok = (fit.flag & kg.FLAG_FATAL) == 0
+        total = np.abs(np.nan_to_num(x)).sum(axis=-1, keepdims=True)
+        for name, ref in REGISTRY[family].items():
+            params, fitted, forecast = ref(x, h)
+            rows, rtol, atol = ok, 1e-10, np.zeros_like(total)
+            if name == "lstsq":  # the peers' x1-difference form: see test_batch_equals_per_series_references
+                rows, rtol = ok & (np.abs(fit.params[:, 0]) > 1e-4), 1e-7
+                atol = 64 * np.finfo(float).eps * total
+            if family == "linear":
+                atol = 1e-10 * total
+            for got, want in ((fit.fitted, fitted), (fit.forecast, forecast)):
+                bound = atol[rows] + rtol * np.abs(np.nan_to_num(want[rows]))
+                diff = np.abs(got[rows] - want[rows])
+                assert (np.isnan(diff) == np.isnan(want[rows])).all(), f"{family} {name}"
+                assert (np.nan_to_num(diff) <= bound).all(), f"{family} {name}"
+        # the forecast from the parameters continues each series' own path, bit for bit
+        first_value = fit.fitted[np.arange(len(x)), np.maximum(fit.first, 0)]
+        again = (cg.forecast_egm(fit.params, first_value, n, h, first=fit.first)[0] if family == "egm"
+                 else cg.forecast_linear(fit.params, n, h, first=fit.first))
+        np.testing.assert_array_equal(again, fit.forecast)
+
+
+def test_ragged_thread_counts_and_drivers_bit_identical():
+    rng = np.random.default_rng(11)
+    x = 10 * np.cumprod(1 + 0.2 * (rng.random((3001, 12)) - 0.3), axis=1)
+    lead, trail = rng.integers(0, 6, len(x)), rng.integers(0, 6, len(x))
+    for i in range(len(x)):
+        x[i, :lead[i]] = np.nan
+        x[i, x.shape[1] - trail[i]:] = np.nan
+    x[5, 6] = np.nan  # a gap
+    before = numba.get_num_threads()
+    for fit_fn in (cg.fit_egm, cg.fit_linear):
+        try:
+            numba.set_num_threads(1)
+            one = fit_fn(x, horizon=5, errors="ignore", parallel=True)
+            numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+            two = fit_fn(x, horizon=5, errors="ignore", parallel=True)
+        finally:
+            numba.set_num_threads(before)
+        serial = fit_fn(x, horizon=5, errors="ignore", parallel=False)
+        for a, b, c in zip(one, two, serial):
+            np.testing.assert_array_equal(a, b)
+            np.testing.assert_array_equal(a, c)
+        assert serial.flag[5] & kg.FLAG_MISSING and (serial.grade >= 0).sum() > 2500
+
+
+def _ragged_panel():
+    """Five regions × three sectors over 2011-2020, some starting late or ending early."""
+    da = _panel()
+    da.loc[{"region": "r1", "sector": "steel", "year": slice(2011, 2014)}] = np.nan  # 2015-2020
+    da.loc[{"region": "r2", "sector": "cement", "year": slice(2019, 2020)}] = np.nan  # 2011-2018
+    da.loc[{"region": "r3", "year": slice(2011, 2012)}] = np.nan  # all sectors 2013-2020
+    da.loc[{"region": "r3", "sector": "chem", "year": 2020}] = np.nan  # 2013-2019
+    return da
+
+
+@pytest.mark.parametrize("fit_fn", [fit_egm, fit_linear])
+def test_ragged_labelled_windows_and_forecast(fit_fn):
+    da = _ragged_panel()
+    fit = fit_fn(da)  # errors="raise": every series has >= 4 values in a row
+    cell = fit.sel(region="r1", sector="steel")
+    assert (int(cell.n_points), int(cell.first_year), int(cell.last_year)) == (6, 2015, 2020)
+    assert fit.first_year.attrs["units"] and fit.n_points.attrs["long_name"]
+    assert int(fit.sel(region="r0", sector="chem").n_points) == 10
+    # the series cut to its window, fitted alone, gives the same coefficients and path
+    forecast = forecast_egm if fit_fn is fit_egm else forecast_linear
+    fc = forecast(fit, horizon=4)
+    assert fc.year.values.tolist() == [2021, 2022, 2023, 2024]
+    for region, sector, first, last in [("r1", "steel", 2015, 2020), ("r2", "cement", 2011, 2018),
+                                        ("r3", "chem", 2013, 2019)]:
+        series = da.sel(region=region, sector=sector, year=slice(first, last))
+        alone = fit_fn(series)
+        cell = fit.sel(region=region, sector=sector)
+        np.testing.assert_array_equal(cell.coefficients.values, alone.coefficients.values)
+        assert (int(cell.first_year), int(cell.last_year)) == (first, last)
+        np.testing.assert_array_equal(cell.fitted.sel(year=slice(first, last)).values, alone.fitted.values)
+        # the years after the series' last value hold its model, the forecast continues it
+        ahead = forecast(alone, horizon=2020 - last + 4)
+        np.testing.assert_array_equal(cell.fitted.sel(year=slice(last + 1, 2020)).values,
+                                      ahead.sel(year=slice(last + 1, 2020)).values)
+        np.testing.assert_array_equal(fc.sel(region=region, sector=sector).values,
+                                      ahead.sel(year=slice(2021, 2024)).values)
+        assert cell.residual.sel(year=slice(last + 1, 2020)).isnull().all()
+        assert float(cell.mape) == float(alone.mape)
+
+
+def test_ragged_dask_equals_eager():
+    pytest.importorskip("dask")
+    da = _ragged_panel()
+    for fit_fn, forecast in ((fit_egm, forecast_egm), (fit_linear, forecast_linear)):
+        eager = fit_fn(da)
+        lazy = fit_fn(da.chunk({"region": 2, "sector": 1, "year": 5}))
+        assert lazy.first_year.chunks is not None
+        xr.testing.assert_identical(eager, lazy.compute())
+        xr.testing.assert_identical(forecast(eager, 6), forecast(lazy, 6).compute())
+    bt_e = backtest(da, horizon=2)
+    bt_l = backtest(da.chunk({"region": 2}), horizon=2).compute()
+    aggregates = ["mape_by_lead", "mape_overall"]
+    xr.testing.assert_identical(bt_e.drop_vars(aggregates), bt_l.drop_vars(aggregates))
+
+
+def test_ragged_backtest_equals_backtest_of_the_cut_out_series():
+    da = _ragged_panel()
+    bt = backtest(da, horizon=2, min_train=4)
+    series = da.sel(region="r1", sector="steel", year=slice(2015, 2020))  # starts 4 years late
+    alone = backtest(series, horizon=2, min_train=4)
+    cell = bt.sel(region="r1", sector="steel")
+    np.testing.assert_array_equal(cell.forecast.sel(origin=alone.origin).values, alone.forecast.values)
+    # origins before the series has 4 values in its training window score nothing
+    assert cell.forecast.sel(origin=slice(2015, 2018)).isnull().all()
+    ended = bt.sel(region="r2", sector="cement")  # ends 2018: held-out 2019-2020 are not data
+    assert ended.actual.sel(origin=2019).isnull().all() and ended.ape.sel(origin=2019).isnull().all()
+
+
+def test_ragged_shift_keeps_the_window():
+    x = np.array([np.nan, -5.0, -3.0, -1.0, 2.0, 5.0, 7.0, np.nan])
+    shifted = cg.fit_egm(x, horizon=2, shift=20.0)
+    alone = cg.fit_egm(x[1:7], horizon=3, shift=20.0)
+    np.testing.assert_array_equal(shifted.fitted[1:], np.concatenate([alone.fitted, alone.forecast[:1]]))
+    assert shifted.mape == alone.mape and np.isfinite(shifted.mape)
+    assert int(shifted.n_points) == 6
+
+
+def test_ragged_bad_windows_raise_or_flag():
+    da = _panel()
+    # interior gap: still a gap, named with the window
+    gap = da.copy()
+    gap.loc[{"region": "r1", "sector": "chem", "year": 2016}] = np.nan
+    with pytest.raises(cg.UnfittableSeriesError,
+                       match=r"region='r1', sector='chem' \(9 non-NaN values, year 2011-2020\): NaN inside"):
+        fit_egm(gap)
+    # three values: too few, said with the values and window as labels
+    short = da.copy()
+    short.loc[{"region": "r4", "sector": "steel", "year": slice(2011, 2017)}] = np.nan
+    with pytest.raises(cg.UnfittableSeriesError,
+                       match=r"region='r4', sector='steel' \(3 non-NaN values, year 2018-2020\): fewer than 4"):
+        fit_linear(short)
+    fit = fit_egm(short, errors="ignore")
+    cell = fit.sel(region="r4", sector="steel")
+    assert int(cell.flag) == kg.FLAG_TOO_SHORT and int(cell.n_points) == 3
+    assert (float(cell.first_year), float(cell.last_year)) == (2018.0, 2020.0)
+    assert np.isnan(forecast_egm(fit, 3).sel(region="r4", sector="steel")).all()
+    # no value at all: 0 points, no window
+    empty = da.copy()
+    empty.loc[{"region": "r0", "sector": "cement"}] = np.nan
+    with pytest.raises(cg.UnfittableSeriesError, match=r"sector='cement' \(0 non-NaN values\): fewer than 4"):
+        fit_egm(empty)
+    cell = fit_egm(empty, errors="ignore").sel(region="r0", sector="cement")
+    assert int(cell.n_points) == 0 and np.isnan(cell.first_year) and np.isnan(cell.last_year)
+    # an infinite value is never trimmed, even at the edge
+    edge = da.copy()
+    edge.loc[{"region": "r2", "sector": "steel", "year": 2020}] = np.inf
+    cell = fit_egm(edge, errors="ignore").sel(region="r2", sector="steel")
+    assert int(cell.flag) & kg.FLAG_MISSING and int(cell.last_year) == 2020
+    with pytest.raises(cg.UnfittableSeriesError, match="infinite"):
+        fit_egm(edge)
+    # a window label without a coordinate is a position
+    nocoord = short.drop_vars("year")
+    with pytest.raises(cg.UnfittableSeriesError, match=r"\(3 non-NaN values, year 7-9\)"):
+        fit_egm(nocoord)
+
+
+def test_forecast_positions_checked():
+    with pytest.raises(InputError, match="first: positions must lie in 0..7"):
+        cg.forecast_egm([[0.1, 1.0]], [1.0], 8, 2, first=[8])
+    with pytest.raises(InputTypeError, match="first: positions must be integers"):
+        cg.forecast_linear([[0.1, 1.0]], 8, 2, first=[0.5])

@@ -4,6 +4,10 @@ This layer knows shapes, not labels: the time axis is the last one and every lea
 batch of independent series.  It validates dtypes and arguments, flattens the batch, chooses the
 serial or the parallel kernel (:mod:`fastcarbon.kernels.grey`), applies an optional shift, and
 turns a flagged series into an :class:`UnfittableSeriesError` when ``errors="raise"``.
+
+Ragged series: each series is fitted on its own window, from its first to its last non-NaN value
+(leading and trailing NaN are years it does not cover), exactly as if it had been cut out; a NaN
+inside the window stays a gap (flagged).  See "Ragged series" in :mod:`fastcarbon.kernels.grey`.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from fastcarbon.core._common import as_float_array, use_parallel
-from fastcarbon.errors import InputError, InvalidValueError
+from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
 from fastcarbon.kernels import grey as _k
 
 __all__ = [
@@ -44,9 +48,9 @@ GRADE_NAMES = ("good", "qualified", "barely qualified", "unqualified")
 
 #: flag bit → meaning (the ``FLAG_*`` codes of :mod:`fastcarbon.kernels.grey`)
 FLAG_NAMES = {
-    _k.FLAG_MISSING: "NaN or infinite value",
+    _k.FLAG_MISSING: "NaN inside the series (a gap) or infinite value",
     _k.FLAG_NONPOSITIVE: "value <= 0",
-    _k.FLAG_TOO_SHORT: f"fewer than {_k.MIN_POINTS} points",
+    _k.FLAG_TOO_SHORT: f"fewer than {_k.MIN_POINTS} non-NaN values",
     _k.FLAG_A_RANGE: "|a| >= 2 (EGM(1,1) meaningless)",
     _k.FLAG_LEVEL_RATIO: "level ratio outside (e^(-2/(n+1)), e^(2/(n+1))) (warning)",
     _k.FLAG_OVERFLOW: "value beyond the float64 range, written as inf (warning)",
@@ -72,6 +76,11 @@ class GreyFit(NamedTuple):
         All level ratios admissible (False also where the data are missing or non-positive).
     flag : int32 ndarray S
         Bit-field, see :data:`FLAG_NAMES`; 0 = clean.
+    first, last : int32 ndarray S
+        Positions along the time axis of each series' first and last non-NaN value, the window
+        it is fitted on (−1 where it has none).
+    n_points : int32 ndarray S
+        Number of non-NaN values; for a fitted series the points used, last − first + 1.
     """
 
     params: np.ndarray
@@ -85,6 +94,9 @@ class GreyFit(NamedTuple):
     grade: np.ndarray
     level_ratio_ok: np.ndarray
     flag: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    n_points: np.ndarray
 
 
 class UnfittableSeriesError(InvalidValueError):
@@ -96,15 +108,26 @@ class UnfittableSeriesError(InvalidValueError):
         Position of the series in the batch (the input's leading dims).
     flag : int
         Its flag bits (:data:`FLAG_NAMES`).
+    n_points : int or None
+        Its number of non-NaN values, when known.
+    span : (int, int) or None
+        Positions of its first and last non-NaN value along the time axis, when known.
     """
 
-    def __init__(self, model: str, index: tuple[int, ...], flag: int, where: str | None = None):
-        self.model, self.index, self.flag = model, index, flag
+    def __init__(self, model: str, index: tuple[int, ...], flag: int, where: str | None = None,
+                 n_points: int | None = None, span: tuple[int, int] | None = None, window: str | None = None):
+        self.model, self.index, self.flag, self.n_points, self.span = model, index, flag, n_points, span
         where = where or f"series at batch index {index}"
+        if window is None and span is not None and n_points:
+            window = f"positions {span[0]}-{span[1]} of the time axis"
+        values = ""
+        if n_points is not None:
+            values = f" ({n_points} non-NaN value{'' if n_points == 1 else 's'}{', ' + window if window else ''})"
         super().__init__(
-            f"{model}: cannot fit the {where}: {describe_flag(flag, fatal_only=True)}. Allowed: "
-            f"at least {_k.MIN_POINTS} finite values > 0 and |a| < 2. Pass errors='ignore' to get "
-            f"NaN and a flag for such series instead, or shift= a constant that makes them positive"
+            f"{model}: cannot fit the {where}{values}: {describe_flag(flag, fatal_only=True)}. "
+            f"Allowed: at least {_k.MIN_POINTS} finite values > 0 in a row (leading and trailing NaN "
+            f"are skipped) and |a| < 2. Pass errors='ignore' to get NaN and a flag for such series "
+            f"instead, or shift= a constant that makes them positive"
         )
 
 
@@ -123,6 +146,21 @@ def _as_series(x, name: str = "x") -> np.ndarray:
     if arr.ndim < 1:
         raise InputError(f"{name}: needs a time axis (the last one), got a scalar")
     return arr
+
+
+def _positions(first, batch: tuple[int, ...], n: int) -> np.ndarray:
+    """``first`` of :func:`forecast_egm` as the kernels' int64 (B,), checked to lie on the axis."""
+    arr = np.asarray(first)
+    if arr.dtype.kind not in "iu":
+        raise InputTypeError(f"first: positions must be integers, got dtype {arr.dtype}")
+    try:
+        arr = np.broadcast_to(arr, batch)
+    except ValueError:
+        raise InputError(f"first: shape {arr.shape} does not match the series' batch shape {batch}") from None
+    if arr.size and (arr.min() < -1 or arr.max() >= n):
+        raise InputError(f"first: positions must lie in 0..{n - 1} (-1: a series without values), "
+                         f"got {int(arr.min())}..{int(arr.max())}")
+    return np.ascontiguousarray(arr, dtype=np.int64).reshape(-1)
 
 
 def _check_args(errors: str, horizon: int, shift: float) -> None:
@@ -154,25 +192,35 @@ def _fit(model: str, serial, parallel_kern, x, horizon, shift, errors, parallel)
     stats = np.empty((n_b, 3))
     grade = np.empty(n_b, dtype=np.int8)
     flag = np.empty(n_b, dtype=np.int32)
+    window = np.empty((n_b, 3), dtype=np.int32)
     parallel = use_parallel(parallel, n_b * n, PARALLEL_THRESHOLD)
-    (parallel_kern if parallel else serial)(xs, params, fitted, forecast, residual, relative_error, stats, grade, flag)
+    (parallel_kern if parallel else serial)(
+        xs, params, fitted, forecast, residual, relative_error, stats, grade, flag, window)
     # A series is unfitted (FLAG_FATAL bits) exactly when its grade is GRADE_NONE (-1): one
     # reduction over the int8 grades instead of two passes over the flags.
     if errors == "raise" and n_b and grade.min() < 0:
-        first = int(np.flatnonzero(grade < 0)[0])
-        idx = tuple(int(k) for k in np.unravel_index(first, batch)) if batch else ()
-        raise UnfittableSeriesError(model, idx, int(flag[first]))
+        bad = int(np.flatnonzero(grade < 0)[0])
+        idx = tuple(int(k) for k in np.unravel_index(bad, batch)) if batch else ()
+        w0, w1, count = (int(v) for v in window[bad])
+        code = int(flag[bad])
+        # The values and window are news only for a ragged series or when they are the reason.
+        told = code & (_k.FLAG_TOO_SHORT | _k.FLAG_MISSING) or (w0, w1) != (0, n - 1)
+        raise UnfittableSeriesError(model, idx, code, n_points=count if told else None,
+                                    span=(w0, w1) if told else None)
     mape = stats[:, 2]
     if shift != 0.0:
         # Back to the caller's scale; relative errors and MAPE are relative to x, not x + c.
+        # Outside each window x is NaN, so are the residuals: MAPE is over the window's points.
         fitted -= shift
         forecast -= shift
         residual = x2 - fitted
         with np.errstate(divide="ignore", invalid="ignore"):
             relative_error = np.abs(residual) / np.abs(x2)
-        mape = relative_error.mean(axis=1)
+            mape = np.where(np.isnan(relative_error), 0.0, relative_error).sum(axis=1) / window[:, 2]
+        mape[grade < 0] = np.nan
     level_ok = (flag & (_k.FLAG_LEVEL_RATIO | _k.FLAG_MISSING | _k.FLAG_NONPOSITIVE)) == 0
-    out = (params, fitted, forecast, residual, relative_error, mape, stats[:, 0], stats[:, 1], grade, level_ok, flag)
+    out = (params, fitted, forecast, residual, relative_error, mape, stats[:, 0], stats[:, 1], grade, level_ok, flag,
+           window[:, 0], window[:, 1], window[:, 2])
     if len(batch) != 1:  # a (B, n) input needs no reshape
         out = tuple(a.reshape(batch + a.shape[1:]) for a in out)
     return GreyFit(*out)
@@ -202,8 +250,14 @@ def fit_egm(
     ----------
     x : array_like (..., n)
         Equally spaced values, time on the last axis; every leading axis is a batch of series.
+        Each series is fitted on its own window, from its first to its last non-NaN value, so
+        leading and trailing NaN (years a series does not cover) are allowed; a NaN inside the
+        window is a gap (``FLAG_MISSING``), fewer than 4 values are too few (``FLAG_TOO_SHORT``).
+        ``fitted`` holds the model from the window's first point to the end of the axis (out of
+        sample after the window, where ``residual`` and ``relative_error`` are NaN).
     horizon : int
-        Number of points to forecast after the last one.
+        Number of points to forecast after the last one of the time axis (for a series that ends
+        earlier, its model continues through the points in between).
     shift : float
         Constant c added to ``x`` before fitting and removed from the fitted values and the
         forecast (for a series with values <= 0; METHODS.md).  a and b are those of x + c;
@@ -231,12 +285,20 @@ def fit_egm(
 
     Examples
     --------
+    >>> import numpy as np
     >>> from fastcarbon.core.grey import fit_egm, GRADE_NAMES
     >>> fit = fit_egm([223.3, 227.3, 230.5, 238.1, 242.9, 251.1], horizon=2)
     >>> [round(float(v), 6) for v in fit.params]
     [-0.025283, 217.595663]
     >>> fit.forecast.round(4).tolist(), GRADE_NAMES[fit.grade]
     ([256.5532, 263.1223], 'good')
+
+    A series that starts one point late and ends two early is fitted on its six values; the
+    model fills the last two points of the axis and the forecast continues it:
+
+    >>> ragged = fit_egm([np.nan, 223.3, 227.3, 230.5, 238.1, 242.9, 251.1, np.nan, np.nan], horizon=1)
+    >>> int(ragged.first), int(ragged.last), int(ragged.n_points), ragged.fitted[-2:].round(4).tolist()
+    (1, 6, 6, [256.5532, 263.1223])
     """
     return _fit("EGM(1,1)", _k.egm_fit, _k.egm_fit_parallel, x, horizon, shift, errors, parallel)
 
@@ -265,21 +327,26 @@ def fit_linear(
     return _fit("linear trend", _k.linear_fit, _k.linear_fit_parallel, x, horizon, shift, errors, parallel)
 
 
-def forecast_egm(params, x_first, n: int, horizon: int, *, shift: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """EGM(1,1) values x̂0(n+1..n+h) from fitted (a, b), without refitting.
+def forecast_egm(
+    params, x_first, n: int, horizon: int, *, shift: float = 0.0, first=0
+) -> tuple[np.ndarray, np.ndarray]:
+    """EGM(1,1) values at the ``horizon`` points after the n of the time axis, from fitted (a, b),
+    without refitting.
 
     Parameters
     ----------
     params : array_like S + (2,)
         (a, b) as returned by :func:`fit_egm` (NaN rows give NaN).
     x_first : array_like S
-        x0(1) of each series on the caller's scale (the first fitted value).
+        x0(1) of each series on the caller's scale (its first fitted value).
     n : int
-        Length of the fitted series.
+        Length of the time axis the series were fitted on.
     horizon : int
         Number of points.
     shift : float
         The ``shift`` the fit used.
+    first : array_like S of int
+        Position of each series' first point (``GreyFit.first``); 0 for series that fill the axis.
 
     Returns
     -------
@@ -291,22 +358,25 @@ def forecast_egm(params, x_first, n: int, horizon: int, *, shift: float = 0.0) -
     _check_args("raise", horizon, shift)
     p = _as_series(params, "params")
     batch = p.shape[:-1]
-    first = np.ascontiguousarray(np.broadcast_to(np.asarray(x_first, dtype=np.float64), batch)).reshape(-1) + shift
-    out = np.empty((first.shape[0], int(horizon)))
-    flag = np.empty(first.shape[0], dtype=np.int32)
-    _k.egm_forecast(p.reshape(-1, 2), first, int(n), out, flag)
+    x1 = np.ascontiguousarray(np.broadcast_to(np.asarray(x_first, dtype=np.float64), batch)).reshape(-1) + shift
+    start = _positions(first, batch, n)
+    out = np.empty((x1.shape[0], int(horizon)))
+    flag = np.empty(x1.shape[0], dtype=np.int32)
+    _k.egm_forecast(p.reshape(-1, 2), x1, start, int(n), out, flag)
     if shift != 0.0:
         out -= shift
     return out.reshape(batch + (int(horizon),)), flag.reshape(batch)
 
 
-def forecast_linear(params, n: int, horizon: int, *, shift: float = 0.0) -> np.ndarray:
-    """Linear-trend values α + β·k, k = n+1..n+h, from fitted (α, β) rows (S + (2,))."""
+def forecast_linear(params, n: int, horizon: int, *, shift: float = 0.0, first=0) -> np.ndarray:
+    """Linear-trend values α + β·k at the ``horizon`` points after the n of the time axis, from
+    fitted (α, β) rows (S + (2,)); ``first`` as in :func:`forecast_egm` (k = n − first + 1, ...)."""
     _check_args("raise", horizon, shift)
     p = _as_series(params, "params")
     batch = p.shape[:-1]
+    start = _positions(first, batch, n)
     out = np.empty((math.prod(batch), int(horizon)))
-    _k.linear_forecast(p.reshape(-1, 2), int(n), out)
+    _k.linear_forecast(p.reshape(-1, 2), start, int(n), out)
     if shift != 0.0:
         out -= shift
     return out.reshape(batch + (int(horizon),))
@@ -331,6 +401,9 @@ def backtest(
         Shortest training window (>= 4).
     shift, parallel
         As in :func:`fit_egm`.  Series that cannot be fitted give NaN forecasts (errors="ignore").
+        A series that covers only part of the axis (leading or trailing NaN) is fitted, at each
+        origin, on its values before the origin; held-out points it does not cover are NaN and
+        score nothing.
 
     Returns
     -------

@@ -42,15 +42,31 @@ def _units(da: xr.DataArray) -> str:
     return str(da.attrs.get("units", "1"))
 
 
-def _unfittable(err: core_grey.UnfittableSeriesError, dim: str, batch_dims, locate, label_blocks):
+def _time_labels(da: xr.DataArray, dim: str) -> np.ndarray:
+    """The labels of ``dim`` as floats (NaN can then mark "none"), positions where it has no
+    coordinate."""
+    return (da[dim].values if dim in da.coords else np.arange(da.sizes[dim])).astype(np.float64)
+
+
+def _label(value: float) -> str:
+    """A label of the time dim as the user wrote it: 2018, not 2018.0 or np.float64(2018.0)."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _unfittable(err: core_grey.UnfittableSeriesError, dim: str, batch_dims, locate, label_blocks, times):
     """Re-state the core's unfittable-series error with the coordinate labels (positions for a
     dim without them) and the index of that series in the whole array: ``"series at
-    region='B', city[3]"``, or ``"series along 'year'"`` for a single series.  ``locate`` and
-    ``label_blocks``: see :func:`fastcarbon._validate.block_locator`."""
+    region='B', city[3]"``, or ``"series along 'year'"`` for a single series, with its window as
+    labels of ``dim`` (``times``).  ``locate`` and ``label_blocks``: see
+    :func:`fastcarbon._validate.block_locator`."""
+    window = None
+    if err.span is not None and err.n_points:
+        window = f"{dim} {_label(times[err.span[0]])}-{_label(times[err.span[1]])}"
+    extra = dict(n_points=err.n_points, span=err.span, window=window)
     if not batch_dims:
-        return core_grey.UnfittableSeriesError(err.model, err.index, err.flag, f"series along {dim!r}")
+        return core_grey.UnfittableSeriesError(err.model, err.index, err.flag, f"series along {dim!r}", **extra)
     where, index = locate(label_blocks, err.index, batch_dims, layout=batch_dims)
-    return core_grey.UnfittableSeriesError(err.model, index, err.flag, f"series at {where}")
+    return core_grey.UnfittableSeriesError(err.model, index, err.flag, f"series at {where}", **extra)
 
 
 def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -> xr.Dataset:
@@ -80,6 +96,9 @@ def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -
     travel = errors == "raise" and lazy and bool(batch_dims)
     locate, labels = block_locator(da, (dim,)) if travel else (None, [])
     whole = da if errors == "raise" and not lazy else None  # never in a dask graph
+    # Each series' window (first and last non-NaN value) as labels of dim; NaN for none.
+    times = _time_labels(da, dim)
+    times_or_nan = np.append(times, np.nan)  # index -1 (no value) reads the NaN
 
     def run(x, *label_blocks):
         try:
@@ -89,23 +108,25 @@ def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -
             if whole is not None and batch_dims:
                 where_from, arrays = block_locator(whole, (dim,))
                 blocks = [np.asarray(a) for a in arrays]
-            raise _unfittable(err, dim, batch_dims, where_from, blocks) from None
+            raise _unfittable(err, dim, batch_dims, where_from, blocks, times) from None
         return (r.params, r.fitted, r.residual, r.relative_error, r.mape, r.C, r.P, r.grade,
-                r.level_ratio_ok, r.flag)
+                r.level_ratio_ok, r.flag, r.n_points, times_or_nan[r.first], times_or_nan[r.last])
 
     outs = xr.apply_ufunc(
         run,
         da,
         *labels,
         input_core_dims=[[dim]] + [[] for _ in labels],
-        output_core_dims=[["param"], [dim], [dim], [dim], [], [], [], [], [], []],
+        output_core_dims=[["param"], [dim], [dim], [dim], [], [], [], [], [], [], [], [], []],
         dask="parallelized",
-        output_dtypes=[np.float64] * 7 + [np.int8, np.bool_, np.int32],
+        output_dtypes=[np.float64] * 7 + [np.int8, np.bool_, np.int32, np.int32, np.float64, np.float64],
         dask_gufunc_kwargs={"output_sizes": {"param": 2}, "allow_rechunk": True},
         keep_attrs=False,
     )
-    params, fitted, residual, rel, mape, c, p, grade, level_ok, flag = outs
+    params, fitted, residual, rel, mape, c, p, grade, level_ok, flag, n_points, first_t, last_t = outs
     units = _units(da)
+    time_units = da[dim].attrs.get("units", "1") if dim in da.coords else "1"
+    labels = f"{dim} labels" if dim in da.coords else f"positions along {dim!r}"
     names = ("a", "b") if egm else ("intercept", "slope")
     params = params.assign_coords(param=list(names))
     step = f"per step along {dim!r}"
@@ -114,33 +135,45 @@ def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -
                  "b": (params.sel(param="b", drop=True), units, f"grey input b ({step})")}
     else:
         first = {"intercept": (params.sel(param="intercept", drop=True), units,
-                               "intercept alpha: trend value one step before the first point"),
+                               f"intercept alpha: trend value one step before the series' first {dim}"),
                  "slope": (params.sel(param="slope", drop=True), units, f"slope beta ({step})")}
     coefficient_units = [first[k][1] for k in names]
     variables = {
         "coefficients": params.assign_coords(param_units=("param", coefficient_units)).assign_attrs(
             units="see param_units", long_name=f"{model} coefficients {names}"),
         **{k: v.assign_attrs(units=u, long_name=ln) for k, (v, u, ln) in first.items()},
-        "fitted": fitted.assign_attrs(units=units, long_name=f"{model} fitted values"),
-        "residual": residual.assign_attrs(units=units, long_name="residual x - fitted"),
-        "relative_error": rel.assign_attrs(units="1", long_name="relative error |x - fitted| / |x| (fraction)"),
-        "mape": mape.assign_attrs(units="1", long_name=f"mean absolute percentage error over all {n} points (fraction)"),
+        "fitted": fitted.assign_attrs(
+            units=units, long_name=f"{model} fitted values",
+            description=f"the model from each series' first {dim} on: fitted to the end of its window, "
+            f"out of sample after it (a series that ends early); NaN before the window"),
+        "residual": residual.assign_attrs(units=units, long_name="residual x - fitted (NaN outside the window)"),
+        "relative_error": rel.assign_attrs(
+            units="1", long_name="relative error |x - fitted| / |x| (fraction; NaN outside the window)"),
+        "mape": mape.assign_attrs(
+            units="1", long_name="mean absolute percentage error over the series' n_points points (fraction)"),
         "C": c.assign_attrs(units="1", long_name="posterior-difference ratio C = S2/S1"),
         "P": p.assign_attrs(units="1", long_name="small-error probability P = share of |e - mean e| < 0.6745 S1"),
         "grade": grade.assign_attrs(
             units="1", long_name="accuracy grade (000 Table 7)",
             flag_values=np.array(list(GRADE_LEGEND), dtype=np.int8), flag_meanings=_GRADE_WORDS),
         "level_ratio_ok": level_ok.assign_attrs(
-            units="1", long_name=f"every level ratio x(k-1)/x(k) in (e^(-2/(n+1)), e^(2/(n+1))), n = {n}"),
+            units="1", long_name="every level ratio x(k-1)/x(k) in (e^(-2/(n+1)), e^(2/(n+1))), n = n_points"),
         "flag": flag.assign_attrs(
             units="1", long_name="fit flags (bit-field, 0 = clean)",
             flag_masks=np.array(list(FLAG_LEGEND), dtype=np.int32), flag_meanings=_FLAG_WORDS),
+        "n_points": n_points.assign_attrs(
+            units="1", long_name=f"number of non-NaN values along {dim!r} (the points fitted)"),
+        f"first_{dim}": first_t.assign_attrs(
+            units=time_units, long_name=f"first {dim} with a value: start of the window fitted ({labels}; NaN: none)"),
+        f"last_{dim}": last_t.assign_attrs(
+            units=time_units, long_name=f"last {dim} with a value: end of the window fitted ({labels}; NaN: none)"),
     }
     ds = xr.Dataset(variables)
     ds.attrs.update(
-        model=model, dim=dim, n_points=n, shift=float(shift), input_units=units,
+        model=model, dim=dim, shift=float(shift), input_units=units,
         method=(f"{model} fitted by centered least squares on mean-scaled data, expm1 time response"
                 if egm else "linear trend alpha + beta*k, k = 1..n, by centered least squares")
+        + f"; each series on its own window of {dim}s (first to last non-NaN value)"
         + f"; posterior-difference test (C, P, grade) per {_CITATION}, Tables 6-7; see METHODS.md",
     )
     return ds
@@ -173,13 +206,18 @@ def fit_egm(
     da : xarray.DataArray
         Positive values with dim ``dim`` and any other dims (``region``, ``sector``, ``fuel``...).
         The ``dim`` coordinate, if any, must be numeric, strictly increasing and equally spaced.
+        Ragged series are fitted as they are: each on its own window, from its first to its last
+        non-NaN value (a city that reports only 2015–2020 inside 2011–2020 is fitted on those six
+        years, exactly as if cut out); a NaN inside the window is a gap (flag 1), fewer than 4
+        values are too few (flag 4).
         Dask-backed input gives dask-backed output, identical to eager for any chunking of the
         other dims.
     dim : str
         The time dimension.
     errors : {"raise", "ignore"}
         As in ``xarray.Dataset.curvefit``: ``"raise"`` stops at the first series that cannot be
-        fitted (NaN or inf, a value <= 0, fewer than 4 points, |a| >= 2) and names it;
+        fitted (a gap or inf, a value <= 0, fewer than 4 values, |a| >= 2) and names it, with its
+        number of values and window;
         ``"ignore"`` gives NaN for it and says why in ``flag``.
     shift : float
         Constant c added before fitting and removed afterwards (for series with values <= 0).
@@ -190,8 +228,12 @@ def fit_egm(
     Returns
     -------
     xarray.Dataset
-        ``coefficients`` (``param`` = a, b), ``a``, ``b``, ``fitted``, ``residual`` (x − x̂),
-        ``relative_error``, ``mape`` (over all n points, a fraction), ``C``, ``P``, ``grade``
+        ``coefficients`` (``param`` = a, b), ``a``, ``b``, ``fitted`` (the model from the
+        series' first year to the last of ``dim``: out of sample after the series' last value),
+        ``residual`` (x − x̂, NaN outside the window), ``relative_error``, ``mape`` (over the
+        window, a fraction), ``n_points`` and the window ``first_<dim>``, ``last_<dim>``
+        (``first_year``, ``last_year``: labels of ``dim``, NaN for a series without values),
+        ``C``, ``P``, ``grade``
         (int8 code: :data:`GRADE_LEGEND`, -1 not graded, 0 good, 1 qualified, 2 barely
         qualified, 3 unqualified), ``level_ratio_ok`` and ``flag`` (int32 bit-field:
         :data:`FLAG_LEGEND`; 1 missing, 2 non-positive, 4 too few points, 8 |a| >= 2 — these
@@ -221,13 +263,20 @@ def fit_egm(
     (0.314, 1.0, 'good')
     >>> fit.fitted.sel(year=2020).round(2).item()
     348.0
+
+    A series that starts in 2013 is fitted on 2013–2020 (its k = 1 is 2013):
+
+    >>> late = fit_egm((bengbu().x0 / 1e4).where(lambda x: x.year >= 2013))
+    >>> int(late.n_points), int(late.first_year), int(late.last_year)
+    (8, 2013, 2020)
     """
     return _fit_series(da, dim, "EGM(1,1)", errors, shift, parallel)
 
 
 def _forecast_series(fit: xr.Dataset, horizon: int, model: str) -> xr.DataArray:
     """Shared body of :func:`forecast_egm` and :func:`fastcarbon.grey.forecast_linear`."""
-    if not isinstance(fit, xr.Dataset) or "coefficients" not in fit or "model" not in fit.attrs:
+    if (not isinstance(fit, xr.Dataset) or "coefficients" not in fit or "model" not in fit.attrs
+            or f"first_{fit.attrs.get('dim')}" not in fit):
         raise InputTypeError(
             f"fit: expected the Dataset returned by fit_{'egm' if model == 'EGM(1,1)' else 'linear'}, "
             f"got {type(fit).__name__}"
@@ -236,24 +285,27 @@ def _forecast_series(fit: xr.Dataset, horizon: int, model: str) -> xr.DataArray:
         raise InputError(f"fit: this is a {fit.attrs['model']} fit; {model} forecasts need a {model} fit")
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 0:
         raise InputError(f"horizon must be an integer >= 0, got {horizon!r}")
-    dim, n, shift = fit.attrs["dim"], int(fit.attrs["n_points"]), float(fit.attrs["shift"])
+    dim, shift = fit.attrs["dim"], float(fit.attrs["shift"])
+    n = fit.sizes[dim]
     coefficients = fit["coefficients"].drop_vars(["param", "param_units"])
-    if model == "EGM(1,1)":
-        first = fit["fitted"].isel({dim: 0}, drop=True)
+    times = _time_labels(fit, dim)
+    egm = model == "EGM(1,1)"
 
-        def run(params, x_first):
-            return core_grey.forecast_egm(params, x_first, n, horizon, shift=shift)[0]
+    def run(params, fitted, first_label):
+        # Each series' first position back from its label (exact: the same coordinate); -1 for a
+        # series without values (its parameters are NaN, so is its forecast).
+        known = ~np.isnan(first_label)
+        first = np.where(known, np.searchsorted(times, np.where(known, first_label, times[0])), -1)
+        if not egm:
+            return core_grey.forecast_linear(params, n, horizon, shift=shift, first=first)
+        x_first = np.take_along_axis(fitted, np.maximum(first, 0)[..., None], axis=-1)[..., 0]
+        return core_grey.forecast_egm(params, x_first, n, horizon, shift=shift, first=first)[0]
 
-        args, cores = (coefficients, first), [["param"], []]
-    else:
-
-        def run(params):
-            return core_grey.forecast_linear(params, n, horizon, shift=shift)
-
-        args, cores = (coefficients,), [["param"]]
     out = xr.apply_ufunc(
-        run, *args, input_core_dims=cores, output_core_dims=[[dim]], dask="parallelized",
-        output_dtypes=[np.float64], dask_gufunc_kwargs={"output_sizes": {dim: horizon}},
+        run, coefficients, fit["fitted"], fit[f"first_{dim}"],
+        input_core_dims=[["param"], [dim], []], output_core_dims=[[dim]], exclude_dims={dim},
+        dask="parallelized", output_dtypes=[np.float64],
+        dask_gufunc_kwargs={"output_sizes": {dim: horizon}, "allow_rechunk": True},
     )
     if dim in fit.coords:
         coord = fit[dim].values
@@ -263,7 +315,8 @@ def _forecast_series(fit: xr.Dataset, horizon: int, model: str) -> xr.DataArray:
         out = out.assign_coords({dim: np.arange(n, n + horizon)})
     return out.rename("forecast").assign_attrs(
         units=fit.attrs["input_units"], long_name=f"{model} forecast",
-        description=f"{horizon} steps after the last of the {n} fitted points; inf beyond the float64 range",
+        description=f"the {horizon} steps after the last {dim} of the fit, each series' model continued from "
+        f"its own first {dim} (a series that ends early is forecast further ahead); inf beyond the float64 range",
     )
 
 
@@ -285,7 +338,10 @@ def forecast_egm(fit: xr.Dataset, horizon: int = 10) -> xr.DataArray:
     xarray.DataArray
         ``forecast`` with the fit's other dims and ``dim`` labelled last + step, ..., last +
         horizon·step (2021..2030 after 2011..2020); the input's units.  NaN where the series was
-        not fitted.
+        not fitted.  The forecast years are the same for every series; each series' model runs
+        from its own first year: a series observed 2015–2018 inside a 2011–2020 fit has its model
+        values for 2019–2020 in ``fit.fitted`` and is here forecast 3 to 12 steps after its last
+        observation (k counted from 2015), never as if 2021 followed 2018.
 
     Examples
     --------

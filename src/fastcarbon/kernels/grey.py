@@ -32,12 +32,26 @@ same diagnostics, so the two models compare as in 000 Table 6.
 
 Layout
 ------
-``x`` is a C-contiguous float64 array (B, n): B independent series of n equally spaced points.
-Outputs are written into caller-provided arrays: ``params`` (B, 2) = (a, b) or (α, β),
-``fitted`` (B, n), ``forecast`` (B, h) for the h points after the last (h may be 0),
-``residual`` and ``relative_error`` (B, n), ``stats`` (B, 3) = (C, P, MAPE), ``grade`` int8 (B,), ``flag`` int32 (B,).  Each work item reads
-one row and writes one row, summing in the order written, so the serial and parallel drivers are
-bit-identical for any thread count.
+``x`` is a C-contiguous float64 array (B, n): B independent series on one grid of n equally
+spaced points.  Outputs are written into caller-provided arrays: ``params`` (B, 2) = (a, b) or
+(α, β), ``fitted`` (B, n), ``forecast`` (B, h) for the h grid points after the last (h may be 0),
+``residual`` and ``relative_error`` (B, n), ``stats`` (B, 3) = (C, P, MAPE), ``grade`` int8 (B,),
+``flag`` int32 (B,), ``window`` int32 (B, 3).  Each work item reads one row and writes one row,
+summing in the order written, so the serial and parallel drivers are bit-identical for any
+thread count.
+
+Ragged series
+-------------
+Each row is fitted on its own window: from its first to its last non-NaN value (leading and
+trailing NaN mark years a series does not cover).  ``window[i]`` = (first, last, count): the
+positions of those values (−1, −1 when there are none) and the number of non-NaN values.  A row
+gives exactly what the series cut to its window gives (bits included), placed at its positions:
+k = 1 is the window's first point; ``fitted`` is NaN before the window, the model's values inside
+it and after it to the end of the grid (out of sample there: ``residual`` and ``relative_error``
+are NaN outside the window); ``forecast`` continues the same path on the grid points after the
+last, so a series that ends two points early is forecast two steps further ahead.  A NaN inside
+the window (a gap) or ±inf anywhere flags :data:`FLAG_MISSING`; fewer than :data:`MIN_POINTS`
+values flag :data:`FLAG_TOO_SHORT`.
 
 Flags and grades
 ----------------
@@ -53,7 +67,7 @@ import math
 import numpy as np
 from numba import prange
 
-from fastcarbon.kernels._jit import kernel, parallel_kernel
+from fastcarbon.kernels._jit import inline_kernel, kernel, parallel_kernel
 
 __all__ = [
     "FLAG_MISSING",
@@ -77,11 +91,11 @@ __all__ = [
     "linear_forecast",
 ]
 
-#: a NaN or infinite value in the series (not fitted)
+#: a NaN inside the series' window (a gap) or an infinite value (not fitted)
 FLAG_MISSING = 1
 #: a value <= 0 (not fitted; EGM(1,1) needs a positive series — shift it by a constant)
 FLAG_NONPOSITIVE = 2
-#: fewer than :data:`MIN_POINTS` points (not fitted)
+#: fewer than :data:`MIN_POINTS` non-NaN values (not fitted)
 FLAG_TOO_SHORT = 4
 #: |a| >= 2 or a not finite: the EGM(1,1) model is meaningless (not fitted).  For positive data
 #: the least-squares a stayed inside (−2, 2) in every case tried (2e5 random 4-point series over six
@@ -113,7 +127,7 @@ MIN_POINTS = 4
 # to the same tolerance (C = 0, P = 1) or not (C = inf, P = 0).
 _CONSTANT_RTOL = 1e-12
 
-# restart the e^{-ak} recurrence from an exact exp every this many values (see _egm_rows)
+# restart the e^{-ak} recurrence from an exact exp every this many values of k (see _egm_next)
 _EXACT_EVERY = 16
 
 # rows per work item of the parallel drivers (each item is one call of the serial row loop)
@@ -131,6 +145,8 @@ _BLOCK = 256
 #   C. Σ(z − z̄)², Σ(z − z̄)(y − ȳ);           D. fitted values and forecast, residuals, relative
 #   errors, Σε, Σ relative error;              E. Σ(ε − ε̄)² and the count for P.
 # - φ(a), e^{-a} once per series; one exp per _EXACT_EVERY values of the response.
+# - ragged rows (a NaN at either end) take `_egm_rows`, which finds each row's window in
+#   `_scan`; a row that fills the grid costs the pair loop two reads of x to know it does.
 
 
 @kernel
@@ -183,48 +199,95 @@ def _egm_gain(a, b, x_first):
 
 
 @kernel
-def _egm_rows(x, start, stop, params, fitted, forecast, residual, relative_error, stats, grade, flags):
-    """Fit EGM(1,1) to rows start..stop-1 (the work of :func:`egm_fit`)."""
+def _scan(x, i, lo_n, hi_n):
+    """Pass A over row i: its window and data flags, shared by the EGM(1,1) and linear fits.
+
+    Returns (s, e, count, flag, total): the positions of the first and last non-NaN value (−1, −1
+    when there is none), the number of non-NaN values, the data flags (missing, non-positive,
+    too short; level ratios lo < x(k−1)/x(k) < hi, tested without the division, with the bounds
+    for the window's length: ``lo_n``, ``hi_n`` are those of the whole grid) and Σx over the
+    window.
+    """
+    n = x.shape[1]
+    s = 0
+    while s < n and x[i, s] != x[i, s]:  # x != x: NaN only (±inf is a value, flagged below)
+        s += 1
+    if s == n:
+        return -1, -1, 0, FLAG_TOO_SHORT, 0.0
+    e = n - 1
+    while x[i, e] != x[i, e]:
+        e -= 1
+    m = e - s + 1
+    lo, hi = (lo_n, hi_n) if m == n else _level_ratio_bounds(m)
+    flag = 0
+    count = m
+    ratio_ok = True
+    total = 0.0
+    prev = 0.0
+    for k in range(s, e + 1):
+        v = x[i, k]
+        if not (v - v == 0.0):  # NaN and ±inf give NaN
+            flag |= FLAG_MISSING
+            count -= v != v
+        elif v <= 0.0:
+            flag |= FLAG_NONPOSITIVE
+        if k > s:
+            ratio_ok &= (prev > lo * v) & (prev < hi * v)
+        prev = v
+        total += v
+    if count < MIN_POINTS:
+        flag |= FLAG_TOO_SHORT
+    if not (flag & (FLAG_MISSING | FLAG_NONPOSITIVE)) and not ratio_ok:
+        flag |= FLAG_LEVEL_RATIO
+    return s, e, count, flag, total
+
+
+@inline_kernel
+def _egm_next(v, k, g, a, r):
+    """x̂0(k+1) = g·e^{−ak} for k >= 1 from v = x̂0(k): the recurrence e^{−ak} = e^{−a(k−1)}·e^{−a},
+    restarted from an exact exp at k = 1, 1 + _EXACT_EVERY, 1 + 2·_EXACT_EVERY, ...: rounding
+    drift <= 16 ulp.  The restarts depend on k alone, so every part of the path (fit, the grid
+    points after a short window, the forecast) and :func:`egm_forecast` give the same bits.
+    Overflow and underflow are sticky (inf·r = inf, 0·r = 0), so a long horizon gives ±inf or 0;
+    g = 0 gives 0, never 0·inf = NaN."""
+    if g == 0.0:
+        return 0.0
+    if k == 1:
+        return g * r  # e^{-a·1} is e^{-a}: the same exp, bit for bit
+    if (k - 1) % _EXACT_EVERY == 0:
+        return g * math.exp(-a * k)
+    return v * r
+
+
+@kernel
+def _egm_rows(x, start, stop, params, fitted, forecast, residual, relative_error, stats, grade, flags, window):
+    """Fit EGM(1,1) to rows start..stop-1, each on its own window (the work of :func:`egm_fit`)."""
     n = x.shape[1]
     h = forecast.shape[1]
-    lo, hi = _level_ratio_bounds(n)
-    too_short = FLAG_TOO_SHORT if n < MIN_POINTS else 0
+    lo_n, hi_n = _level_ratio_bounds(n)
     for i in range(start, stop):
-        # Pass A: data flags (missing, non-positive; then level ratios lo < x(k-1)/x(k) < hi
-        # without the division) and Σx.
-        flag = too_short
-        ratio_ok = True
-        total = 0.0
-        prev = 0.0
-        for k in range(n):
-            v = x[i, k]
-            if not (v - v == 0.0):  # NaN and ±inf give NaN
-                flag |= FLAG_MISSING
-            elif v <= 0.0:
-                flag |= FLAG_NONPOSITIVE
-            if k > 0:
-                ratio_ok &= (prev > lo * v) & (prev < hi * v)
-            prev = v
-            total += v
-        if not (flag & (FLAG_MISSING | FLAG_NONPOSITIVE)) and not ratio_ok:
-            flag |= FLAG_LEVEL_RATIO
+        s, e, count, flag, total = _scan(x, i, lo_n, hi_n)
+        window[i, 0] = s
+        window[i, 1] = e
+        window[i, 2] = count
         if flag & FLAG_FATAL:
             _unfitted(i, params, fitted, forecast, residual, relative_error, stats)
             flags[i] = flag
             grade[i] = GRADE_NONE
             continue
-        scale = total / n  # also x̄ of the posterior test
-        # Pass B: means of z and y over k = 2..n on data scaled by their mean (y = x0/x̄);
+        m = e - s + 1
+        scale = total / m  # also x̄ of the posterior test
+        # Pass B: means of z and y over k = 2..m on data scaled by their mean (y = x0/x̄);
         # Σ(x − x̄)² for S1.
         inv = 1.0 / scale
-        x_first = x[i, 0]
+        x_first = x[i, s]
         d1 = x_first - scale
         ss1 = d1 * d1
         x1 = x_first * inv
         z_mean = 0.0
         y_mean = 0.0
-        for k in range(1, n):
-            v = x[i, k]
+        for k in range(1, m):
+            v = x[i, s + k]
             d1 = v - scale
             ss1 += d1 * d1
             y = v * inv
@@ -232,14 +295,14 @@ def _egm_rows(x, start, stop, params, fitted, forecast, residual, relative_error
             z_mean += 0.5 * (x1_next + x1)
             y_mean += y
             x1 = x1_next
-        z_mean /= n - 1
-        y_mean /= n - 1
+        z_mean /= m - 1
+        y_mean /= m - 1
         # Pass C: centered cross products (the same x1 recurrence, so the same z values).
         x1 = x_first * inv
         szz = 0.0
         szy = 0.0
-        for k in range(1, n):
-            y = x[i, k] * inv
+        for k in range(1, m):
+            y = x[i, s + k] * inv
             x1_next = x1 + y
             dz = 0.5 * (x1_next + x1) - z_mean
             szz += dz * dz
@@ -254,85 +317,88 @@ def _egm_rows(x, start, stop, params, fitted, forecast, residual, relative_error
             continue
         params[i, 0] = a
         params[i, 1] = b
-        # Pass D: x̂0(1) = x0(1), x̂0(k+1) = g·e^{−ak}, with e^{-ak} by the recurrence
-        # e^{-a(k+1)} = e^{-ak}·e^{-a}, restarted from an exact exp every _EXACT_EVERY values of
-        # the fitted part (k = 1, 17, ...) and of the forecast (k = n, n + 16, ...): rounding drift
-        # <= 16 ulp.  Overflow and underflow are sticky (inf·r = inf, 0·r = 0), so a long horizon
-        # gives ±inf or 0; g = 0 gives 0, never 0·inf = NaN.
+        # Pass D: x̂0(1) = x0(1), x̂0(k+1) = g·e^{−ak} (_egm_next) over the window, the grid
+        # points after it and the forecast; residuals and relative errors inside the window.
+        for k in range(s):
+            fitted[i, k] = np.nan
+            residual[i, k] = np.nan
+            relative_error[i, k] = np.nan
         g = _egm_gain(a, b, x_first)
         r = math.exp(-a)
-        fitted[i, 0] = x_first
-        e = x_first - x_first
-        rel = abs(e) / x_first
-        residual[i, 0] = e
-        relative_error[i, 0] = rel
-        sum_e = 0.0 + e
+        fitted[i, s] = x_first
+        eps = x_first - x_first
+        rel = abs(eps) / x_first
+        residual[i, s] = eps
+        relative_error[i, s] = rel
+        sum_e = 0.0 + eps
         sum_r = 0.0 + rel
         v = 0.0
-        for k in range(1, n):
-            if g == 0.0:
-                v = 0.0
-            elif k == 1:
-                v = g * r  # e^{-a·1} is e^{-a}: the same exp, bit for bit
-            elif (k - 1) % _EXACT_EVERY == 0:
-                v = g * math.exp(-a * k)
-            else:
-                v *= r
-            xk = x[i, k]
-            e = xk - v
-            if not (e - e == 0.0):  # an infinite fitted value gives an infinite residual
+        for k in range(1, m):
+            v = _egm_next(v, k, g, a, r)
+            xk = x[i, s + k]
+            eps = xk - v
+            if not (eps - eps == 0.0):  # an infinite fitted value gives an infinite residual
                 flag |= FLAG_OVERFLOW
-            rel = abs(e) / xk
-            fitted[i, k] = v
-            residual[i, k] = e
-            relative_error[i, k] = rel
-            sum_e += e
+            rel = abs(eps) / xk
+            fitted[i, s + k] = v
+            residual[i, s + k] = eps
+            relative_error[i, s + k] = rel
+            sum_e += eps
             sum_r += rel
+        for k in range(m, n - s):  # grid points after the window: the model, out of sample
+            v = _egm_next(v, k, g, a, r)
+            if not (v - v == 0.0):
+                flag |= FLAG_OVERFLOW
+            fitted[i, s + k] = v
+            residual[i, s + k] = np.nan
+            relative_error[i, s + k] = np.nan
         for j in range(h):
-            if g == 0.0:
-                v = 0.0
-            elif j % _EXACT_EVERY == 0:
-                v = g * math.exp(-a * (n + j))
-            else:
-                v *= r
+            v = _egm_next(v, n - s + j, g, a, r)
             if not (v - v == 0.0):
                 flag |= FLAG_OVERFLOW
             forecast[i, j] = v
         # Pass E: Σ(ε − ε̄)² and the count for P (|ε − ε̄| < 0.6745·S1).
-        mean_e = sum_e / n
-        bound = 0.6745 * math.sqrt(ss1 / n)
+        mean_e = sum_e / m
+        bound = 0.6745 * math.sqrt(ss1 / m)
         ss2 = 0.0
-        count = 0
-        for k in range(n):
+        hits = 0
+        for k in range(s, e + 1):
             d2 = residual[i, k] - mean_e
             ss2 += d2 * d2
-            count += abs(d2) < bound
-        c, p, grade[i] = _posterior_grade(scale, ss1, ss2, count, n)
+            hits += abs(d2) < bound
+        c, p, grade[i] = _posterior_grade(scale, ss1, ss2, hits, m)
         stats[i, 0] = c
         stats[i, 1] = p
-        stats[i, 2] = sum_r / n
+        stats[i, 2] = sum_r / m
         flags[i] = flag
 
 
 @kernel
-def _egm_block(x, start, stop, params, fitted, forecast, residual, relative_error, stats, grade, flags):
+def _egm_block(x, start, stop, params, fitted, forecast, residual, relative_error, stats, grade, flags, window):
     """Fit EGM(1,1) to rows start..stop-1 two at a time (the work of :func:`egm_fit`).
 
     Each pass runs over both rows of a pair in one loop.  A row's work is a chain of short
     dependent sums (without fastmath every sum is sequential), so one row at a time leaves the
     core waiting on latencies; two independent chains interleaved fill them (measured 104 -> 85
     ns per series for n = 10, h = 10; 153 -> 124 for n = 20).  Every value is computed by the same operations in the same
-    order as in :func:`_egm_rows`, so the bits are the same; a pair with a row that is not fitted
-    (or an odd last row) goes through :func:`_egm_rows`.
+    order as in :func:`_egm_rows`, so the bits are the same; a pair with a row that does not fill
+    the grid (a NaN at either end: a ragged series), a row that is not fitted, or an odd last row
+    goes through :func:`_egm_rows`.
     """
     n = x.shape[1]
     h = forecast.shape[1]
     lo, hi = _level_ratio_bounds(n)
     if n < MIN_POINTS:
-        _egm_rows(x, start, stop, params, fitted, forecast, residual, relative_error, stats, grade, flags)
+        _egm_rows(x, start, stop, params, fitted, forecast, residual, relative_error, stats, grade, flags, window)
         return
+    last = n - 1
     for i0 in range(start, stop - 1, 2):
         i1 = i0 + 1
+        # Both windows are the whole grid (x == x is False for NaN only): two reads per row.
+        if not ((x[i0, 0] == x[i0, 0]) & (x[i0, last] == x[i0, last])
+                & (x[i1, 0] == x[i1, 0]) & (x[i1, last] == x[i1, last])):
+            _egm_rows(x, i0, i0 + 2, params, fitted, forecast, residual, relative_error, stats, grade, flags, window)
+            continue
         # Pass A
         flag0 = 0
         flag1 = 0
@@ -361,7 +427,7 @@ def _egm_block(x, start, stop, params, fitted, forecast, residual, relative_erro
             total0 += v0
             total1 += v1
         if (flag0 | flag1) & FLAG_FATAL:
-            _egm_rows(x, i0, i0 + 2, params, fitted, forecast, residual, relative_error, stats, grade, flags)
+            _egm_rows(x, i0, i0 + 2, params, fitted, forecast, residual, relative_error, stats, grade, flags, window)
             continue
         if not ok0:
             flag0 |= FLAG_LEVEL_RATIO
@@ -428,7 +494,7 @@ def _egm_block(x, start, stop, params, fitted, forecast, residual, relative_erro
         a0 = -szy0 / szz0
         a1 = -szy1 / szz1
         if not (abs(a0) < 2.0 and abs(a1) < 2.0):
-            _egm_rows(x, i0, i0 + 2, params, fitted, forecast, residual, relative_error, stats, grade, flags)
+            _egm_rows(x, i0, i0 + 2, params, fitted, forecast, residual, relative_error, stats, grade, flags, window)
             continue
         b0 = (ym0 + a0 * zm0) * scale0
         b1 = (ym1 + a1 * zm1) * scale1
@@ -495,16 +561,17 @@ def _egm_block(x, start, stop, params, fitted, forecast, residual, relative_erro
             sr0 += rel0
             sr1 += rel1
         for j in range(h):
+            k = n + j  # the restarts of _egm_next
             if g0 == 0.0:
                 w0 = 0.0
-            elif j % _EXACT_EVERY == 0:
-                w0 = g0 * math.exp(-a0 * (n + j))
+            elif (k - 1) % _EXACT_EVERY == 0:
+                w0 = g0 * math.exp(-a0 * k)
             else:
                 w0 *= r0
             if g1 == 0.0:
                 w1 = 0.0
-            elif j % _EXACT_EVERY == 0:
-                w1 = g1 * math.exp(-a1 * (n + j))
+            elif (k - 1) % _EXACT_EVERY == 0:
+                w1 = g1 * math.exp(-a1 * k)
             else:
                 w1 *= r1
             if not (w0 - w0 == 0.0):
@@ -539,49 +606,43 @@ def _egm_block(x, start, stop, params, fitted, forecast, residual, relative_erro
         stats[i1, 2] = sr1 / n
         flags[i0] = flag0
         flags[i1] = flag1
+        window[i0, 0] = 0
+        window[i0, 1] = last
+        window[i0, 2] = n
+        window[i1, 0] = 0
+        window[i1, 1] = last
+        window[i1, 2] = n
     if (stop - start) % 2:
-        _egm_rows(x, stop - 1, stop, params, fitted, forecast, residual, relative_error, stats, grade, flags)
+        _egm_rows(x, stop - 1, stop, params, fitted, forecast, residual, relative_error, stats, grade, flags, window)
 
 
 @kernel
-def _linear_rows(x, start, stop, params, fitted, forecast, residual, relative_error, stats, grade, flags):
-    """Fit x̂(k) = α + β·k, k = 1..n, to rows start..stop-1 (the work of :func:`linear_fit`)."""
+def _linear_rows(x, start, stop, params, fitted, forecast, residual, relative_error, stats, grade, flags, window):
+    """Fit x̂(k) = α + β·k, k = 1..m, to rows start..stop-1, each on its own window of m points
+    (the work of :func:`linear_fit`); k = 1 is the window's first point."""
     n = x.shape[1]
     h = forecast.shape[1]
-    lo, hi = _level_ratio_bounds(n)
-    too_short = FLAG_TOO_SHORT if n < MIN_POINTS else 0
-    k_mean = 0.5 * (n + 1)
+    lo_n, hi_n = _level_ratio_bounds(n)
     for i in range(start, stop):
-        # Pass A, as in _egm_rows.
-        flag = too_short
-        ratio_ok = True
-        total = 0.0
-        prev = 0.0
-        for k in range(n):
-            v = x[i, k]
-            if not (v - v == 0.0):
-                flag |= FLAG_MISSING
-            elif v <= 0.0:
-                flag |= FLAG_NONPOSITIVE
-            if k > 0:
-                ratio_ok &= (prev > lo * v) & (prev < hi * v)
-            prev = v
-            total += v
-        if not (flag & (FLAG_MISSING | FLAG_NONPOSITIVE)) and not ratio_ok:
-            flag |= FLAG_LEVEL_RATIO
+        s, e, count, flag, total = _scan(x, i, lo_n, hi_n)
+        window[i, 0] = s
+        window[i, 1] = e
+        window[i, 2] = count
         if flag & FLAG_FATAL:
             _unfitted(i, params, fitted, forecast, residual, relative_error, stats)
             flags[i] = flag
             grade[i] = GRADE_NONE
             continue
+        m = e - s + 1
+        k_mean = 0.5 * (m + 1)
         # Centered least squares; Σ(x − x̄)² for S1.
-        x_mean = total / n
+        x_mean = total / m
         skk = 0.0
         skx = 0.0
         ss1 = 0.0
-        for k in range(n):
+        for k in range(m):
             dk = (k + 1) - k_mean
-            d1 = x[i, k] - x_mean
+            d1 = x[i, s + k] - x_mean
             skk += dk * dk
             skx += dk * d1
             ss1 += d1 * d1
@@ -589,114 +650,129 @@ def _linear_rows(x, start, stop, params, fitted, forecast, residual, relative_er
         alpha = x_mean - beta * k_mean
         params[i, 0] = alpha
         params[i, 1] = beta
+        for k in range(s):
+            fitted[i, k] = np.nan
+            residual[i, k] = np.nan
+            relative_error[i, k] = np.nan
         sum_e = 0.0
         sum_r = 0.0
-        for k in range(n):
+        for k in range(m):
             v = alpha + beta * (k + 1)
-            xk = x[i, k]
-            e = xk - v
-            if not (e - e == 0.0):
+            xk = x[i, s + k]
+            eps = xk - v
+            if not (eps - eps == 0.0):
                 flag |= FLAG_OVERFLOW
-            rel = abs(e) / xk
-            fitted[i, k] = v
-            residual[i, k] = e
-            relative_error[i, k] = rel
-            sum_e += e
+            rel = abs(eps) / xk
+            fitted[i, s + k] = v
+            residual[i, s + k] = eps
+            relative_error[i, s + k] = rel
+            sum_e += eps
             sum_r += rel
+        for k in range(m, n - s):  # grid points after the window: the trend, out of sample
+            fitted[i, s + k] = alpha + beta * (k + 1)
+            residual[i, s + k] = np.nan
+            relative_error[i, s + k] = np.nan
         for j in range(h):
-            forecast[i, j] = alpha + beta * (n + 1 + j)
-        mean_e = sum_e / n
-        bound = 0.6745 * math.sqrt(ss1 / n)
+            forecast[i, j] = alpha + beta * (n - s + 1 + j)
+        mean_e = sum_e / m
+        bound = 0.6745 * math.sqrt(ss1 / m)
         ss2 = 0.0
-        count = 0
-        for k in range(n):
+        hits = 0
+        for k in range(s, e + 1):
             d2 = residual[i, k] - mean_e
             ss2 += d2 * d2
-            count += abs(d2) < bound
-        c, p, grade[i] = _posterior_grade(x_mean, ss1, ss2, count, n)
+            hits += abs(d2) < bound
+        c, p, grade[i] = _posterior_grade(x_mean, ss1, ss2, hits, m)
         stats[i, 0] = c
         stats[i, 1] = p
-        stats[i, 2] = sum_r / n
+        stats[i, 2] = sum_r / m
         flags[i] = flag
 
 
 @kernel
-def egm_fit(x, params, fitted, forecast, residual, relative_error, stats, grade, flag):
-    """Fit EGM(1,1) to every row of ``x``, serial (GIL released).
+def egm_fit(x, params, fitted, forecast, residual, relative_error, stats, grade, flag, window):
+    """Fit EGM(1,1) to every row of ``x``, each on its own window, serial (GIL released).
 
     Parameters
     ----------
     x : float64 array (B, n)
-        B series of n equally spaced positive values.
+        B series on one grid of n equally spaced points: positive values, NaN before a series'
+        first and after its last value (see "Ragged series" in the module docstring).
     params : float64 array (B, 2), written
         (a, b): development coefficient and grey input.
     fitted : float64 array (B, n), written
-        x̂0(1..n), with x̂0(1) = x0(1).
+        x̂0 from the window's first point (x̂0(1) = x0(1)) to the end of the grid; NaN before.
     forecast : float64 array (B, h), written
-        x̂0(n+1..n+h); h may be 0.
+        x̂0 at the h grid points after the last; h may be 0.
     residual, relative_error : float64 arrays (B, n), written
-        ε(k) = x0(k) − x̂0(k) and |ε(k)|/x0(k), written in the diagnostics pass (no second
-        pass over B × n arrays).
+        ε(k) = x0(k) − x̂0(k) and |ε(k)|/x0(k) inside the window (NaN outside), written in the
+        diagnostics pass (no second pass over B × n arrays).
     stats : float64 array (B, 3), written
         (C, P, MAPE) of the posterior-difference test and the mean absolute percentage error
-        (a fraction) over k = 1..n.
+        (a fraction) over the window's m points.
     grade : int8 array (B,), written
         :data:`GRADE_GOOD` ... :data:`GRADE_UNQUALIFIED`, or :data:`GRADE_NONE`.
     flag : int32 array (B,), written
         Bit-field of ``FLAG_*`` codes, 0 when clean.
+    window : int32 array (B, 3), written
+        (first, last, count): positions of the first and last non-NaN value (−1, −1: none) and
+        the number of non-NaN values; a fitted series uses last − first + 1 = count points.
 
     Notes
     -----
     Formulas in the module docstring (000 eqs. 9–13; METHODS.md).  Callable from a user's own
     ``@numba.njit`` code.  Bit-identical to :func:`egm_fit_parallel`.
     """
-    _egm_block(x, 0, x.shape[0], params, fitted, forecast, residual, relative_error, stats, grade, flag)
+    _egm_block(x, 0, x.shape[0], params, fitted, forecast, residual, relative_error, stats, grade, flag, window)
 
 
 # The serial and parallel drivers are separate Python functions on purpose: numba's on-disk cache
 # keys on the function and signature, not on the `parallel` flag.  The work is in `_egm_rows`.
 @parallel_kernel
-def egm_fit_parallel(x, params, fitted, forecast, residual, relative_error, stats, grade, flag):
+def egm_fit_parallel(x, params, fitted, forecast, residual, relative_error, stats, grade, flag, window):
     """Multi-threaded :func:`egm_fit` (series shared among threads), bit-identical to it."""
     n_b = x.shape[0]
     n_blocks = (n_b + _BLOCK - 1) // _BLOCK
     for c in prange(n_blocks):
         _egm_block(x, c * _BLOCK, min(n_b, (c + 1) * _BLOCK), params, fitted, forecast, residual,
-                   relative_error, stats, grade, flag)
+                   relative_error, stats, grade, flag, window)
 
 
 @kernel
-def egm_forecast(params, x_first, n, forecast, flag):
-    """EGM(1,1) values x̂0(n+1..n+h) from fitted parameters, serial (GIL released).
+def egm_forecast(params, x_first, first, n, forecast, flag):
+    """EGM(1,1) values at the h grid points after the last, from fitted parameters, serial.
 
     Parameters
     ----------
     params : float64 array (B, 2)
         (a, b) from :func:`egm_fit`; a NaN row gives a NaN forecast.
     x_first : float64 array (B,)
-        x0(1) of each series (x̂0(1) = x0(1)).
+        x0(1) of each series, its value at position ``first`` (x̂0(1) = x0(1)).
+    first : int64 array (B,)
+        Position of each series' first point on the grid (``window[:, 0]`` of :func:`egm_fit`;
+        0 for a series that fills it).
     n : int
-        Length of the fitted series: the forecast starts at k = n + 1.
+        Length of the grid: the forecast is at positions n..n+h−1, i.e. k = n − first + 1 ...
     forecast : float64 array (B, h), written
-        The same values :func:`egm_fit` writes for the same h.
+        The same values (bits included) :func:`egm_fit` writes for the same h.
     flag : int32 array (B,), written
         :data:`FLAG_OVERFLOW` where a value is ±inf, else 0.
     """
     h = forecast.shape[1]
     for i in range(params.shape[0]):
-        # the forecast loop of _egm_rows
         a = params[i, 0]
         g = _egm_gain(a, params[i, 1], x_first[i])
         r = math.exp(-a)
+        k0 = n - first[i]  # the first forecast value is x̂0(k0 + 1) = g·e^{-a·k0}
+        # The fit reached k0 by the recurrence from its last exact restart at or before k0:
+        # start there, so the bits are the fit's.
+        restart = k0 - (k0 - 1) % _EXACT_EVERY
+        v = g * math.exp(-a * restart) if g != 0.0 else 0.0
+        for k in range(restart + 1, k0):
+            v = _egm_next(v, k, g, a, r)
         f = 0
-        v = 0.0
         for j in range(h):
-            if g == 0.0:
-                v = 0.0
-            elif j % _EXACT_EVERY == 0:
-                v = g * math.exp(-a * (n + j))
-            else:
-                v *= r
+            v = _egm_next(v, k0 + j, g, a, r)
             if not (v - v == 0.0):
                 f = FLAG_OVERFLOW
             forecast[i, j] = v
@@ -704,29 +780,32 @@ def egm_forecast(params, x_first, n, forecast, flag):
 
 
 @kernel
-def linear_fit(x, params, fitted, forecast, residual, relative_error, stats, grade, flag):
-    """Fit the linear trend x̂(k) = α + β·k, k = 1..n, to every row of ``x``, serial.
+def linear_fit(x, params, fitted, forecast, residual, relative_error, stats, grade, flag, window):
+    """Fit the linear trend x̂(k) = α + β·k, k = 1..m, to every row of ``x`` on its own window of
+    m points, serial.
 
-    Same layout, diagnostics, grades and data flags as :func:`egm_fit`, with
-    ``params`` = (α, β) (α is the value at k = 0, β the change per step);
-    :data:`FLAG_A_RANGE` never occurs.  The baseline of 000 Table 6.
+    Same layout, windows, diagnostics, grades and data flags as :func:`egm_fit`, with
+    ``params`` = (α, β) (α is the value one step before the window's first point, β the change
+    per step); :data:`FLAG_A_RANGE` never occurs.  The baseline of 000 Table 6.
     """
-    _linear_rows(x, 0, x.shape[0], params, fitted, forecast, residual, relative_error, stats, grade, flag)
+    _linear_rows(x, 0, x.shape[0], params, fitted, forecast, residual, relative_error, stats, grade, flag, window)
 
 
 @parallel_kernel
-def linear_fit_parallel(x, params, fitted, forecast, residual, relative_error, stats, grade, flag):
+def linear_fit_parallel(x, params, fitted, forecast, residual, relative_error, stats, grade, flag, window):
     """Multi-threaded :func:`linear_fit`, bit-identical to it."""
     n_b = x.shape[0]
     n_blocks = (n_b + _BLOCK - 1) // _BLOCK
     for c in prange(n_blocks):
         _linear_rows(x, c * _BLOCK, min(n_b, (c + 1) * _BLOCK), params, fitted, forecast, residual,
-                     relative_error, stats, grade, flag)
+                     relative_error, stats, grade, flag, window)
 
 
 @kernel
-def linear_forecast(params, n, forecast):
-    """Linear-trend values x̂(n+1..n+h) = α + β·k from (α, β) rows; serial."""
+def linear_forecast(params, first, n, forecast):
+    """Linear-trend values α + β·k at the h grid points after the last (k = n − first + 1 ...,
+    ``first`` as in :func:`egm_forecast`) from (α, β) rows; serial."""
     for i in range(params.shape[0]):
+        k0 = n - first[i] + 1
         for j in range(forecast.shape[1]):
-            forecast[i, j] = params[i, 0] + params[i, 1] * (n + 1 + j)
+            forecast[i, j] = params[i, 0] + params[i, 1] * (k0 + j)

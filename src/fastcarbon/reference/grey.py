@@ -4,6 +4,12 @@ Every function takes ``x`` (B, n), B series of n equally spaced points, and a ho
 returns ``(params (B, 2), fitted (B, n), forecast (B, h))`` with params (a, b) for EGM(1,1) and
 (α, β) for the linear trend x̂(k) = α + β·k, k = 1..n.  They do not flag bad series.
 
+Ragged series get the kernels' window rule, written the obvious way (:func:`on_windows`): each
+series is cut to its window, from its first to its last non-NaN value, fitted as a series of its
+own with the horizon that reaches the end of the grid plus h, and its values are put back at
+their positions (NaN before the window; the model after it).  Windows of fewer than 4 points give
+NaN.
+
 - ``egm_loop``: plain Python, one series at a time, written line by line from METHODS.md (the
   obviously-correct reference of :func:`fastcarbon.kernels.grey.egm_fit`);
 - ``egm_lstsq_loop``: what peer grey-model libraries do — per series, ``np.linalg.lstsq`` on
@@ -15,12 +21,14 @@ returns ``(params (B, 2), fitted (B, n), forecast (B, h))`` with params (a, b) f
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 __all__ = [
     "REGISTRY",
+    "on_windows",
     "egm_loop",
     "egm_lstsq_loop",
     "egm_numpy",
@@ -32,6 +40,42 @@ __all__ = [
 
 #: grade names by code (the kernels' GRADE_* constants)
 GRADE_NAMES = ("good", "qualified", "barely qualified", "unqualified")
+
+
+#: fewest points a fit needs (METHODS.md)
+MIN_POINTS = 4
+
+
+def on_windows(fit):
+    """Give a reference written for full series the window rule for ragged ones.
+
+    Rows are grouped by their window (first and last non-NaN position), each group is cut out
+    and fitted at once by ``fit(x_cut, horizon_cut)``, with ``horizon_cut`` the grid points after
+    the window plus ``horizon``, and the results are placed back.
+    """
+
+    @functools.wraps(fit)
+    def ragged(x, horizon: int = 0):
+        x = np.asarray(x, dtype=np.float64)
+        if not np.isnan(x[:, [0, -1]]).any():  # every window is the whole grid (B reads, not B·n)
+            return fit(x, horizon)
+        b, n = x.shape
+        valid = ~np.isnan(x)
+        has = valid.any(axis=1)
+        first = np.where(has, valid.argmax(axis=1), -1)
+        last = np.where(has, n - 1 - valid[:, ::-1].argmax(axis=1), -1)
+        params = np.full((b, 2), np.nan)
+        fitted = np.full((b, n), np.nan)
+        forecast = np.full((b, horizon), np.nan)
+        for s, e in {(int(s), int(e)) for s, e in zip(first, last) if e - s + 1 >= MIN_POINTS}:
+            rows = np.flatnonzero((first == s) & (last == e))
+            p, f, fc = fit(x[rows, s : e + 1], n - 1 - e + horizon)
+            params[rows] = p
+            fitted[rows, s:] = np.concatenate([f, fc[:, : n - 1 - e]], axis=1)
+            forecast[rows] = fc[:, n - 1 - e :]
+        return params, fitted, forecast
+
+    return ragged
 
 
 def _egm_one(x0: list[float], h: int) -> tuple[float, float, list[float], list[float]]:
@@ -47,6 +91,7 @@ def _egm_one(x0: list[float], h: int) -> tuple[float, float, list[float], list[f
     return a, b, values[:n], values[n:]
 
 
+@on_windows
 def egm_loop(x, horizon: int = 0):
     """EGM(1,1) by plain Python loops, series by series, following METHODS.md literally."""
     x = np.asarray(x, dtype=np.float64)
@@ -60,6 +105,7 @@ def egm_loop(x, horizon: int = 0):
     return params, fitted, forecast
 
 
+@on_windows
 def egm_lstsq_loop(x, horizon: int = 0):
     """EGM(1,1) per series with ``np.linalg.lstsq`` and the x̂1-difference response."""
     x = np.asarray(x, dtype=np.float64)
@@ -80,6 +126,7 @@ def egm_lstsq_loop(x, horizon: int = 0):
     return params, fitted, forecast
 
 
+@on_windows
 def egm_numpy(x, horizon: int = 0):
     """EGM(1,1) for all series at once with numpy: centered least squares on mean-scaled data and
     the expm1 time response, the same formulas as the kernel, in whole-array operations."""
@@ -103,6 +150,7 @@ def egm_numpy(x, horizon: int = 0):
     return np.stack([a, b], axis=1), fitted, values[:, n - 1 :]
 
 
+@on_windows
 def linear_loop(x, horizon: int = 0):
     """Linear trend x̂(k) = α + β·k by ``np.polyfit``, series by series."""
     x = np.asarray(x, dtype=np.float64)
@@ -117,6 +165,7 @@ def linear_loop(x, horizon: int = 0):
     return params, values[:, :n], values[:, n:]
 
 
+@on_windows
 def linear_numpy(x, horizon: int = 0):
     """Linear trend for all series at once: centered least squares in whole-array operations."""
     x = np.asarray(x, dtype=np.float64)
