@@ -106,6 +106,7 @@ def test_garbage_message_says_what_and_where(bad, where):
     ("10^4 tce", "10**4 tce"), ("t CO2 per tce", "t CO2/tce"), ("kg m^-3", "kg/m**3"),
     (".5 t", "500 kg"), ("1e-3 t", "kg"), ("t (CO2)", "t CO2"), (" tce ", "tce"), ("%", "0.01"),
     ("t CO2 / (1e4 CNY)", "1e-4 t CO2/CNY"), ("µg", "1e-9 kg"), ("delta_degC", "K"),
+    ("billion CNY", "1e9 CNY"), ("million t CO2", "Mt CO2"), ("thousand tce", "1e3 tce"),
 ])
 def test_unit_expressions_still_parse(good, same_as):
     assert conversion_factor(good, same_as) == pytest.approx(1.0, rel=1e-14)

@@ -10,6 +10,9 @@ One application registry holds the energy and emission units this field uses on 
 - the carbon dimension: ``C`` is a unit of carbon and ``CO2 = 12/44 C``, so "t C" and "t CO2" are
   masses of carbon and of CO2 and convert into each other by 44/12 through the unit system.
 
+- ``thousand``, ``million``, ``billion`` (1e9, the short scale) as dimensionless multipliers, so
+  "billion CNY" and "million t CO2" read as statistical tables write them.
+
 ``C`` replaces pint's coulomb in this registry, which nothing in carbon accounting needs.
 Unit strings may carry a scale, as the papers' tables do: ``"10**4 tce"`` or ``"1e4 t C"``.
 """
@@ -36,6 +39,10 @@ ureg.define("tonne_oil_equivalent = 41.868 * gigajoule = toe")
 # pint reads "kt" as knot; in emissions work it is the kilotonne ("kt CO2").
 ureg.define("kilotonne = 1e3 * metric_ton = kt")
 ureg.define("yuan = [currency] = CNY")
+# Number words as statistical tables write them ("billion CNY", "million t CO2"; short scale).
+ureg.define("thousand = 1e3")
+ureg.define("million = 1e6")
+ureg.define("billion = 1e9")
 ureg.formatter.default_format = "~"
 
 
