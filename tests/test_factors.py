@@ -105,6 +105,42 @@ def test_bengbu_natural_gas_factor_is_shipped_as_printed_and_flagged():
     others = ds.emission_factor.drop_sel(fuel="natural_gas").values
     assert (ds.emission_factor_note.drop_sel(fuel="natural_gas").values == "").all()
     assert 2.1622 > 2.5 * others.max()  # why it is flagged: out of line with every other row
+    flag = ds.emission_factor_flag
+    assert (flag.drop_sel(fuel="natural_gas").values == "").all()
+    assert "kg CO2 per m3" in str(flag.sel(fuel="natural_gas").item())
+
+
+def test_the_flag_says_4_8_times_ipcc_and_that_is_what_the_data_give():
+    # 2.1622 t C/tce against IPCC's 56 100 kg CO2/TJ for natural gas, through the unit system
+    ipcc_gas = float(factors.load("ipcc2006").emission_factor.sel(fuel="natural_gas"))
+    ipcc = ipcc_gas * conversion_factor("kg CO2/TJ", "t C/tce")
+    ratio = 2.1622 / ipcc
+    (only,) = factors.flagged(factors.load("bengbu2023").emission_factor)
+    assert f"{ratio:.1f} times IPCC" in only.flag and f"({ipcc:.3f} t C/tce)" in only.flag
+
+
+def test_flagged_lists_flagged_rows_only():
+    ef = factors.load("bengbu2023").emission_factor
+    (only,) = factors.flagged(ef, "bengbu2023")
+    assert only[:4] == ("emission_factor", "natural_gas", 2.1622, "t C/tce") and only.set_name == "bengbu2023"
+    assert type(only.fuel) is str  # a plain label, not np.str_, so messages read 'natural_gas'
+    assert "the bengbu2023 emission_factor for fuel 'natural_gas' is 2.1622 t C/tce" in only.describe()
+    assert factors.flagged(ef.sel(fuel=["coal", "lpg"])) == []
+    assert factors.flagged(factors.load("bengbu2023").coal_equivalent) == []  # per-row units, no flags
+    for name in ("hj2021", "ipcc2006", "gbt2589"):
+        ds = factors.load(name)
+        assert all(factors.flagged(da) == [] for da in ds.data_vars.values()), name
+        assert not [c for c in ds.coords if str(c).endswith("_flag")], name
+    assert factors.flagged(ef.rename("renamed")) == []  # the flag coordinate goes by the name
+
+
+def test_listing_has_one_line_per_set():
+    lines = factors.listing().splitlines()
+    assert len(lines) == len(factors.available())
+    for name, line in zip(factors.available(), lines):
+        assert line.startswith(f"  {name!r}: {factors.load(name).attrs['title']}")
+    assert "flagged: natural_gas emission_factor 2.1622 t C/tce" in lines[0]
+    assert "no emission factors" in lines[1]  # gbt2589 is a conversion set
 
 
 def test_gbt2589_natural_gas_range():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import dask
 import dask.array
 import numpy as np
@@ -15,6 +17,8 @@ from fastcarbon import datasets
 from fastcarbon.accounting.fuel import fuel_emissions
 from fastcarbon.errors import (
     FastcarbonError,
+    FastcarbonWarning,
+    FlaggedFactorWarning,
     InputError,
     InputTypeError,
     InvalidValueError,
@@ -43,7 +47,8 @@ def raise_if_computed(dsk, keys, **kwargs):
 
 def test_bengbu_equals_a_hand_written_sum():
     ds = datasets.bengbu()
-    out = fuel_emissions(ds.fuel_use, "bengbu2023", units="t C")
+    with pytest.warns(FlaggedFactorWarning, match="natural_gas"):
+        out = fuel_emissions(ds.fuel_use, "bengbu2023", units="t C")
     table = dict(zip(BENGBU_FUELS, [0.7550, 0.8550, 0.5714, 0.5921, 0.5538, 0.6185, 2.1622, 0.5042]))
     for y in ds.year.values:
         hand = 0.0
@@ -52,12 +57,15 @@ def test_bengbu_equals_a_hand_written_sum():
         assert float(out.emissions.sel(year=y)) == pytest.approx(hand, rel=1e-13)
         assert float(out.emissions_by_fuel.sel(year=y, fuel="coal")) == pytest.approx(
             float(ds.fuel_use.sel(year=y, fuel="coal")) * 0.7550, rel=1e-15)
-    co2 = fuel_emissions(ds.fuel_use, "bengbu2023").emissions  # default units t CO2
+    with pytest.warns(FlaggedFactorWarning):
+        co2 = fuel_emissions(ds.fuel_use, "bengbu2023").emissions  # default units t CO2
     np.testing.assert_allclose(co2, out.emissions * 44 / 12, rtol=1e-13)
 
 
 def test_bengbu_reproduction_gap_is_reported_not_fudged():
-    r = bengbu_accounting()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FlaggedFactorWarning)  # the reproduction says it once, itself
+        r = bengbu_accounting()
     assert {v: r[v].attrs["units"] for v in r.data_vars} == {
         "computed": "t C", "computed_co2": "t CO2", "printed": "t C", "gap": "1"}
     assert float(r.computed.sel(year=2011)) / 1e4 == pytest.approx(309.0013, abs=1e-4)
@@ -67,6 +75,34 @@ def test_bengbu_reproduction_gap_is_reported_not_fudged():
     assert ((r.gap > 0.0019) & (r.gap < 0.0125)).all()
     assert float(r.gap.sel(year=2012)) == pytest.approx(0.01241, abs=5e-5)  # the largest
     assert float(r.gap.sel(year=2020)) == pytest.approx(0.00198, abs=5e-5)  # the smallest
+
+
+def test_bengbu_reproduction_keeps_the_printed_gas_factor_and_says_so():
+    r = bengbu_accounting()
+    # the numbers are those of Table 1 as printed: the gas row contributes use x 2.1622
+    ds = datasets.bengbu()
+    gas = ds.fuel_use.sel(fuel="natural_gas") * 2.1622
+    rest = (ds.fuel_use.drop_sel(fuel="natural_gas") * ds.emission_factor.drop_sel(fuel="natural_gas")).sum("fuel")
+    np.testing.assert_allclose(r.computed, gas + rest, rtol=1e-13)
+    (line,) = [s for s in r.attrs["summary"] if "2.1622" in s]  # once, though used twice
+    for part in ("kept for the reproduction", "'natural_gas'", "2.1622 t C/tce", "kg CO2 per m3"):
+        assert part in line, part
+    assert r.attrs["notes"] == line
+
+
+def test_fastcarbon_run_prints_the_note_once_and_no_warning(tmp_path):
+    from typer.testing import CliRunner
+
+    from fastcarbon.cli import app
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = CliRunner().invoke(app, ["run", "-o", str(tmp_path), "-j", "bengbu_accounting"])
+    assert result.exit_code == 0, result.output
+    assert not [w for w in caught if issubclass(w.category, FlaggedFactorWarning)]
+    text = " ".join(result.output.split())  # rich wraps long lines at the terminal width
+    assert "FlaggedFactorWarning" not in text
+    assert text.count("2.1622 t C/tce") == 1 and "kept for the reproduction" in text
 
 
 # ---------------------------------------------------------------- units and shapes
@@ -127,11 +163,13 @@ def test_dask_stays_lazy_equals_eager_and_leaves_input_alone():
     rng = np.random.default_rng(0)
     e = use(rng.random((6, 8)), BENGBU_FUELS, year=np.arange(6)).chunk(year=2)
     before = e.data.__dask_graph__()
-    with dask.config.set(scheduler=raise_if_computed):
-        lazy = fuel_emissions(e, "bengbu2023")
+    with dask.config.set(scheduler=raise_if_computed), pytest.warns(FlaggedFactorWarning):
+        lazy = fuel_emissions(e, "bengbu2023")  # warned at the call, the data stay lazy
     assert isinstance(lazy.emissions.data, dask.array.Array)
     assert e.data.__dask_graph__() is before  # the caller's array is not rewired
-    xr.testing.assert_identical(lazy.compute(), fuel_emissions(e.compute(), "bengbu2023"))
+    with pytest.warns(FlaggedFactorWarning):
+        eager = fuel_emissions(e.compute(), "bengbu2023")
+    xr.testing.assert_identical(lazy.compute(), eager)
 
 
 @given(
@@ -218,10 +256,13 @@ def test_nan_factor():
     [
         (None, {}, "energy: no 'units' attr"),
         ("tonnes of stuff", {}, "energy: cannot parse units 'tonnes of stuff'"),
+        ("tce!!", {}, r"energy: 'tce!!' is not a unit expression: '!' is not allowed"),
+        ("tce#x", {}, r"energy: 'tce#x' is not a unit expression: '#' is not allowed"),
         ("m**3", {"conversion": "gbt2589"}, r"energy: units 'm\*\*3' × conversion 'kgce/kg' for fuel 'coal' is not an energy"),
-        ("km", {"conversion": "gbt2589"}, "for fuel 'coal' is not an energy"),
-        ("tce", {"units": "t"}, r"units: 't' is not a mass of carbon or CO2"),
-        ("tce", {"units": "t CO2 +"}, "units: cannot parse"),
+        ("km", {"conversion": "gbt2589"}, r"energy: units 'km' measure length \(\[length\]\), expected energy, mass or volume"),
+        ("tce", {"units": "t"}, r"units: units 't' measure mass \(\[mass\]\), expected mass of carbon or CO2"),
+        ("tce", {"units": "t CO2 +"}, r"units: 't CO2 \+' is not a unit expression"),
+        ("tce", {"units": "t CO2#x"}, r"units: 't CO2#x' is not a unit expression"),
         ("tce", {"conversion": "gbt2589"}, "conversion: the factors apply to energy in 'tce' directly"),
     ],
 )
@@ -247,3 +288,124 @@ def test_factor_per_mass_with_energy_input():
     assert float(out.emissions) == pytest.approx(6.0, rel=1e-15) and "conversion" not in out.attrs
     raises(InputError, ValueError, "conversion: the factors apply to energy in 'kg' directly",
            fuel_emissions, use([2.0], ["coal"], units="kg"), f, conversion="gbt2589")
+
+
+# ---------------------------------------------------------------- dimensionality of fuel use
+
+
+@pytest.mark.parametrize("units, found", [("m", "length"), ("km", "length"), ("s", "time"),
+                                          ("m**2", "area"), ("CNY", "money"), ("1", "dimensionless number")])
+@pytest.mark.parametrize("conversion", [None, "gbt2589"])
+def test_fuel_use_that_no_conversion_can_turn_into_energy(units, found, conversion):
+    # once an UnknownLabelError hinting conversion='gbt2589', which cannot help for a length
+    kwargs = {} if conversion is None else {"conversion": conversion}
+    with pytest.raises(UnitError) as info:
+        fuel_emissions(use([1.0], ["coal"], units=units), "hj2021", **kwargs)
+    message = str(info.value)
+    assert not isinstance(info.value, UnknownLabelError)
+    assert message.startswith(f"energy: units {units!r} measure {found}")
+    assert "expected energy, mass or volume" in message and "tce" in message
+
+
+@pytest.mark.parametrize("units", ["t", "kg", "m**3", "10**4 t"])
+def test_mass_or_volume_still_needs_and_gets_a_conversion(units):
+    fuel = "natural_gas" if "m" in units else "coal"
+    raises(UnknownLabelError, ValueError, r"conversion: hj2021 has none of .*conversion='gbt2589'",
+           fuel_emissions, use([1.0], [fuel], units=units), "hj2021")
+    out = fuel_emissions(use([1.0], [fuel], units=units), "hj2021", conversion="gbt2589")
+    assert float(out.emissions) > 0
+
+
+def test_factor_units_per_a_length_apply_to_fuel_use_in_that_length():
+    # a user's own factor per km (transport) is direct: no energy, no conversion
+    f = xr.DataArray([0.2], dims="fuel", coords={"fuel": ["diesel"]}, attrs={"units": "kg CO2/km"})
+    out = fuel_emissions(use([1000.0], ["diesel"], units="km"), f, units="kg CO2")
+    assert float(out.emissions) == pytest.approx(200.0, rel=1e-15)
+
+
+# ---------------------------------------------------------------- no default set, flagged values
+
+
+def test_factors_is_required_and_the_error_lists_the_sets():
+    from fastcarbon import factors
+
+    with pytest.raises(InputTypeError) as info:
+        fuel_emissions(use([1.0], ["coal"]))
+    assert isinstance(info.value, TypeError) and isinstance(info.value, FastcarbonError)
+    message = str(info.value)
+    assert message.startswith("factors: no factor set given")
+    lines = message.splitlines()[1:]
+    assert [line.split(":")[0].strip() for line in lines] == [repr(n) for n in factors.available()]
+    (bengbu,) = [line for line in lines if "'bengbu2023'" in line]
+    assert "flagged: natural_gas emission_factor 2.1622 t C/tce" in bengbu
+    assert all("flagged" not in line for line in lines if line is not bengbu)
+
+
+def test_no_public_default_names_a_set_with_flagged_values():
+    import inspect
+
+    import fastcarbon.accounting
+    import fastcarbon.scenarios
+    import fastcarbon.uncertainty
+    from fastcarbon import factors
+
+    flagged_sets = {n for n in factors.available()
+                    if any(factors.flagged(da) for da in factors.load(n).data_vars.values())}
+    assert flagged_sets == {"bengbu2023"}  # the check below has something to find
+    checked = 0
+    for module in (fastcarbon.accounting, fastcarbon.scenarios, fastcarbon.uncertainty):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if not callable(obj):
+                continue
+            try:
+                params = inspect.signature(obj).parameters.values()
+            except (TypeError, ValueError):
+                continue
+            for p in params:
+                checked += 1
+                assert not (isinstance(p.default, str) and p.default in flagged_sets), (name, p.name)
+    assert checked > 50
+    assert inspect.signature(fuel_emissions).parameters["factors"].default is None
+
+
+def test_using_a_flagged_factor_warns_naming_fuel_value_and_meaning():
+    with pytest.warns(FlaggedFactorWarning) as record:
+        out = fuel_emissions(use([1.0, 1.0], ["coal", "natural_gas"]), "bengbu2023", units="t C")
+    assert len(record) == 1
+    w = record[0]
+    assert issubclass(w.category, FastcarbonWarning) and issubclass(w.category, UserWarning)
+    message = str(w.message)
+    for part in ("bengbu2023", "emission_factor", "'natural_gas'", "2.1622 t C/tce", "as printed",
+                 "kg CO2 per m3", "4.8 times IPCC", "ipcc2006"):
+        assert part in message, part
+    assert w.filename == __file__  # points at the caller, not at fastcarbon
+    # the value is used as printed, not corrected
+    assert float(out.emissions) == pytest.approx(0.7550 + 2.1622, rel=1e-15)
+
+
+def test_no_warning_without_the_flagged_fuel_or_with_clean_sets():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FlaggedFactorWarning)
+        fuel_emissions(use([1.0, 1.0], ["coal", "lpg"]), "bengbu2023")
+        fuel_emissions(use([1.0, 1.0], ["coal", "natural_gas"]), "hj2021")
+        fuel_emissions(use([1.0, 1.0], ["coal", "natural_gas"]), "ipcc2006")
+
+
+def test_flagged_factor_warns_on_the_conversion_path_and_on_dataset_input():
+    from fastcarbon import factors
+
+    with pytest.warns(FlaggedFactorWarning, match="'natural_gas' is 2.1622"):
+        fuel_emissions(use([1e3], ["natural_gas"], units="m**3"), "bengbu2023")
+    with pytest.warns(FlaggedFactorWarning, match="the bengbu2023 emission_factor"):
+        fuel_emissions(use([1.0], ["natural_gas"]), factors.load("bengbu2023"))
+
+
+def test_a_users_own_flag_coordinate_is_honoured():
+    f = xr.DataArray([2.0, 9.0], dims="fuel", coords={"fuel": ["a", "b"]}, attrs={"units": "t CO2/tce"},
+                     name="ef").assign_coords(ef_flag=("fuel", ["", "unit unclear in the source"]))
+    with pytest.warns(FlaggedFactorWarning, match=r"user-supplied ef for fuel 'b' is 9 t CO2/tce .*unit unclear"):
+        fuel_emissions(use([1.0, 1.0], ["a", "b"]), f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FlaggedFactorWarning)
+        fuel_emissions(use([1.0], ["a"]), f)

@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "FastcarbonError",
     "FastcarbonWarning",
+    "FlaggedFactorWarning",
     "InputError",
     "InputTypeError",
     "MissingDimensionError",
@@ -44,6 +45,15 @@ def _rebuild(cls, args, state):
 
 class FastcarbonWarning(UserWarning):
     """Base class of every warning emitted by fastcarbon."""
+
+
+class FlaggedFactorWarning(FastcarbonWarning):
+    """A computation used a factor value its set flags as likely wrong (shipped as printed).
+
+    The message names the set, the fuel, the printed value with its units and what the value
+    likely means.  Silence it only where the printed value is wanted on purpose, as in a
+    reproduction of the paper that printed it.
+    """
 
 
 class InputError(FastcarbonError, ValueError):

@@ -23,6 +23,13 @@ holds each row's units.  Each row's origin (table and row label of the source) i
 ``source`` coordinate along ``fuel``; caveats are in ``<var>_note`` coordinates.  Dataset attrs:
 ``name``, ``title``, ``source`` (full citation), ``version``, ``units`` (summary) and ``notes``.
 
+A value shipped as printed although it is very likely wrong is *flagged*: its row of the
+``<var>_flag`` coordinate says what it likely means ("" on the other rows).  Only bengbu2023's
+natural-gas emission factor is flagged (2.1622 "t C/tce", 4.8 × IPCC's).  :func:`flagged` lists
+the flagged values of a variable; :func:`fastcarbon.accounting.fuel_emissions` emits a
+:class:`~fastcarbon.errors.FlaggedFactorWarning` for each one it uses.  A user's own factor
+array can carry a ``<name>_flag`` coordinate too and is then treated the same way.
+
 Users can pass their own Dataset or DataArray wherever a set name is accepted.
 
 Examples
@@ -35,6 +42,8 @@ Examples
 (2.66, 't CO2/tce')
 >>> str(factors.load("gbt2589").coal_equivalent_units.sel(fuel="natural_gas").item())
 'kgce/m**3'
+>>> [(f.fuel, f.value, f.units) for f in factors.flagged(factors.load("bengbu2023").emission_factor)]
+[('natural_gas', 2.1622, 't C/tce')]
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ from __future__ import annotations
 import functools
 import tomllib
 from importlib import resources
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -49,7 +59,7 @@ import xarray as xr
 
 from fastcarbon.errors import InputTypeError, UnknownLabelError
 
-__all__ = ["available", "load", "describe"]
+__all__ = ["available", "load", "describe", "listing", "flagged", "FlaggedValue"]
 
 _LONG_NAMES = {
     "emission_factor": "emission factor per unit of energy",
@@ -84,6 +94,88 @@ def describe() -> list[dict[str, str]]:
         attrs = load(name).attrs
         out.append({k: attrs[k] for k in ("name", "title", "source", "version", "units")})
     return out
+
+
+def listing() -> str:
+    """The bundled sets, one line each: name, title, version, and which values are flagged.
+
+    Used where a set must be chosen (the error of :func:`fastcarbon.accounting.fuel_emissions`
+    when none is given), so the choice is made knowing what each set is.
+
+    Examples
+    --------
+    >>> print(listing().splitlines()[0])
+      'bengbu2023': Bengbu industrial fuels: standard-coal coefficients and carbon emission factors (2023, as printed); flagged: natural_gas emission_factor 2.1622 t C/tce
+    """
+    lines = []
+    for name in available():
+        ds = load(name)
+        flags = [f for var in ds.data_vars for f in flagged(ds[var])]
+        tail = "; flagged: " + ", ".join(f"{f.fuel} {f.variable} {f.value:g} {f.units}" for f in flags) if flags else ""
+        has = "" if "emission_factor" in ds.data_vars else "; no emission factors, a conversion= set"
+        lines.append(f"  {name!r}: {ds.attrs['title']} ({ds.attrs['version']}){has}{tail}")
+    return "\n".join(lines)
+
+
+class FlaggedValue(NamedTuple):
+    """One flagged value of a factor variable (see :func:`flagged`)."""
+
+    variable: str
+    fuel: object
+    value: float
+    units: str
+    flag: str
+    set_name: str
+
+    def describe(self) -> str:
+        """One sentence naming the set, fuel, printed value, units and what it likely means."""
+        return (
+            f"the {self.set_name} {self.variable} for fuel {self.fuel!r} is {self.value:g} "
+            f"{self.units} as printed, flagged: {self.flag}"
+        )
+
+
+def flagged(da: xr.DataArray, set_name: str | None = None) -> list[FlaggedValue]:
+    """The flagged values of one factor variable: rows whose ``<name>_flag`` coordinate (on
+    ``da``, along ``fuel``) is not empty.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        A variable of a factor set (``load(name).emission_factor``) or a selection of it, or a
+        user's factor array carrying a ``<name>_flag`` coordinate.  Without one, nothing is
+        flagged.
+    set_name : str, optional
+        The set ``da`` comes from, for :meth:`FlaggedValue.describe`; default "user-supplied".
+
+    Returns
+    -------
+    list of FlaggedValue
+        In the order of ``da``'s fuels; fuel labels as plain Python values, units per row.
+    """
+    coord = f"{da.name}_flag"
+    if da.name is None or coord not in da.coords or "fuel" not in da.dims:
+        return []
+    flags = np.asarray(da[coord].values, dtype=object).astype(str)
+    if not flags.any():
+        return []
+    if "units" in da.attrs:
+        units = [str(da.attrs["units"])] * da.sizes["fuel"]
+    else:
+        units_coord = da.attrs.get("units_coord", f"{da.name}_units")
+        units = [str(u) for u in da[units_coord].values] if units_coord in da.coords else [""] * da.sizes["fuel"]
+    values = np.asarray(da.values, dtype=float)
+    set_name = "user-supplied" if set_name is None else str(set_name)
+    return [
+        FlaggedValue(str(da.name), _plain(fuel), float(value), u, str(flag), set_name)
+        for fuel, value, u, flag in zip(da["fuel"].values, values, units, flags)
+        if flag.strip()
+    ]
+
+
+def _plain(label):
+    """A label as the user wrote it: numpy scalars to Python ones (``'coal'``, not ``np.str_``)."""
+    return label.item() if isinstance(label, np.generic) else label
 
 
 def load(name: str) -> xr.Dataset:
@@ -146,9 +238,10 @@ def _build(name: str) -> xr.Dataset:
             unit_summary.append(
                 f"{var}: " + ", ".join(f"{u} ({', '.join(fs)})" for u, fs in by_unit.items())
             )
-        notes = part["note"].fillna("").to_numpy(dtype=str)
-        if notes.any():
-            coords[f"{var}_note"] = ("fuel", notes)
+        for column in ("note", "flag"):  # caveats; a flag marks a value that is likely wrong
+            text = part[column].fillna("").to_numpy(dtype=str)
+            if text.any():
+                coords[f"{var}_{column}"] = ("fuel", text)
         ds = ds.assign_coords(coords)
         ds[var] = xr.DataArray(value, dims="fuel", coords={"fuel": fuels}, attrs=attrs)
         low = part["low"].replace("", np.nan)

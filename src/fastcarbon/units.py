@@ -10,6 +10,9 @@ One application registry holds the energy and emission units this field uses on 
 - the carbon dimension: ``C`` is a unit of carbon and ``CO2 = 12/44 C``, so "t C" and "t CO2" are
   masses of carbon and of CO2 and convert into each other by 44/12 through the unit system.
 
+- ``thousand``, ``million``, ``billion`` (1e9, the short scale) as dimensionless multipliers, so
+  "billion CNY" and "million t CO2" read as statistical tables write them.
+
 ``C`` replaces pint's coulomb in this registry, which nothing in carbon accounting needs.
 Unit strings may carry a scale, as the papers' tables do: ``"10**4 tce"`` or ``"1e4 t C"``.
 """
@@ -17,12 +20,14 @@ Unit strings may carry a scale, as the papers' tables do: ``"10**4 tce"`` or ``"
 from __future__ import annotations
 
 import functools
+import math
+import re
 
 import pint
 
 from fastcarbon.errors import UnitError
 
-__all__ = ["ureg", "parse", "conversion_factor", "scale_to", "format_units"]
+__all__ = ["ureg", "parse", "conversion_factor", "scale_to", "format_units", "kind", "require_kind", "KINDS"]
 
 ureg = pint.UnitRegistry(on_redefinition="ignore", cache_folder=None)
 # pint's definition syntax is "name = definition = symbol"; the symbols are what users write.
@@ -34,27 +39,224 @@ ureg.define("tonne_oil_equivalent = 41.868 * gigajoule = toe")
 # pint reads "kt" as knot; in emissions work it is the kilotonne ("kt CO2").
 ureg.define("kilotonne = 1e3 * metric_ton = kt")
 ureg.define("yuan = [currency] = CNY")
+# Number words as statistical tables write them ("billion CNY", "million t CO2"; short scale).
+ureg.define("thousand = 1e3")
+ureg.define("million = 1e6")
+ureg.define("billion = 1e9")
 ureg.formatter.default_format = "~"
 
 
+# A unit expression, token by token.  pint hands the string to Python's tokenizer and drops the
+# tokens it has no rule for, so "tce!!", "tce#x" (a Python comment), "tce," or "tce." all read as
+# "tce".  Checking the whole string against this small grammar first is what makes a typo an
+# error instead of a silently different unit.
+_TOKEN = re.compile(
+    r"""
+    (?P<space>[ \t]+)
+    | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+    | (?P<name>[^\W\d][\w°]*|°\w*|%)
+    | (?P<power>\*\*|\^)
+    | (?P<times>[*/·])
+    | (?P<open>\()
+    | (?P<close>\))
+    | (?P<sign>[+\-])
+    | (?P<superscript>⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)
+    """,
+    re.VERBOSE,
+)
+
+
+def _shown(units) -> str:
+    """``units`` as the user wrote it: a string quoted, anything else by type and plain value
+    (no numpy repr such as ``np.str_('t')``)."""
+    if isinstance(units, str):
+        return repr(str(units))
+    return f"{type(units).__name__} {units}"
+
+
+def _check_expression(text: str, what: str) -> None:
+    """Raise :class:`UnitError` unless ``text`` is one whole unit expression: numbers and unit
+    names joined by ``*``, ``/``, ``·``, spaces (multiplication) and ``**``/``^`` powers, with
+    balanced parentheses.  A sign is allowed only in an exponent ("m**-3"): units are not added."""
+
+    def fail(pos: int, why: str) -> UnitError:
+        marked = f"{text[:pos]}>>{text[pos:]}" if pos < len(text) else f"{text}<<"
+        return UnitError(
+            f"{what}: {text!r} is not a unit expression: {why} at position {pos} ({marked!r}); "
+            f"write units such as 't CO2', '10**4 tce', 'kgce/m**3' or 'kg CO2/TJ'"
+        )
+
+    pos, operand, depth, prev = 0, False, 0, None
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise fail(pos, f"{text[pos]!r} is not allowed")
+        at, kind, tok = pos, m.lastgroup, m.group()
+        pos = m.end()
+        if kind == "space":
+            continue
+        if kind in ("number", "name"):
+            operand = True  # two operands side by side multiply ("t CO2")
+        elif kind == "open":
+            depth, operand = depth + 1, False
+        elif kind == "close":
+            if depth == 0:
+                raise fail(at, "unbalanced ')'")
+            if not operand:
+                raise fail(at, "nothing before ')'")
+            depth -= 1
+        elif kind == "superscript":  # m², m⁻³: a power written in superscripts
+            if not operand:
+                raise fail(at, f"{tok!r} has nothing on its left")
+        elif kind == "sign":
+            if prev not in ("power", "open"):
+                raise fail(at, f"{tok!r} outside an exponent (units are multiplied, not added)")
+        else:  # power, times
+            if not operand:
+                raise fail(at, f"{tok!r} has nothing on its left")
+            operand = False
+        prev = kind
+    if depth:
+        raise fail(len(text), "unclosed '('")
+    if not operand:
+        raise fail(len(text), "the expression ends in an operator")
+
+
 @functools.lru_cache(maxsize=256)
+def _evaluate(text: str) -> pint.Quantity:
+    # Cached on the string alone (pint's parser costs ~0.1 ms); failures raise and are not cached.
+    q = ureg.parse_expression(text)
+    if not isinstance(q, pint.Quantity):  # a bare number such as "1"
+        q = ureg.Quantity(q, "dimensionless")
+    return q
+
+
 def parse(units: str, *, what: str = "units") -> pint.Quantity:
     """Parse a units string (which may carry a scale such as ``"10**4 tce"``) to a Quantity.
+
+    Every unit string fastcarbon reads (``units`` attrs, ``units=`` arguments, factor-set rows)
+    goes through this function, so what it accepts is the same everywhere.  The whole string
+    must be one unit expression: unit names and numbers joined by ``*``, ``/``, spaces and
+    ``**`` (or ``^``) powers, with balanced parentheses.  Anything pint would skip over
+    (``"tce!!"``, ``"tce#x"``, ``"tce,"``), a sum (``"t + kg"``), a scale that is not a positive
+    finite number (``"0 tce"``, ``"nan t"``) and offset units such as ``degC`` (which cannot be
+    multiplied) are errors.
+
+    Parameters
+    ----------
+    units : str
+        The units string.
+    what : str
+        The argument the units belong to, named first in error messages (``"energy"``).
+
+    Returns
+    -------
+    pint.Quantity
+        Magnitude = the scale (1 for a plain unit), units = the unit.
 
     Raises
     ------
     UnitError
-        If the string cannot be parsed; the message names ``what`` the units belong to.
+        If the string is empty or not a string, not a whole unit expression, names an unknown
+        unit, or has a non-positive or non-finite scale; the message names ``what`` and the
+        string.
+
+    Examples
+    --------
+    >>> parse("10**4 tce").magnitude
+    10000
+    >>> parse("tce#x", what="energy")
+    Traceback (most recent call last):
+    ...
+    fastcarbon.errors.UnitError: energy: 'tce#x' is not a unit expression: '#' is not allowed at position 3 ('tce>>#x'); write units such as 't CO2', '10**4 tce', 'kgce/m**3' or 'kg CO2/TJ'
     """
     if not isinstance(units, str) or not units.strip():
-        raise UnitError(f"{what}: units must be a non-empty string, got {units!r}")
+        raise UnitError(
+            f"{what}: units must be a non-empty string such as 't CO2' or '10**4 tce', "
+            f"got {_shown(units)}"
+        )
+    text = str(units)  # np.str_ -> str, so messages and the cache key are plain
+    _check_expression(text, what)
     try:
-        q = ureg.parse_expression(units)
+        q = _evaluate(text)
     except Exception as exc:  # pint raises several unrelated types for bad strings
-        raise UnitError(f"{what}: cannot parse units {units!r} ({exc})") from None
-    if not isinstance(q, pint.Quantity):  # a bare number such as "1"
-        q = ureg.Quantity(q, "dimensionless")
+        raise UnitError(f"{what}: cannot parse units {text!r} ({exc})") from None
+    scale = float(q.magnitude)
+    if not (math.isfinite(scale) and scale > 0):
+        raise UnitError(
+            f"{what}: units {text!r} have the scale {scale:g}; a scale must be a positive "
+            f"finite number ('10**4 tce', '1e6 t')"
+        )
+    try:
+        q * _PROBE  # offset units (degC) cannot take part in a product, which every use makes
+    except pint.OffsetUnitCalculusError:
+        raise UnitError(
+            f"{what}: units {text!r} have an offset (like degC), so they cannot be multiplied "
+            f"or divided; use an absolute unit (K, delta_degC)"
+        ) from None
     return q
+
+
+_PROBE = ureg.Quantity(1.0, "m")
+
+
+#: Dimensionalities fastcarbon names in words in its messages: name -> an example unit.
+KINDS: dict[str, str] = {
+    "energy": "J",
+    "mass": "kg",
+    "volume": "m**3",
+    "length": "m",
+    "area": "m**2",
+    "time": "s",
+    "power": "W",
+    "mass of carbon or CO2": "t C",
+    "money": "CNY",
+    "dimensionless number": "1",
+    "temperature": "K",
+}
+_KIND_DIMS = [(name, ureg.parse_expression(example).dimensionality) for name, example in KINDS.items()]
+
+
+def kind(q: pint.Quantity) -> str:
+    """The dimensionality of ``q`` in words: ``"energy"``, ``"mass"``, ``"length"`` ... or,
+    for one fastcarbon has no word for, pint's form (``"[length] / [time]"``).
+
+    Examples
+    --------
+    >>> kind(parse("m")), kind(parse("10**4 tce")), kind(parse("t CO2"))
+    ('length', 'energy', 'mass of carbon or CO2')
+    """
+    dims = q.dimensionality
+    for name, d in _KIND_DIMS:
+        if dims == d:
+            return name
+    return str(dims)
+
+
+def require_kind(q: pint.Quantity, allowed: tuple[str, ...], *, what: str, units: str, hint: str) -> None:
+    """Raise :class:`UnitError` unless ``q`` has one of the ``allowed`` dimensionalities (keys of
+    :data:`KINDS`); the message names ``what``, the string, what was found and what is allowed.
+
+    Parameters
+    ----------
+    q : pint.Quantity
+        The parsed units.
+    allowed : tuple of str
+        Keys of :data:`KINDS`.
+    what, units : str
+        The argument's name and its units string as the user wrote it.
+    hint : str
+        Examples of valid units or the fix, appended to the message.
+    """
+    found = kind(q)
+    if found in allowed:
+        return
+    unknown = [a for a in allowed if a not in KINDS]
+    if unknown:  # a programming error in fastcarbon, not the user's
+        raise ValueError(f"require_kind: unknown kind(s) {unknown}; known: {list(KINDS)}")
+    expected = ", ".join(allowed[:-1]) + " or " + allowed[-1] if len(allowed) > 1 else allowed[0]
+    dims = f" ({q.dimensionality})" if found in KINDS and str(q.dimensionality) else ""
+    raise UnitError(f"{what}: units {units!r} measure {found}{dims}, expected {expected}; {hint}")
 
 
 def conversion_factor(src: str, dst: str, *, what: str = "units") -> float:
@@ -83,9 +285,15 @@ def scale_to(q: pint.Quantity, dst: str, *, what: str = "units") -> float:
         return float((q / q_dst).to("dimensionless").magnitude)
     except pint.DimensionalityError:
         raise UnitError(
-            f"{what}: units {format_units(q)!r} ({q.dimensionality}) cannot be converted to "
-            f"{dst!r} ({q_dst.dimensionality})"
+            f"{what}: units {format_units(q)!r} ({_described(q)}) cannot be converted to "
+            f"{dst!r} ({_described(q_dst)})"
         ) from None
+
+
+def _described(q: pint.Quantity) -> str:
+    """``"length, [length]"``: the kind in words where there is one, and pint's dimensionality."""
+    found = kind(q)
+    return f"{found}, {q.dimensionality}" if found in KINDS and str(q.dimensionality) else found
 
 
 def format_units(q: pint.Quantity | pint.Unit) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pint
 import xarray as xr
@@ -17,6 +19,7 @@ from fastcarbon._validate import (
     select_labels,
 )
 from fastcarbon.errors import (
+    FlaggedFactorWarning,
     InputError,
     InputTypeError,
     InvalidValueError,
@@ -24,18 +27,20 @@ from fastcarbon.errors import (
     UnitError,
     UnknownLabelError,
 )
-from fastcarbon.units import format_units, parse, scale_to
+from fastcarbon.units import format_units, kind, parse, require_kind, scale_to
 
 __all__ = ["fuel_emissions"]
 
 _ENERGY = parse("J").dimensionality
 _EMISSIONS = parse("t C").dimensionality  # t CO2 has the same: CO2 is a unit of carbon
 _CONVERSIONS = ("coal_equivalent", "ncv")
+#: what fuel use may be measured in: an energy, or a physical quantity a conversion turns into one
+_FUEL_USE_KINDS = ("energy", "mass", "volume")
 
 
 def fuel_emissions(
     energy: xr.DataArray,
-    factors: str | xr.Dataset | xr.DataArray = "bengbu2023",
+    factors: str | xr.Dataset | xr.DataArray | None = None,
     *,
     units: str = "t CO2",
     conversion: str | xr.Dataset | xr.DataArray | None = None,
@@ -50,10 +55,15 @@ def fuel_emissions(
         unit ("t", "kg", "m**3") is first converted to energy with ``conversion``, unless the
         factors are per that physical unit (a user's "kg CO2/m**3").  Other dims
         (year, region, scenario, ...) pass through.  numpy- or dask-backed; dask stays lazy.
-    factors : str, Dataset or DataArray, default "bengbu2023"
-        A set name (:func:`fastcarbon.factors.available`), a Dataset with an ``emission_factor``
-        variable, or a DataArray of factors over ``fuel`` with a ``units`` attr.  Only the fuels
-        of ``energy`` are used; the set may have more.
+    factors : str, Dataset or DataArray
+        Required.  A set name (:func:`fastcarbon.factors.available`), a Dataset with an
+        ``emission_factor`` variable, or a DataArray of factors over ``fuel`` with a ``units``
+        attr.  Only the fuels of ``energy`` are used; the set may have more.  There is no
+        default: the right factors depend on the inventory (China's HJ circular, IPCC Tier 1,
+        a study's own table), no bundled set is right for most users, and the one a default
+        once pointed to (bengbu2023) carries a flagged value, its natural-gas factor of
+        4.8 × IPCC's, which puts a typical city's total about 18 % high.  A changed default
+        would change results silently; a missing argument is an error that lists the sets.
     units : str, default "t CO2"
         Units of the result: a mass of carbon or CO2 ("t CO2", "Mt CO2", "10**4 t C", ...).
     conversion : str, Dataset or DataArray, optional
@@ -71,6 +81,7 @@ def fuel_emissions(
     Raises
     ------
     InputTypeError
+        ``factors`` is not given (the message lists the bundled sets, one line each), or
         ``energy`` or a factor array is not a DataArray of real numbers.
     MissingDimensionError
         ``energy`` (or a user factor array) has no ``fuel`` dim.
@@ -78,8 +89,17 @@ def fuel_emissions(
         A fuel of ``energy`` has no factor (the message lists the set's fuels), the set has no
         emission factor or conversion variable, or ``factors`` names no bundled set.
     UnitError
-        ``energy`` has no, an unparsable or an incompatible ``units`` attr; ``units`` is not
-        a mass of carbon or CO2.
+        ``energy`` has no ``units`` attr or one that is not a whole unit expression (see
+        :func:`fastcarbon.units.parse`); its units are neither an energy, nor a mass or volume
+        (which a conversion turns into energy), nor the denominator of the factors (the message
+        says what was expected and what was found); ``units`` is not a mass of carbon or CO2.
+
+    Warns
+    -----
+    FlaggedFactorWarning
+        For each fuel of ``energy`` whose factor or conversion value is flagged in its set
+        (:func:`fastcarbon.factors.flagged`): bengbu2023's natural-gas emission factor.  The
+        message names the fuel, the printed value and what it likely means.
     InvalidValueError
         Negative or NaN fuel use (the message gives its coordinate labels; on dask, raised when
         computed) or a NaN factor.
@@ -114,22 +134,29 @@ def fuel_emissions(
     >>> round(float(fuel_emissions(diesel, "ipcc2006").emissions), 1)  # 1 Gg × 43.0 TJ/Gg × 74 100 kg/TJ
     3186.3
     """
+    if factors is None:
+        from fastcarbon import factors as factor_sets
+
+        raise InputTypeError(
+            "factors: no factor set given, and fuel_emissions has none by default (no bundled "
+            "set is right for most inventories); pass a set name, a Dataset with an "
+            "'emission_factor' variable or a DataArray of factors over 'fuel'. Bundled sets:\n"
+            + factor_sets.listing()
+        )
     energy = as_dataarray(energy, "energy")
     require_numeric(energy, "energy")
     require_dims(energy, ("fuel",), "energy")
     fuels = _fuel_labels(energy, "energy")
     q_energy = _units_of(energy, "energy")
     q_out = parse(units, what="units")
-    if q_out.dimensionality != _EMISSIONS:
-        raise UnitError(
-            f"units: {units!r} is not a mass of carbon or CO2 ({q_out.dimensionality}); "
-            f"e.g. 't CO2', 'Mt CO2', 't C'"
-        )
+    require_kind(q_out, ("mass of carbon or CO2",), what="units", units=units,
+                 hint="e.g. 't CO2', 'Mt CO2', 't C', '10**4 t C'")
 
     factor = _variable(factors, ("emission_factor",), "factors")
     factor = select_labels(factor, "fuel", fuels, "factors", "emission factor")
     _check_factor(factor, "factors")
     factor_units = _per_fuel_units(factor, "factors")
+    _warn_flagged(factor, factors)
 
     # fuel use × factor is already emissions when the factor is per unit of energy and energy
     # is an energy (the usual case), or the factor is per the physical unit of energy (a user's
@@ -137,6 +164,15 @@ def fuel_emissions(
     direct = all(
         (q_energy * parse(f)).dimensionality == _EMISSIONS for f in factor_units
     )
+    if not direct:
+        # A conversion can turn only a physical quantity of fuel (mass, volume) into energy;
+        # anything else (a length, a time) is a units mistake no factor set can fix.
+        require_kind(
+            q_energy, _FUEL_USE_KINDS, what="energy", units=energy.attrs["units"],
+            hint="give fuel use as an energy (tce, GJ, TJ, kWh), or as a mass or volume (t, kg, "
+            "m**3) which the set's conversion (or conversion='gbt2589' or 'ipcc2006') turns into "
+            "energy, or pass factors per the unit it is in",
+        )
     if direct or q_energy.dimensionality == _ENERGY:
         if conversion is not None:
             raise InputError(
@@ -152,6 +188,7 @@ def fuel_emissions(
         conv = select_labels(conv, "fuel", fuels, "conversion", "conversion coefficient")
         _check_factor(conv, "conversion")
         conv_units = _per_fuel_units(conv, "conversion")
+        _warn_flagged(conv, source)
         for fuel, c in zip(fuels, conv_units):
             if (q_energy * parse(c, what="conversion")).dimensionality != _ENERGY:
                 per = c.split("/", 1)[1] if "/" in c else "an energy"
@@ -256,6 +293,26 @@ def _per_fuel_units(da: xr.DataArray, what: str) -> list[str]:
     for fuel, u in zip(da.fuel.values, units):
         parse(u, what=f"{what} (fuel {_plain(fuel)!r})")
     return units
+
+
+def _plain(label):
+    """A label as the user wrote it (``'coal'``, ``2021``), not a numpy scalar's repr; object
+    coordinates (from pandas) already hold plain Python values."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def _warn_flagged(da: xr.DataArray, source) -> None:
+    """One :class:`FlaggedFactorWarning` per flagged value among the selected fuels."""
+    from fastcarbon import factors as factor_sets
+
+    for flag in factor_sets.flagged(da, set_name=_name_of(source)):
+        warnings.warn(
+            f"{flag.describe()}. The result uses it as printed; pass another set (e.g. "
+            f"'ipcc2006', 'hj2021') or your own factors for {flag.fuel!r} unless you are "
+            f"reproducing the source",
+            FlaggedFactorWarning,
+            stacklevel=3,  # the caller of fuel_emissions
+        )
 
 
 def _scale(q: pint.Quantity, units: str, fuel, energy_units: str) -> float:

@@ -352,11 +352,14 @@ def _unit_scales_of(activity, intensity, factor, energy_units, emissions_units) 
     def units_of(units, name, default):
         return default if units is None else parse(units, what=name)
 
+    # the output units first, so a bad one is named as the argument, not as a product
+    energy = parse(energy_units, what="energy_units")
+    emissions = parse(emissions_units, what="emissions_units")
     a = units_of(activity, "activity", parse("1"))
-    e = units_of(intensity, "intensity", parse(energy_units) / a)
-    f = units_of(factor, "factor", parse(emissions_units) / parse(energy_units))
+    e = units_of(intensity, "intensity", energy / a)
+    f = units_of(factor, "factor", emissions / energy)
     k_energy = scale_to(a * e, energy_units, what="activity × intensity (energy)")
-    k_emissions = scale_to(parse(energy_units) * f, emissions_units, what="energy × factor (emissions)")
+    k_emissions = scale_to(energy * f, emissions_units, what="energy × factor (emissions)")
     return k_energy, k_emissions
 
 

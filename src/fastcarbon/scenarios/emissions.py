@@ -104,6 +104,9 @@ def top_down_emissions(
     inputs = match_coords(inputs, names)
     activity, intensity, share = inputs[:3]
 
+    parse(emissions_units, what="emissions_units")  # named as the argument, before any product
+    parse(energy_units, what="energy_units")
+
     def scale(per_unit: xr.DataArray, name: str, dst: str) -> float:
         q = parse(activity.attrs.get("units", "1"), what="activity") * parse(per_unit.attrs.get("units", "1"), what=name)
         return scale_to(q, dst, what=f"activity × {name}")

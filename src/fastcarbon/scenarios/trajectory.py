@@ -30,6 +30,8 @@ def _labelled(x, name: str) -> xr.DataArray:
         return xr.DataArray(float(x), attrs={"units": "1"})
     da = as_dataarray(x, name)
     require_numeric(da, name)
+    if "units" in da.attrs:  # passed on to the output, so checked here like every unit string
+        parse(da.attrs["units"], what=name)
     return da
 
 

@@ -144,6 +144,7 @@ def monte_carlo(
         product = product * q
     scale = 1.0
     if emissions_units is not None:
+        parse(emissions_units, what="emissions_units")  # named as the argument, not the product
         scale = scale_to(product, emissions_units, what=" × ".join(n for _, n in present))
         out_units = emissions_units
     else:
