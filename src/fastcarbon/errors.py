@@ -13,6 +13,7 @@ __all__ = [
     "FastcarbonWarning",
     "InputError",
     "InputTypeError",
+    "OutputPathError",
     "MissingDimensionError",
     "CoordinateMismatchError",
     "InvalidValueError",
@@ -72,3 +73,9 @@ class UnknownLabelError(InputError, KeyError):
 
 class UnitError(InputError):
     """Units are missing, unparsable or incompatible."""
+
+
+class OutputPathError(InputError):
+    """A result cannot be written where it was asked for: the output folder is a file, cannot be
+    created or is read-only, a folder sits where a result file goes, or writing failed (the
+    message carries the system's reason, e.g. no space left on the device)."""
