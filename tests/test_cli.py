@@ -134,7 +134,8 @@ def _file(path: Path) -> Path:
 # Each case builds a bad --output under tmp_path and returns it with what the message must say.
 OUTPUT_CASES = {
     "parent is a file": lambda tmp: (
-        _file(tmp / "notes.txt") / "out", [str(tmp / "notes.txt" / "out"), f"'{tmp / 'notes.txt'}' is a file"]),
+        _file(tmp / "notes.txt") / "out",
+        [str(tmp / "notes.txt" / "out"), f"'{tmp / 'notes.txt'}' is a file"]),
     "output is a file": lambda tmp: (
         _file(tmp / "notes.txt"), [f"'{tmp / 'notes.txt'}' is a file, not a folder"]),
     "folder where the .nc goes": lambda tmp: (
@@ -213,7 +214,8 @@ def test_a_write_that_fails_after_the_checks_is_one_line_exit_1(tmp_path, monkey
     assert result.exit_code == 1, result.output
     progress, error = result.stderr.splitlines()  # the job's progress line, then one error line
     assert progress.startswith("[1/1] spy done in")
-    assert error == f"fastcarbon run: error in job spy: cannot write the result file '{out / 'spy.csv'}' (is a directory)"
+    assert error == (
+        f"fastcarbon run: error in job spy: cannot write the result file '{out / 'spy.csv'}' (is a directory)")
     # the netCDF was written whole before; no temporary is left behind
     assert sorted(p.name for p in out.iterdir()) == ["spy.csv", "spy.nc"]
     with xr.open_dataset(out / "spy.nc", engine="h5netcdf") as ds:
@@ -274,6 +276,21 @@ def test_prepare_output_removes_temporaries_of_dead_runs_only(tmp_path):
         (tmp_path / name).write_text("x")
     prepare_output(tmp_path, ["spy"])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)
+
+
+@pytest.mark.parametrize("refused", ["mkdir", "is_dir", "exists"])
+def test_prepare_output_turns_a_refused_folder_into_one_clear_error(tmp_path, monkeypatch, refused):
+    # What a user who is not root meets in a folder of someone else's (tests run as root, which
+    # chmod does not stop): the system refuses, and the message says so with the path.
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+
+    monkeypatch.setattr(Path, refused, refuse)
+    out = tmp_path / "theirs" / "out"
+    with pytest.raises(OutputPathError) as info:
+        prepare_output(out, ["spy"], option="--output")
+    assert str(info.value).startswith(f"--output '{out}': ")
+    assert "permission denied" in str(info.value) and "choose a folder you can write to" in str(info.value)
 
 
 # --- SIGKILL during writing --------------------------------------------------------------------

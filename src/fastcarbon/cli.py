@@ -51,9 +51,9 @@ def run(
     """Run the reproductions on the bundled data: print each result as a table and write it to
     OUTPUT as <job>.nc (netCDF, h5netcdf) and <job>.csv.
 
-    A problem with OUTPUT exits with code 2 before any job runs; an error in a job exits with
-    code 1; both print one line on stderr.  Each file is written to a hidden temporary next to
-    it, then renamed, so an interrupted run never leaves a partial file under a result's name."""
+    Exit code 2: OUTPUT is unusable (checked before any job runs).
+    Exit code 1: a job failed.  Either prints one line on stderr.
+    Files are written to a temporary, then renamed: never left half-written."""
     from rich.console import Console
 
     from fastcarbon.errors import FastcarbonError
@@ -67,7 +67,7 @@ def run(
 
     def fail(message: str, code: int) -> typer.Exit:
         # One plain line, not rich: rich wraps at the console width (80 off a terminal).
-        typer.echo("fastcarbon run: " + " ".join(message.split()), err=True)
+        typer.echo("fastcarbon run: " + " ".join(line.strip() for line in message.splitlines()), err=True)
         return typer.Exit(code=code)
 
     # Every target is checked before the first job computes: a bad folder costs seconds, not
