@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +21,8 @@ from typer.testing import CliRunner
 
 from fastcarbon import factors
 from fastcarbon.cli import app
-from fastcarbon.report import JOBS, bengbu_accounting
+from fastcarbon.errors import OutputPathError
+from fastcarbon.report import JOBS, bengbu_accounting, prepare_output, write_atomic
 
 runner = CliRunner()
 
@@ -51,16 +59,20 @@ def test_run_selects_jobs_and_rejects_unknown_ones(tmp_path):
     assert bad.exit_code == 2 and "nope" in bad.output and JOBS[0].name in bad.output
 
 
-def test_a_failing_job_exits_1_with_its_message(tmp_path, monkeypatch):
+def test_a_failing_job_exits_1_with_its_message_on_one_line(tmp_path, monkeypatch):
     from fastcarbon import report
     from fastcarbon.errors import InputError
 
     def broken():
-        raise InputError("energy: something precise")
+        raise InputError("energy: something precise\nover two lines")
 
     monkeypatch.setattr(report, "JOBS", [report.Job("broken", "Broken", broken)])
     result = runner.invoke(app, ["run", "-o", str(tmp_path)])
-    assert result.exit_code == 1 and "error in job broken: energy: something precise" in result.output
+    assert result.exit_code == 1, result.output
+    assert result.stderr == "fastcarbon run: error in job broken: energy: something precise over two lines\n"
+    # developers get the traceback back with --traceback
+    debug = runner.invoke(app, ["run", "-o", str(tmp_path), "--traceback"])
+    assert isinstance(debug.exception, InputError) and debug.exit_code == 1
 
 
 def test_factors_lists_every_set_with_its_source():
@@ -90,3 +102,278 @@ def test_progress_goes_to_stderr_results_to_stdout(tmp_path):
     assert done.returncode == 0, done.stderr
     assert re.search(rf"\[1/1\] {JOBS[0].name} done in \d+\.\d s", done.stderr)
     assert "done in" not in done.stdout and "Bengbu" in done.stdout
+
+
+# --- Output folders and result files ----------------------------------------------------------
+
+
+def _tiny():
+    return xr.Dataset({"x": ("year", [1.0, 2.0], {"units": "t"})}, coords={"year": [2020, 2021]})
+
+
+@pytest.fixture
+def spy_job(monkeypatch):
+    """One cheap job named "spy" in place of the real ones; the list records each time it runs."""
+    from fastcarbon import report
+
+    calls = []
+
+    def job():
+        calls.append("ran")
+        return _tiny()
+
+    monkeypatch.setattr(report, "JOBS", [report.Job("spy", "Spy", job)])
+    return calls
+
+
+def _file(path: Path) -> Path:
+    path.write_text("not a folder\n")
+    return path
+
+
+# Each case builds a bad --output under tmp_path and returns it with what the message must say.
+OUTPUT_CASES = {
+    "parent is a file": lambda tmp: (
+        _file(tmp / "notes.txt") / "out",
+        [str(tmp / "notes.txt" / "out"), f"'{tmp / 'notes.txt'}' is a file"]),
+    "output is a file": lambda tmp: (
+        _file(tmp / "notes.txt"), [f"'{tmp / 'notes.txt'}' is a file, not a folder"]),
+    "folder where the .nc goes": lambda tmp: (
+        (tmp / "out" / "spy.nc").mkdir(parents=True) or tmp / "out", [f"'{tmp / 'out' / 'spy.nc'}' goes"]),
+    "folder where the .csv goes": lambda tmp: (
+        (tmp / "out" / "spy.csv").mkdir(parents=True) or tmp / "out", [f"'{tmp / 'out' / 'spy.csv'}' goes"]),
+    # procfs refuses mkdir even to root (ENOENT), as a read-only place would
+    "folder the system refuses": lambda tmp: (
+        Path("/proc/fastcarbon-out"), ["'/proc/fastcarbon-out': cannot create the folder"]),
+}
+
+
+@pytest.mark.parametrize("case", OUTPUT_CASES)
+def test_a_bad_output_is_one_line_exit_2_before_any_job_runs(tmp_path, spy_job, case):
+    if case == "folder the system refuses" and not Path("/proc/self").exists():
+        pytest.skip("needs Linux procfs")
+    output, said = OUTPUT_CASES[case](tmp_path)
+    result = runner.invoke(app, ["run", "-o", str(output)])
+    assert result.exit_code == 2, result.output
+    assert spy_job == []  # checked before computing, not after
+    assert result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("fastcarbon run: --output '")
+    for text in said:
+        assert text in result.stderr, result.stderr
+    assert "choose" in result.stderr or "name a folder" in result.stderr  # the fix
+
+
+def _private_mount_works() -> bool:
+    if shutil.which("unshare") is None or shutil.which("mount") is None:
+        return False
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, timeout=30)
+    return probe.returncode == 0
+
+
+# Root writes through chmod, so a read-only place needs a read-only mount.  It is made inside a
+# private mount namespace (unshare -m) that ends with the command: nothing leaks to the machine.
+READ_ONLY = {
+    "read-only filesystem, folder to create": (
+        'mount -t tmpfs -o ro tmpfs "$1"', False, "cannot create the folder (read-only file system)"),
+    "existing folder on a read-only mount": (
+        'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1"', True,
+        "cannot write in the folder (read-only file system)"),
+}
+
+
+@pytest.mark.parametrize("case", READ_ONLY)
+def test_a_read_only_output_is_one_line_exit_2_before_any_job_runs(tmp_path, case):
+    if not _private_mount_works():
+        pytest.skip("needs unshare -m and mount (root in a private mount namespace)")
+    mount, exists, said = READ_ONLY[case]
+    place, output = tmp_path / "ro", tmp_path / "ro" / "out"
+    (output if exists else place).mkdir(parents=True)
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", f'{mount} && shift && exec "$@"', "sh", str(place),
+         sys.executable, "-m", "fastcarbon", "run", "-o", str(output), "--job", JOBS[0].name],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 2, done.stderr
+    # the one line and nothing else: no progress line, no table, so no job ran
+    assert done.stderr == f"fastcarbon run: --output '{output}': {said}; choose a folder you can write to\n"
+    assert done.stdout == ""
+
+
+def test_a_write_that_fails_after_the_checks_is_one_line_exit_1(tmp_path, monkeypatch):
+    # The job itself puts a folder where its CSV goes, after the checks passed (as a race would).
+    from fastcarbon import report
+
+    out = tmp_path / "out"
+
+    def job():
+        (out / "spy.csv").mkdir()
+        return _tiny()
+
+    monkeypatch.setattr(report, "JOBS", [report.Job("spy", "Spy", job)])
+    result = runner.invoke(app, ["run", "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    progress, error = result.stderr.splitlines()  # the job's progress line, then one error line
+    assert progress.startswith("[1/1] spy done in")
+    assert error == (
+        f"fastcarbon run: error in job spy: cannot write the result file '{out / 'spy.csv'}' (is a directory)")
+    # the netCDF was written whole before; no temporary is left behind
+    assert sorted(p.name for p in out.iterdir()) == ["spy.csv", "spy.nc"]
+    with xr.open_dataset(out / "spy.nc", engine="h5netcdf") as ds:
+        xr.testing.assert_identical(ds.load(), _tiny())
+
+
+def test_write_atomic_replaces_the_file_whole_with_the_usual_permissions(tmp_path):
+    path = tmp_path / "result.csv"
+    path.write_text("old\n")
+    seen = []
+
+    def write(tmp):
+        seen.append(tmp)
+        assert tmp.parent == path.parent and tmp.exists() and not path.read_text() == ""
+        tmp.write_text("new\n")
+
+    assert write_atomic(path, write) == path
+    assert path.read_text() == "new\n" and not seen[0].exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["result.csv"]
+    plain = tmp_path / "plain"
+    plain.write_text("")
+    assert path.stat().st_mode == plain.stat().st_mode  # 0666 minus the umask, as open() gives
+
+
+@pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), KeyboardInterrupt()],
+                         ids=["disk full", "Ctrl-C"])
+def test_write_atomic_keeps_the_old_file_and_no_temporary_when_writing_stops(tmp_path, failure):
+    path = tmp_path / "result.nc"
+    path.write_text("old\n")
+
+    def write(tmp):
+        tmp.write_text("half of the ")
+        raise failure
+
+    if isinstance(failure, OSError):
+        with pytest.raises(OutputPathError, match=re.escape(f"'{path}' (no space left on device)")):
+            write_atomic(path, write)
+    else:
+        with pytest.raises(KeyboardInterrupt):
+            write_atomic(path, write)
+    assert path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["result.nc"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="leftovers are only removed where a pid can be checked")
+def test_prepare_output_removes_temporaries_of_dead_runs_only(tmp_path):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = socket.gethostname()
+    dead = f".spy.nc.{gone.pid}@{host}.0123abcd.part"
+    kept = [
+        f".spy.csv.{os.getpid()}@{host}.0123abcd.part",  # a live run still writing it
+        f".spy.nc.{gone.pid}@another-{host}.0123abcd.part",  # another machine's (shared folder)
+        f".other.nc.{gone.pid}@{host}.0123abcd.part",  # not a result of this run
+        "spy.nc",
+    ]
+    for name in [dead, *kept]:
+        (tmp_path / name).write_text("x")
+    prepare_output(tmp_path, ["spy"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)
+
+
+@pytest.mark.parametrize("refused", ["mkdir", "is_dir", "exists"])
+def test_prepare_output_turns_a_refused_folder_into_one_clear_error(tmp_path, monkeypatch, refused):
+    # What a user who is not root meets in a folder of someone else's (tests run as root, which
+    # chmod does not stop): the system refuses, and the message says so with the path.
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+
+    monkeypatch.setattr(Path, refused, refuse)
+    out = tmp_path / "theirs" / "out"
+    with pytest.raises(OutputPathError) as info:
+        prepare_output(out, ["spy"], option="--output")
+    assert str(info.value).startswith(f"--output '{out}': ")
+    assert "permission denied" in str(info.value) and "choose a folder you can write to" in str(info.value)
+
+
+# --- SIGKILL during writing --------------------------------------------------------------------
+# Where to kill: the moment a file of the target (the temporary or, with a plain writer, the
+# final file) appears, or first holds bytes, plus a delay.  Writing the netCDF takes about
+# 80 ms here, from the first bytes to the last (an h5netcdf import of about 0.4 s comes before
+# them), the CSV a few ms.  The same triggers hit a non-atomic writer's final file, which is
+# how the test was checked to fail before the fix: with the plain writer of the main branch, 16 of
+# the 19 kills left a file that would not open or was not whole (0 of 19 with write_atomic).
+KILL_JOB = "bengbu_accounting"
+# The default run kills at 5 moments (about 10 s on 2 quiet cores); -m slow adds 14 more.
+KILLS = [("nc", 1, delay) for delay in (0.0, 0.025, 0.05, 0.075)] + [("csv", 0, 0.0)]
+MORE_KILLS = [("nc", 1, delay) for delay in (0.005, 0.01, 0.02, 0.03, 0.04, 0.06, 0.07, 0.09, 0.12)] + [
+    ("nc", 0, 0.0), ("nc", 0, 0.2), ("csv", 0, 0.001), ("csv", 0, 0.003), ("csv", 0, 0.006)]
+
+
+def _kill_while_writing(out: Path, ext: str, min_bytes: int, delay: float, env=None) -> int | str:
+    """Run ``fastcarbon run`` for KILL_JOB into ``out``, SIGKILL it ``delay`` s after a file whose
+    name holds ``<KILL_JOB>.<ext>`` has ``min_bytes`` bytes; return the exit status, or a str
+    saying why no kill happened."""
+    out.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "fastcarbon", "run", "-o", str(out), "--job", KILL_JOB],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline, killed = time.monotonic() + 240, False
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            sizes = []
+            for entry in os.scandir(out):
+                try:
+                    sizes.append((f"{KILL_JOB}.{ext}" in entry.name, entry.stat().st_size))
+                except FileNotFoundError:  # renamed between the listing and the stat
+                    pass
+            if any(ours and size >= min_bytes for ours, size in sizes):
+                time.sleep(delay)
+                proc.send_signal(signal.SIGKILL)
+                killed = True
+                break
+            # coarse while the job computes, fine once its first file is open
+            time.sleep(0.0002 if sizes else 0.005)
+    finally:
+        if not killed:  # ended, or no write seen in time: stop it, and say so in the result
+            proc.kill()
+        proc.wait(timeout=60)
+    return proc.returncode if killed else f"no kill: the run ended with {proc.returncode} or timed out"
+
+
+def _broken_results(out: Path, expected: xr.Dataset) -> list[str]:
+    """The files under a result's final name in ``out`` that do not open or are not whole."""
+    broken = []
+    nc, csv = out / f"{KILL_JOB}.nc", out / f"{KILL_JOB}.csv"
+    if nc.exists():
+        try:
+            with xr.open_dataset(nc, engine="h5netcdf") as ds:
+                xr.testing.assert_identical(ds.load(), expected)
+        except Exception as exc:  # noqa: BLE001 (any failure to read back is what we count)
+            broken.append(f"{nc.name}: {type(exc).__name__}: {exc}")
+    if csv.exists():
+        try:
+            frame = pd.read_csv(csv, index_col="year")
+            pd.testing.assert_frame_equal(frame, expected.to_dataframe(), check_exact=False, rtol=1e-12)
+        except Exception as exc:  # noqa: BLE001
+            broken.append(f"{csv.name}: {type(exc).__name__}: {exc}")
+    return broken
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+@pytest.mark.parametrize("kills", [KILLS, pytest.param(MORE_KILLS, marks=pytest.mark.slow)], ids=["5", "14"])
+def test_sigkill_while_writing_never_leaves_a_broken_result(tmp_path, kills):
+    expected = bengbu_accounting()
+    folders = [tmp_path / f"kill{k}" for k in range(len(kills))]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=3) as pool:  # three at once: the kills wait on files, not the CPU
+        codes = list(pool.map(lambda a: _kill_while_writing(*a), [(f, *k) for f, k in zip(folders, kills)]))
+    elapsed = time.perf_counter() - started
+    assert codes == [-signal.SIGKILL] * len(kills), codes  # each run was killed, none had ended
+    # the kills landed inside the writing: a temporary was open in most of them
+    mid_write = sum(any(p.name.endswith(".part") for p in f.iterdir()) for f in folders)
+    assert mid_write >= len(kills) // 2, mid_write
+    broken = {f.name: _broken_results(f, expected) for f in folders}
+    assert not any(broken.values()), broken
+    # the next run into the same folder removes what the killed one left, keeps the results
+    for folder in folders:
+        prepare_output(folder, [KILL_JOB])
+        assert not [p for p in folder.iterdir() if p.name.startswith(".")]
+        assert not _broken_results(folder, expected)
+    print(f"{len(kills)} kills, {mid_write} mid-write, in {elapsed:.1f} s")

@@ -44,13 +44,20 @@ def run(
     job: Optional[list[str]] = typer.Option(  # noqa: UP007 (typer needs Optional on 3.11)
         None, "--job", "-j", help="Run only this job (repeatable); default: all jobs."
     ),
+    traceback: bool = typer.Option(
+        False, "--traceback", help="On an error, show the full Python traceback (for bug reports)."
+    ),
 ) -> None:
     """Run the reproductions on the bundled data: print each result as a table and write it to
-    OUTPUT as <job>.nc (netCDF, h5netcdf) and <job>.csv."""
+    OUTPUT as <job>.nc (netCDF, h5netcdf) and <job>.csv.
+
+    Exit code 2: OUTPUT is unusable (checked before any job runs).
+    Exit code 1: a job failed.  Either prints one line on stderr.
+    Files are written to a temporary, then renamed: never left half-written."""
     from rich.console import Console
 
     from fastcarbon.errors import FastcarbonError
-    from fastcarbon.report import JOBS
+    from fastcarbon.report import JOBS, prepare_output, write_result
 
     names = [j.name for j in JOBS]
     unknown = [n for n in job or [] if n not in names]
@@ -58,29 +65,41 @@ def run(
         raise typer.BadParameter(f"unknown job(s) {unknown}; jobs: {names}", param_hint="--job")
     selected = [j for j in JOBS if not job or j.name in job]
 
+    def fail(message: str, code: int) -> typer.Exit:
+        # One plain line, not rich: rich wraps at the console width (80 off a terminal).
+        typer.echo("fastcarbon run: " + " ".join(line.strip() for line in message.splitlines()), err=True)
+        return typer.Exit(code=code)
+
+    # Every target is checked before the first job computes: a bad folder costs seconds, not
+    # the minutes of a full run that would then fail at its first write.
+    try:
+        prepare_output(output, [j.name for j in selected], option="--output")
+    except FastcarbonError as exc:
+        if traceback:
+            raise
+        raise fail(str(exc), 2) from None
+
     console = Console()
     # Progress goes to stderr, so stdout carries only the results: a spinner while a job runs
     # (on a terminal) and one line when it is done.  The first run of a job also compiles its
     # kernels, which takes most of the time; later runs load them from numba's cache.
     progress = Console(stderr=True, highlight=False)
-    output.mkdir(parents=True, exist_ok=True)
     for k, item in enumerate(selected, 1):
         step = f"[{k}/{len(selected)}] {item.name}"
         started = time.perf_counter()
         try:
             with progress.status(f"{step}: {item.title}...", spinner="dots"):
                 ds = item.run()
+            progress.print(f"{step} done in {time.perf_counter() - started:.1f} s", markup=False)
+            shown = item.table(ds) if item.table else ds
+            console.print(_table(shown, item.title))
+            for line in ds.attrs.get("summary", []):  # a job's headline figures, one per line
+                console.print(line, markup=False, highlight=False)
+            nc, csv = write_result(output, item.name, ds, shown)
         except FastcarbonError as exc:
-            progress.print(f"error in job {item.name}: {exc}", markup=False)
-            raise typer.Exit(code=1) from None
-        progress.print(f"{step} done in {time.perf_counter() - started:.1f} s", markup=False)
-        shown = item.table(ds) if item.table else ds
-        console.print(_table(shown, item.title))
-        for line in ds.attrs.get("summary", []):  # a job's headline figures, one per line
-            console.print(line, markup=False, highlight=False)
-        nc, csv = output / f"{item.name}.nc", output / f"{item.name}.csv"
-        ds.to_netcdf(nc, engine="h5netcdf")
-        shown.to_dataframe().to_csv(csv)
+            if traceback:
+                raise
+            raise fail(f"error in job {item.name}: {exc}", 1) from None
         console.print(f"wrote {nc} and {csv}", markup=False, highlight=False)
 
 

@@ -14,6 +14,7 @@ __all__ = [
     "FlaggedFactorWarning",
     "InputError",
     "InputTypeError",
+    "OutputPathError",
     "MissingDimensionError",
     "CoordinateMismatchError",
     "InvalidValueError",
@@ -98,3 +99,9 @@ class ShapeError(InputError):
 class TimeAxisError(InvalidValueError):
     """A time coordinate that is not numeric, not strictly increasing, or not in the steps the
     method assumes (consecutive years, equal steps)."""
+
+
+class OutputPathError(InputError):
+    """A result cannot be written where it was asked for: the output folder is a file, cannot be
+    created or is read-only, a folder sits where a result file goes, or writing failed (the
+    message carries the system's reason, e.g. no space left on the device)."""
