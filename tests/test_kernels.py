@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from fastcarbon import core, kernels
-from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
+from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, OverflowResultError
 from fastcarbon.reference import REGISTRY, bottom_up_loops
 
 from strategies import tensor_inputs
@@ -82,24 +82,65 @@ def test_bad_value_found_in_every_fuel_lane(n_fuels, which):
 
 @pytest.mark.parametrize("parallel", [False, True])
 def test_screen_false_alarms_are_not_errors(parallel):
-    # The in-pass screen fires on -0.0 (sign bit) and on inf * 0 or inf - inf (NaN sums); the
-    # exact rescan must clear those slices: -0.0 and +inf are allowed values.
+    # The in-pass screen fires on -0.0 (sign bit); the exact rescan must clear those slices:
+    # -0.0 is an allowed value, and large finite values that do not overflow are too.
     rng = np.random.default_rng(5)
     p, e, f = rng.random((3, 2, 2, 3)), rng.random((3, 2, 2, 3, 9)), rng.standard_normal((2, 2, 3, 9))
     p[0, 1, 0, 2] = -0.0
     e[1, 0, 1, 1, 8] = -0.0
-    e[2, 1, 0, 0, 3] = np.inf
-    p[2, 1, 0, 0] = 0.0  # inf * 0 = NaN in the energy sum
+    e[2, 1, 0, 0, 3] = 1e300  # large but finite, times p < 1 and f ~ 1: no overflow
     energy, emissions = core.bottom_up(p, e, f, parallel=parallel)
     ref_energy, ref_emissions = bottom_up_loops(p, e, f)
-    np.testing.assert_array_equal(energy, ref_energy)  # NaN == NaN for assert_array_equal
+    np.testing.assert_array_equal(energy, ref_energy)
     np.testing.assert_array_equal(emissions, ref_emissions)
-    assert np.isnan(energy[2, 1, 3])
     # A real bad value after a -0.0 in the same slice is still the one reported.
     e[0, 1, 1, 2, 5] = -1.0
     with pytest.raises(core.BadValueError) as info:
         core.bottom_up(p, e, f, parallel=parallel)
     assert info.value.index == (0, 1, 1, 2, 5)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+@pytest.mark.parametrize(
+    ("which", "pos", "value"),
+    [("activity", (2, 1, 0, 1), np.inf), ("intensity", (2, 1, 0, 0, 3), np.inf),
+     ("intensity", (1, 0, 1, 2, 0), -np.inf), ("factor", (1, 0, 2, 4), np.inf),
+     ("factor", (0, 1, 2, 8), -np.inf)],
+)
+def test_screen_reports_infinities(parallel, which, pos, value):
+    # inf * 0 is NaN, inf * x is inf: either way the sums are not finite and the rescan names it,
+    # also where the other factor of the product is 0 (the inf would vanish into a NaN sum).
+    rng = np.random.default_rng(5)
+    arrays = {"activity": rng.random((3, 2, 2, 3)), "intensity": rng.random((3, 2, 2, 3, 9)),
+              "factor": rng.standard_normal((2, 2, 3, 9))}
+    arrays["activity"][2, 1, 0, 0] = 0.0
+    arrays[which][pos] = value
+    with pytest.raises(core.BadValueError) as info:
+        core.bottom_up(arrays["activity"], arrays["intensity"], arrays["factor"], parallel=parallel)
+    assert info.value.variable == which and info.value.index == pos and info.value.value == value
+    assert "must be finite" in str(info.value)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+@pytest.mark.parametrize("layout", ["full", "sector_fuel"])
+def test_finite_inputs_that_overflow_are_named(parallel, layout):
+    rng = np.random.default_rng(6)
+    p, e = rng.random((3, 2, 2, 3)) + 0.5, rng.random((3, 2, 2, 3, 9)) + 0.5
+    f = rng.random((2, 2, 3, 9)) + 0.5 if layout == "full" else rng.random((2, 9)) + 0.5
+    p[1, 1, 0, 2], e[1, 1, 0, 2, 4] = 1e300, 1e300  # energy of (row 1, sector 1, fuel 4) = inf
+    with pytest.raises(OverflowResultError) as info:
+        core.bottom_up(p, e, f, factor_layout=layout, parallel=parallel)
+    assert (info.value.variable, info.value.index, info.value.value) == ("energy", (1, 1, 4), np.inf)
+    # energy finite (1e300), emissions not: a factor of 1e10 on that fuel
+    e[1, 1, 0, 2, 4] = 1.0
+    if layout == "full":
+        f[1, :, :, 4] = 1e10
+    else:
+        f[1, 4] = 1e10
+    with pytest.raises(OverflowResultError) as info:
+        core.bottom_up(p, e, f, factor_layout=layout, parallel=parallel)
+    assert (info.value.variable, info.value.index) == ("emissions", (1, 1, 4))
+    assert isinstance(info.value, InvalidValueError) and "overflows to inf" in str(info.value)
 
 
 def _threads_available():

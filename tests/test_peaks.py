@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from fastcarbon.core import peaks as core_peaks
 from fastcarbon.core.peaks import NaNTrajectoryError, PeakResult, peak as core_peak
 from fastcarbon.errors import (
     InputError,
@@ -159,9 +160,13 @@ def test_nan_policy_raise_gives_index_in_the_input():
     core_peak(np.ones((5, 2)), YEARS, axis=0, nan_policy="raise")  # no NaN: no error
 
 
-def test_inf_minus_inf_is_not_reported_as_nan():
-    r = core_peak([np.inf, -np.inf, 0.0], [1, 2, 3], nan_policy="raise")
-    assert r.peaked and r.peak_year == 1 and np.isnan(r.cumulative_emissions)
+@pytest.mark.parametrize("nan_policy", ["propagate", "raise"])
+def test_inf_minus_inf_is_an_infinity_not_a_nan(nan_policy):
+    # inf - inf sums to NaN; it is reported as the infinity it is, whatever the NaN policy
+    with pytest.raises(core_peaks.InfiniteTrajectoryError) as info:
+        core_peak([np.inf, -np.inf, 0.0], [1, 2, 3], nan_policy=nan_policy)
+    assert info.value.index == (0,) and info.value.value == np.inf
+    assert not isinstance(info.value, core_peaks.NaNTrajectoryError)
 
 
 @pytest.mark.parametrize("axis", [0, 1, -1, -3])

@@ -18,8 +18,10 @@ from fastcarbon.errors import (
     CoordinateMismatchError,
     DuplicateLabelError,
     InputTypeError,
+    InvalidValueError,
     MissingDimensionError,
     ShapeError,
+    OverflowResultError,
     UnknownLabelError,
 )
 
@@ -30,6 +32,7 @@ __all__ = [
     "check_labels",
     "check_time",
     "block_locator",
+    "check_result",
     "describe_first",
     "describe_in_block",
     "describe_position",
@@ -39,6 +42,7 @@ __all__ = [
     "pandas_index",
     "require_dims",
     "require_numeric",
+    "screen",
     "select_labels",
     "shared_dims",
 ]
@@ -401,3 +405,96 @@ def check_time(da, dim: Hashable, name: str, steps: str = "increasing", *, requi
                              f"(dtype {raw.dtype}); {hint}")
     return check_time_values(raw, f"{name}: the {dim!r} coordinate", steps, sort_hint=f".sortby({dim!r})",
                              fill_hint=f"{name}.interp({dim}=...)")
+# --------------------------------------------------------------------------- value screens
+#
+# One mechanism for "every value must be finite (and >= 0)" on inputs and "no result overflowed"
+# on outputs, for numpy- and dask-backed arrays alike.  numpy: one vectorized test now, labels read
+# only when it fails.  dask: the same test on each block when the result is computed (the graph
+# stays lazy), with the block's offsets in the whole array (``block_info``) and the small 1-D label
+# arrays of the dims travelling with the task, so the message names whole-array labels.
+
+
+def _not_finite(x: np.ndarray) -> np.ndarray:
+    return ~np.isfinite(x)
+
+
+def _negative_or_not_finite(x: np.ndarray) -> np.ndarray:
+    # Two compares, no arithmetic: -0.0 passes (it is >= 0), NaN fails both, +inf fails the second.
+    return ~((x >= 0) & (x < np.inf))
+
+
+class _BadInput:
+    """Builds the error for a bad input element (picklable: it travels with dask tasks)."""
+
+    def __init__(self, name: str, allowed: str):
+        self.name, self.allowed = name, allowed
+
+    def __call__(self, where: str, index: tuple[int, ...], value: float) -> Exception:
+        return InvalidValueError(f"{self.name}: bad value {value!r} at {where}; {self.allowed}")
+
+
+class _Overflowed:
+    """Builds the :class:`OverflowResultError` of an output variable (picklable)."""
+
+    def __init__(self, variable: str, hint: str):
+        self.variable, self.hint = variable, hint
+
+    def __call__(self, where: str, index: tuple[int, ...], value: float) -> Exception:
+        return OverflowResultError(self.variable, index, value, where, self.hint)
+
+
+def screen(da: xr.DataArray, name: str, *, nonnegative: bool = False, allowed: str | None = None) -> xr.DataArray:
+    """``da`` with every value checked to be finite (and >= 0 with ``nonnegative``).
+
+    A bad value raises :class:`InvalidValueError` naming ``name``, the coordinate labels of the
+    first bad element (in the whole array, also under dask) and ``allowed`` (default: what the
+    rule is).  numpy-backed ``da`` is checked now and returned as is; dask-backed ``da`` is
+    returned as a lazily checked copy (the caller's array is untouched) that raises when computed.
+    Integer data are always finite; only their sign is tested.
+    """
+    if allowed is None:
+        allowed = "values must be finite and >= 0" if nonnegative else "values must be finite"
+    test = _negative_or_not_finite if nonnegative else _not_finite
+    return _checked(da, test, _BadInput(name, allowed))
+
+
+def check_result(da: xr.DataArray, variable: str, hint: str = "") -> xr.DataArray:
+    """``da`` (an output computed from finite inputs) checked to hold no ±inf or NaN.
+
+    The first such element raises :class:`OverflowResultError` naming ``variable`` and its
+    coordinate labels, as :func:`screen` does (lazily under dask).  ``hint`` replaces the default
+    advice at the end of the message.
+    """
+    return _checked(da, _not_finite, _Overflowed(variable, hint))
+
+
+def _checked(da: xr.DataArray, test, error) -> xr.DataArray:
+    if da.dtype.kind in "iub" and test is _not_finite:
+        return da  # integers cannot be inf or NaN
+    labels = None
+    if da.chunks is None:
+        values = np.asarray(da.values)
+        bad = test(values)
+        if bad.any():
+            pos = tuple(int(k) for k in np.unravel_index(int(np.argmax(bad)), bad.shape))
+            labels = [_shown_labels(da, d) if d in da.xindexes else None for d in da.dims]
+            where = describe_position(da.dims, labels, pos) if da.ndim else "the only element"
+            raise error(where, pos, float(values[pos]))
+        return da
+    labels = [_shown_labels(da, d) if d in da.xindexes else None for d in da.dims]
+    data = da.data.map_blocks(
+        _check_block, test=test, error=error, dims=da.dims, labels=labels,
+        dtype=da.dtype, meta=np.array((), da.dtype),
+    )
+    return da.copy(data=data)
+
+
+def _check_block(block, test, error, dims, labels, block_info=None):
+    bad = test(block)
+    if bad.any():
+        local = np.unravel_index(int(np.argmax(bad)), bad.shape)
+        offsets = [lo for lo, _ in block_info[0]["array-location"]] if block_info else [0] * block.ndim
+        pos = tuple(int(k) + off for k, off in zip(local, offsets))
+        where = describe_position(dims, labels, pos) if len(dims) else "the only element"
+        raise error(where, pos, float(block[tuple(local)]))
+    return block

@@ -18,6 +18,7 @@ __all__ = [
     "MissingDimensionError",
     "CoordinateMismatchError",
     "InvalidValueError",
+    "OverflowResultError",
     "UnknownLabelError",
     "UnitError",
     "DuplicateLabelError",
@@ -105,3 +106,31 @@ class OutputPathError(InputError):
     """A result cannot be written where it was asked for: the output folder is a file, cannot be
     created or is read-only, a folder sits where a result file goes, or writing failed (the
     message carries the system's reason, e.g. no space left on the device)."""
+class OverflowResultError(InvalidValueError):
+    """Finite inputs gave a result outside the float64 range (±inf, or NaN from inf - inf).
+
+    Every function whose products or sums can overflow raises this one class, after its input
+    screens have passed: the inputs are finite, so the cause is their magnitude (often a unit
+    slip, kg given as t, or a rate in percent given as a fraction).
+
+    Attributes
+    ----------
+    variable : str
+        The output variable that overflowed (``"emissions"``, ``"cumulative_emissions"``...).
+    index : tuple of int
+        Position of its first overflowing element, in the output as returned.
+    value : float
+        That element (inf, -inf or NaN).
+    """
+
+    def __init__(self, variable: str, index: tuple[int, ...], value: float, where: str = "", hint: str = ""):
+        self.variable, self.index, self.value, self.hint = variable, tuple(index), float(value), hint
+        super().__init__(self.describe(where or (f"index {self.index}" if self.index else "the only element")))
+
+    def describe(self, where: str) -> str:
+        """The message with the position stated as ``where`` (e.g. coordinate labels)."""
+        return (
+            f"{self.variable}: overflows to {self.value!r} at {where}: the inputs are finite but the "
+            f"result exceeds the float64 range (about 1.8e308)"
+            + (f"; {self.hint}" if self.hint else "; check the inputs' magnitudes and units")
+        )

@@ -12,10 +12,10 @@ from fastcarbon._validate import (
     _plain,
     as_dataarray,
     as_dataset,
-    describe_first,
-    describe_position,
+    check_result,
     require_dims,
     require_numeric,
+    screen,
     select_labels,
 )
 from fastcarbon.errors import (
@@ -24,10 +24,11 @@ from fastcarbon.errors import (
     InputTypeError,
     InvalidValueError,
     MissingDimensionError,
+    OverflowResultError,
     UnitError,
     UnknownLabelError,
 )
-from fastcarbon.units import format_units, kind, parse, require_kind, scale_to
+from fastcarbon.units import format_units, parse, require_kind, scale_to
 
 __all__ = ["fuel_emissions"]
 
@@ -101,8 +102,11 @@ def fuel_emissions(
         (:func:`fastcarbon.factors.flagged`): bengbu2023's natural-gas emission factor.  The
         message names the fuel, the printed value and what it likely means.
     InvalidValueError
-        Negative or NaN fuel use (the message gives its coordinate labels; on dask, raised when
-        computed) or a NaN factor.
+        Negative, NaN or infinite fuel use (the message gives its coordinate labels; on dask,
+        raised when computed) or a non-finite factor.
+    OverflowResultError
+        Finite inputs whose emissions exceed the float64 range (e.g. 1e300 × 1e300), named by
+        output variable and coordinate labels (on dask, raised when computed).
 
     Notes
     -----
@@ -208,10 +212,16 @@ def fuel_emissions(
         np.asarray(coeff.values, dtype=float) * np.asarray(scale), dims="fuel",
         coords={"fuel": energy.indexes["fuel"]},
     )
-    checked = _check_energy(energy)
-    by_fuel = (checked * coeff).assign_attrs(units=units, long_name="emissions by fuel")
+    # Negative, NaN or infinite fuel use is named by its labels (on dask, per block when computed).
+    checked = screen(energy, "energy", nonnegative=True, allowed="fuel use must be finite and >= 0")
+    by_fuel = xr.apply_ufunc(_times, checked, coeff, dask="parallelized", output_dtypes=[float])
+    by_fuel = by_fuel.assign_attrs(units=units, long_name="emissions by fuel")
     by_fuel.name = "emissions_by_fuel"
-    total = by_fuel.sum("fuel", skipna=False).assign_attrs(units=units, long_name="emissions")
+    total = xr.apply_ufunc(
+        _fuel_sum, by_fuel, input_core_dims=[["fuel"]], dask="parallelized", output_dtypes=[float],
+        dask_gufunc_kwargs={"allow_rechunk": True},
+    ).assign_attrs(units=units, long_name="emissions")
+    by_fuel, total = _check_overflow(by_fuel, total, units)
     ds = xr.Dataset({"emissions": total, "emissions_by_fuel": by_fuel})
     ds.attrs["method"] = "C = sum_j Q_j k_j c_j (000 eq. 1; 001 eq. 1)"
     ds.attrs["factors"] = _name_of(factors)
@@ -295,12 +305,6 @@ def _per_fuel_units(da: xr.DataArray, what: str) -> list[str]:
     return units
 
 
-def _plain(label):
-    """A label as the user wrote it (``'coal'``, ``2021``), not a numpy scalar's repr; object
-    coordinates (from pandas) already hold plain Python values."""
-    return label.item() if isinstance(label, np.generic) else label
-
-
 def _warn_flagged(da: xr.DataArray, source) -> None:
     """One :class:`FlaggedFactorWarning` per flagged value among the selected fuels."""
     from fastcarbon import factors as factor_sets
@@ -334,37 +338,32 @@ def _check_factor(da: xr.DataArray, what: str) -> None:
         raise InvalidValueError(f"{what}: value for fuel {fuel!r} is {values[np.argmax(bad)]}; factors must be finite")
 
 
-def _check_energy(energy: xr.DataArray) -> xr.DataArray:
-    """Negative or NaN fuel use is an error naming its labels; on dask the check runs per block
-    when the result is computed (the graph stays lazy), on a copy: the caller's array is untouched."""
-    if energy.chunks is None:
-        bad = ~(np.asarray(energy.values) >= 0)
-        if bad.any():
-            where, value = describe_first(energy, bad)
-            raise InvalidValueError(
-                f"energy: bad value {value!r} at {where}; fuel use must be >= 0 and not NaN"
-            )
-        return energy
-    labels = [
-        energy[d].values if d in energy.coords else None for d in energy.dims
-    ]  # small 1-D label arrays travel with the graph, so errors name labels, not chunk offsets
-    checked = energy.data.map_blocks(
-        _raise_if_bad, dims=energy.dims, labels=labels, dtype=energy.dtype, meta=np.array((), energy.dtype)
-    )
-    return energy.copy(data=checked)
+def _times(q, c):
+    # An overflow is reported by _check_overflow with its labels; numpy's bare warning would only
+    # precede it (under dask it comes from a worker thread, far from the call).
+    with np.errstate(over="ignore", invalid="ignore"):
+        return q * c
 
 
-def _raise_if_bad(block, dims, labels, block_info=None):
-    bad = ~(block >= 0)
-    if bad.any():
-        local = np.argwhere(bad)[0]
-        offsets = [lo for lo, _ in block_info[0]["array-location"]] if block_info else [0] * block.ndim
-        where = describe_position(dims, labels, [int(k) + off for k, off in zip(local, offsets)])
-        raise InvalidValueError(
-            f"energy: bad value {float(block[tuple(local)])!r} at {where}; "
-            f"fuel use must be >= 0 and not NaN"
-        )
-    return block
+def _fuel_sum(x):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return x.sum(axis=-1)
+
+
+def _check_overflow(by_fuel: xr.DataArray, total: xr.DataArray, units: str):
+    """Both outputs checked not to overflow (the inputs are finite by now, so only their size can
+    make inf).  A non-finite by-fuel value makes the total non-finite too, so numpy-backed
+    outputs are tested through the small total, and by fuel only to name the fuel on failure;
+    dask-backed ones each carry their own check, as either may be computed alone."""
+    hint = f"fuel use × factor in {units!r} is too large; check the units of energy and factors"
+    if total.chunks is None:
+        try:
+            check_result(total, "emissions", hint)
+        except OverflowResultError:
+            check_result(by_fuel, "emissions_by_fuel", hint)
+            raise
+        return by_fuel, total
+    return check_result(by_fuel, "emissions_by_fuel", hint), check_result(total, "emissions", hint)
 
 
 def _name_of(obj) -> str:

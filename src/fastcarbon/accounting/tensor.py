@@ -13,6 +13,7 @@ from fastcarbon._validate import (
     as_dataset,
     describe_first,
     describe_in_block,
+    describe_position,
     label_arrays,
     match_coords,
     pandas_index,
@@ -20,7 +21,7 @@ from fastcarbon._validate import (
     require_numeric,
     select_labels,
 )
-from fastcarbon.errors import InputError, InvalidValueError, UnknownLabelError
+from fastcarbon.errors import InputError, InvalidValueError, OverflowResultError, UnknownLabelError
 from fastcarbon.units import parse, scale_to
 
 __all__ = ["bottom_up", "CORE_DIMS"]
@@ -57,17 +58,17 @@ def bottom_up(
     ----------
     activity : xarray.DataArray
         Activity level P with dims ``sector``, ``process``, ``equipment`` (+ any extra dims),
-        e.g. product output by equipment.  Must be >= 0 and not NaN.  ``units`` attr optional
+        e.g. product output by equipment.  Must be finite and >= 0.  ``units`` attr optional
         (default dimensionless).
     intensity : xarray.DataArray
         Energy intensity e with dims ``sector``, ``process``, ``equipment``, ``fuel`` (+ extra),
-        energy per unit of activity.  Must be >= 0 and not NaN.  ``units`` attr optional (default:
+        energy per unit of activity.  Must be finite and >= 0.  ``units`` attr optional (default:
         ``energy_units`` per unit of activity).
     factor : xarray.DataArray, Dataset or str
         Emission factor f per unit of energy, with a ``fuel`` dim and optionally ``sector``,
         ``process``, ``equipment`` and extra dims; a factor given per fuel only is broadcast.
         A factor-set name (``fastcarbon.factors.available()``) or a Dataset uses its
-        ``emission_factor`` variable.  Must not be NaN; negative values (sinks) are allowed.
+        ``emission_factor`` variable.  Must be finite; negative values (sinks) are allowed.
         Its fuels must include every fuel of ``intensity``.  ``units`` attr optional (default:
         ``emissions_units`` per ``energy_units``).
     energy_units, emissions_units : str
@@ -97,8 +98,12 @@ def bottom_up(
     InputTypeError
         Non-numeric data.
     InvalidValueError
-        Negative or NaN activity or intensity, NaN factor; the message gives the coordinate
-        labels of the first bad element.
+        Negative, NaN or infinite activity or intensity, a NaN or infinite factor; the message
+        gives the coordinate labels of the first bad element.
+    OverflowResultError
+        Finite inputs whose energy or emissions (or a sum of them) exceed the float64 range;
+        the message names the output variable and the coordinate labels of the first such
+        element.  On dask, raised when computed.
     UnitError
         Units that cannot be parsed or do not combine to energy and emissions.
 
@@ -203,20 +208,38 @@ _OUTPUTS = {
 
 def _compute(intensity, activity, factor, *, layout, k_energy, k_emissions, parallel):
     """numpy in, every output of :data:`_OUTPUTS` out: the tensor pass, units, then the totals."""
-    energy, emissions = core.bottom_up(activity, intensity, factor, factor_layout=layout, parallel=parallel)
+    try:
+        energy, emissions = core.bottom_up(activity, intensity, factor, factor_layout=layout, parallel=parallel)
+    except OverflowResultError as err:  # "energy" or "emissions": the sector × fuel matrices
+        raise _renamed(err, f"{err.variable}_by_sector_fuel") from None
     # With a per-fuel factor, energy comes back as a read-only broadcast view; the small copy
     # makes every output an ordinary writable array.
     if not energy.flags.writeable:
         energy = energy.copy()
-    if k_energy != 1.0:
-        energy *= k_energy
-    if k_energy * k_emissions != 1.0:
-        emissions *= k_energy * k_emissions
+    # A unit scale > 1 can overflow a matrix; the totals' check below names it.
+    with np.errstate(over="ignore"):
+        if k_energy != 1.0:
+            energy *= k_energy
+        if k_energy * k_emissions != 1.0:
+            emissions *= k_energy * k_emissions
     out = {"energy_by_sector_fuel": energy, "emissions_by_sector_fuel": emissions}
     for what, matrix in (("energy", energy), ("emissions", emissions)):
-        by_sector, by_fuel, total = core.sector_fuel_totals(matrix, parallel=parallel)
+        try:
+            by_sector, by_fuel, total = core.sector_fuel_totals(matrix, parallel=parallel)
+        except OverflowResultError as err:
+            names = {"matrix": f"{what}_by_sector_fuel", "by_sector": f"{what}_by_sector",
+                     "by_fuel": f"{what}_by_fuel", "total": what}
+            raise _renamed(err, names[err.variable]) from None
         out.update({what: total, f"{what}_by_sector": by_sector, f"{what}_by_fuel": by_fuel})
     return out
+
+
+_OVERFLOW_HINT = "check the units and magnitudes of activity, intensity and factor"
+
+
+def _renamed(err: OverflowResultError, variable: str) -> OverflowResultError:
+    """The core's overflow report under the name of the labelled output it lands in."""
+    return OverflowResultError(variable, err.index, err.value, hint=_OVERFLOW_HINT)
 
 
 def _eager(inputs, core_dims, order, parallel, kwargs) -> dict[str, np.ndarray]:
@@ -232,6 +255,15 @@ def _eager(inputs, core_dims, order, parallel, kwargs) -> dict[str, np.ndarray]:
         return _compute(*arrays, parallel=parallel, **kwargs)
     except core.BadValueError as err:
         raise _labelled_bad_value(err, dict(zip(("intensity", "activity", "factor"), inputs))) from None
+    except OverflowResultError as err:
+        # the index runs over the output's dims: the extra dims in ``order``, then its own
+        dims = [*order, *_OUTPUTS[err.variable][0]]
+        labels = []
+        for d in dims:
+            holder = next((da for da in inputs if d in da.xindexes), None)
+            labels.append(None if holder is None else np.array(pandas_index(holder, d).tolist()))
+        raise OverflowResultError(err.variable, err.index, err.value, describe_position(dims, labels, err.index),
+                                  err.hint) from None
 
 
 def _lazy(inputs, core_dims, order, parallel, kwargs) -> dict[str, np.ndarray]:
@@ -268,6 +300,8 @@ def _lazy(inputs, core_dims, order, parallel, kwargs) -> dict[str, np.ndarray]:
             out = _compute(intensity, activity, factor, parallel=bool(parallel), **kwargs)
         except core.BadValueError as err:
             raise _block_bad_value(err, label_blocks, spec) from None
+        except OverflowResultError as err:
+            raise _block_overflow(err, label_blocks, spec) from None
         return tuple(out[name] for name in names)
 
     results = xr.apply_ufunc(
@@ -301,6 +335,21 @@ def _block_bad_value(err: core.BadValueError, label_blocks, spec) -> InvalidValu
     dims = [d for d in own] + list(cdims)
     where = describe_in_block(dims, *zip(*(blocks[d] for d in dims)))
     return InvalidValueError(err.describe(where))
+
+
+def _block_overflow(err: OverflowResultError, label_blocks, spec) -> OverflowResultError:
+    """An output overflow found in one dask block, stated with the labels of the whole array.
+
+    The block's outputs have every extra dim of ``order`` (size 1 where the block's inputs all
+    lack it), then the variable's own sector / fuel dims, which the block holds whole."""
+    own = _OUTPUTS[err.variable][0]
+    n_extra = len(err.index) - len(own)
+    order = spec["order"][len(spec["order"]) - n_extra:]
+    parts = [(label_blocks[spec["order"].index(d)], spec["has_labels"][spec["order"].index(d)], k)
+             for d, k in zip(order, err.index[:n_extra])]
+    parts += [(*spec["core_labels"][d], k) for d, k in zip(own, err.index[n_extra:])]
+    where = describe_in_block([*order, *own], *zip(*parts))
+    return OverflowResultError(err.variable, err.index, err.value, where, err.hint)
 
 
 def _output_coords(inputs, out_dims: set) -> xr.Coordinates:
@@ -369,5 +418,6 @@ def _labelled_bad_value(err: core.BadValueError, inputs: dict[str, xr.DataArray]
     Only runs on the error path, so locating the element again costs nothing in normal use.
     """
     da = inputs[err.variable]
-    where, value = describe_first(da, np.isnan(da.values) if err.variable == "factor" else ~(da.values >= 0))
+    values = da.values
+    where, value = describe_first(da, ~np.isfinite(values) if err.variable == "factor" else ~((values >= 0) & (values < np.inf)))
     return InvalidValueError(err.describe(where, value))

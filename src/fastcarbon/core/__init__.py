@@ -17,13 +17,14 @@ from fastcarbon.core.entropy import (
 # grey has its own PARALLEL_THRESHOLD (a fit is cheaper per element): exported as a module.
 from fastcarbon.core import grey
 from fastcarbon.core.montecarlo import MonteCarloResult, Noise, monte_carlo
-from fastcarbon.core.peaks import NaNTrajectoryError, PeakResult, peak
+from fastcarbon.core.peaks import InfiniteTrajectoryError, NaNTrajectoryError, PeakResult, peak
 
 __all__ = [
     "PARALLEL_THRESHOLD",
     "BadValueError",
     "bottom_up",
     "sector_fuel_totals",
+    "InfiniteTrajectoryError",
     "NaNTrajectoryError",
     "PeakResult",
     "peak",

@@ -15,19 +15,20 @@ import numpy as np
 from fastcarbon import kernels
 from fastcarbon.core._common import PARALLEL_THRESHOLD, use_parallel
 from fastcarbon.core._common import as_float_array as _as_float_array
-from fastcarbon.errors import InputError, InvalidValueError
+from fastcarbon.errors import InputError, InvalidValueError, OverflowResultError
 
-__all__ = ["bottom_up", "sector_fuel_totals", "BadValueError", "PARALLEL_THRESHOLD"]
+__all__ = ["bottom_up", "sector_fuel_totals", "BadValueError", "PARALLEL_THRESHOLD", "raise_if_not_finite"]
 
 _INPUT_NAMES = {
     kernels.BAD_ACTIVITY: "activity",
     kernels.BAD_INTENSITY: "intensity",
     kernels.BAD_FACTOR: "factor",
 }
+_OVERFLOWS = {kernels.BAD_ENERGY_OVERFLOW: "energy", kernels.BAD_EMISSIONS_OVERFLOW: "emissions"}
 
 
 class BadValueError(InvalidValueError):
-    """A negative or NaN input value, with where it was found.
+    """A negative, NaN or infinite input value, with where it was found.
 
     Attributes
     ----------
@@ -46,7 +47,7 @@ class BadValueError(InvalidValueError):
     def describe(self, where: str, value: float | None = None) -> str:
         """The message, with the position stated as ``where`` (e.g. by coordinate labels) and
         ``value`` (default: the one found)."""
-        allowed = "must not be NaN" if self.variable == "factor" else "must be >= 0 and not NaN"
+        allowed = "must be finite" if self.variable == "factor" else "must be finite and >= 0"
         value = self.value if value is None else value
         return f"{self.variable}: bad value {value!r} at {where}; values {allowed}"
 
@@ -77,14 +78,14 @@ def bottom_up(
     Parameters
     ----------
     activity : array_like (..., M, I, J)
-        Activity by sector m, process i, equipment j; >= 0.
+        Activity by sector m, process i, equipment j; finite and >= 0.
     intensity : array_like (..., M, I, J, N)
-        Energy intensity by sector, process, equipment and fuel n; >= 0.
+        Energy intensity by sector, process, equipment and fuel n; finite and >= 0.
     factor : array_like
         Emission factor, (..., M, I, J, N) when ``factor_layout="full"``; (..., M, N) or
         (..., 1, N) when ``"sector_fuel"`` (a factor that does not vary over process and
         equipment: then CE = f·E exactly and the factor tensor is never read); (..., N) when
-        ``"fuel"``.  Negative values (sinks) are allowed, NaN is not.
+        ``"fuel"``.  Finite; negative values (sinks) are allowed.
     factor_layout : {"full", "sector_fuel", "fuel"}
     parallel : bool, optional
         Force the serial (``False``) or multi-threaded (``True``) kernel.  By default the
@@ -103,7 +104,11 @@ def bottom_up(
     InputError
         Core shapes that disagree, or leading dims that do not broadcast.
     BadValueError
-        A negative or NaN activity or intensity, or a NaN factor; carries the first bad index.
+        A negative, NaN or infinite activity or intensity, or a non-finite factor; carries the
+        first bad index.
+    OverflowResultError
+        Finite inputs whose energy or emissions exceed the float64 range; ``variable`` is
+        ``"energy"`` or ``"emissions"``, ``index`` the first such element of that output.
     """
     if factor_layout not in ("full", "sector_fuel", "fuel"):
         raise InputError(f"factor_layout must be 'full', 'sector_fuel' or 'fuel', got {factor_layout!r}")
@@ -165,19 +170,23 @@ def bottom_up(
             else kernels.sector_fuel_energy_emissions
         )
         kern(p2, e2, f2, rows_p, rows_e, rows_f, energy, emissions, bad)
-        _raise_first_bad(bad, {"activity": (p, rows_p, 3), "intensity": (e, rows_e, 4), "factor": (f, rows_f, 4)}, work_batch)
+        _raise_first_bad(bad, {"activity": (p, rows_p, 3), "intensity": (e, rows_e, 4), "factor": (f, rows_f, 4)},
+                         work_batch, {"energy": energy, "emissions": emissions})
         shape = out_batch + (n_m, n_n)
         return energy.reshape(shape), emissions.reshape(shape)
 
     kern = kernels.sector_fuel_energy_parallel if parallel else kernels.sector_fuel_energy
     kern(p2, e2, rows_p, rows_e, energy, bad)
-    _raise_first_bad(bad, {"activity": (p, rows_p, 3), "intensity": (e, rows_e, 4)}, work_batch)
-    nan = np.isnan(f_user)  # small: the factor has no process or equipment axes here
-    if nan.any():
-        idx = tuple(int(k) for k in np.unravel_index(np.flatnonzero(nan)[0], f_user.shape))
+    _raise_first_bad(bad, {"activity": (p, rows_p, 3), "intensity": (e, rows_e, 4)}, work_batch, {"energy": energy},
+                     len(out_batch))
+    wild = ~np.isfinite(f_user)  # small: the factor has no process or equipment axes here
+    if wild.any():
+        idx = tuple(int(k) for k in np.unravel_index(np.flatnonzero(wild)[0], f_user.shape))
         raise BadValueError("factor", idx, float(f_user[idx]))
     energy = energy.reshape(work_batch + (n_m, n_n))
-    emissions = energy * f  # (…, M, N) × (…, M|1, N): small, not tensor-sized
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is raised below, with its index
+        emissions = energy * f  # (…, M, N) × (…, M|1, N): small, not tensor-sized
+    raise_if_not_finite(emissions, "emissions")
     return np.broadcast_to(energy, emissions.shape), emissions
 
 
@@ -202,6 +211,12 @@ def sector_fuel_totals(matrix, *, parallel: bool | None = None) -> tuple[np.ndar
     total : ndarray (...)
         Σ of ``by_sector``, in sector order.
 
+    Raises
+    ------
+    OverflowResultError
+        A non-finite value in ``matrix`` or a sum that overflows; ``variable`` is ``"matrix"``,
+        ``"by_sector"``, ``"by_fuel"`` or ``"total"``.
+
     Examples
     --------
     >>> import numpy as np
@@ -219,16 +234,42 @@ def sector_fuel_totals(matrix, *, parallel: bool | None = None) -> tuple[np.ndar
     parallel = use_parallel(parallel, x.size)
     kern = kernels.sector_fuel_totals_parallel if parallel else kernels.sector_fuel_totals
     kern(x2, by_sector, by_fuel, total)
-    return by_sector.reshape(batch + (n_m,)), by_fuel.reshape(batch + (n_n,)), total.reshape(batch)
+    by_sector, by_fuel, total = by_sector.reshape(batch + (n_m,)), by_fuel.reshape(batch + (n_n,)), total.reshape(batch)
+    # Any non-finite matrix value or by-sector sum makes its row's total non-finite, so the small
+    # total and by-fuel arrays are all that is read; the culprit is looked for only on failure.
+    if not (np.isfinite(total).all() and np.isfinite(by_fuel).all()):
+        for name, arr in (("matrix", x), ("by_sector", by_sector), ("by_fuel", by_fuel), ("total", total)):
+            raise_if_not_finite(arr, name)
+    return by_sector, by_fuel, total
 
 
-def _raise_first_bad(bad: np.ndarray, inputs: dict, work_batch: tuple[int, ...]) -> None:
-    """Raise :class:`BadValueError` for the first flagged (b, m) work item, in row-major order."""
+def raise_if_not_finite(result: np.ndarray, variable: str, hint: str = "") -> None:
+    """Raise :class:`~fastcarbon.errors.OverflowResultError` naming ``variable`` and the index of
+    the first non-finite element of ``result``, an output computed from finite inputs."""
+    wild = ~np.isfinite(result)
+    if wild.any():
+        idx = tuple(int(k) for k in np.unravel_index(int(np.argmax(wild)), wild.shape))
+        raise OverflowResultError(variable, idx, float(result[idx]), hint=hint)
+
+
+def _raise_first_bad(
+    bad: np.ndarray, inputs: dict, work_batch: tuple[int, ...], matrices: dict, out_ndim: int | None = None
+) -> None:
+    """Raise :class:`BadValueError` (or :class:`OverflowResultError`, from the output
+    ``matrices`` by name) for the first flagged (b, m) work item, in row-major order.
+
+    ``out_ndim``: leading dims of the returned outputs when more than ``work_batch`` has (a factor
+    with extra dims of its own); an overflow's index gets 0 there, where the energy is the same."""
     flagged = bad[..., 0] >= 0
     if not flagged.any():
         return
     b, m = np.unravel_index(np.flatnonzero(flagged)[0], flagged.shape)
     code, flat = bad[b, m]
+    if int(code) in _OVERFLOWS:  # clean inputs, a sum over process and equipment overflowed
+        pad = (0,) * ((out_ndim or len(work_batch)) - len(work_batch))
+        idx = tuple(int(k) for k in (*pad, *np.unravel_index(int(b), work_batch), m, flat))
+        value = float(matrices[_OVERFLOWS[int(code)]][(int(b), int(m), int(flat))])
+        raise OverflowResultError(_OVERFLOWS[int(code)], idx, value)
     name = _INPUT_NAMES[int(code)]
     arr, rows, n_core = inputs[name]
     core = arr.shape[-n_core:]

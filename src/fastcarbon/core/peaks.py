@@ -13,10 +13,10 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from fastcarbon.core._common import check_time_values, use_parallel
-from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
+from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, OverflowResultError
 from fastcarbon.kernels import peaks as _kernels
 
-__all__ = ["peak", "PeakResult", "NaNTrajectoryError"]
+__all__ = ["peak", "PeakResult", "NaNTrajectoryError", "InfiniteTrajectoryError"]
 
 
 class PeakResult(NamedTuple):
@@ -56,6 +56,27 @@ class NaNTrajectoryError(InvalidValueError):
         )
 
 
+class InfiniteTrajectoryError(InvalidValueError):
+    """A trajectory holds +inf or -inf; raised whatever ``nan_policy`` is.
+
+    NaN marks a missing year and can propagate; an infinity is no emission level (+inf would be
+    "the peak", -inf a "net zero"), usually an overflow or a division by zero upstream.
+
+    Attributes
+    ----------
+    index : tuple of int
+        Position of the first infinity in the emissions array as it was passed.
+    value : float
+    """
+
+    def __init__(self, index: tuple[int, ...], value: float, where: str | None = None):
+        self.index, self.value = index, value
+        super().__init__(
+            f"emissions: {value!r} at {where or f'index {index}'}; trajectories must be finite "
+            f"(NaN may mark a missing year, an infinity is an error upstream, e.g. an overflow)"
+        )
+
+
 def check_years(years, n_t: int, name: str = "years") -> np.ndarray:
     """``years`` as a float64 array of length ``n_t``, or an error saying what is wrong.
 
@@ -66,6 +87,19 @@ def check_years(years, n_t: int, name: str = "years") -> np.ndarray:
         raise InputError(f"{name}: must be 1-D with one year per step ({n_t}), got shape {arr.shape}")
     # the one time-axis rule of the package (5-year steps are fine for a peak)
     return check_time_values(arr, name, "increasing", sort_hint="np.argsort(years) on the years and the series")
+
+
+def _raise_infinite(rows: np.ndarray, wild: np.ndarray, batch: tuple[int, ...], axis: int) -> None:
+    """:class:`InfiniteTrajectoryError` at the first infinity among the ``wild`` series, by its
+    index in the emissions as passed (``rows`` holds them with the year axis moved last)."""
+    picked = np.flatnonzero(wild)
+    inf = np.isinf(rows[picked])
+    if inf.any():
+        k, t = np.unravel_index(int(np.argmax(inf)), inf.shape)
+        lead = np.unravel_index(int(picked[k]), batch) if batch else ()
+        idx = [int(i) for i in lead]
+        idx.insert(axis, int(t))
+        raise InfiniteTrajectoryError(tuple(idx), float(rows[picked[k], t]))
 
 
 def _scalar(value, name: str) -> float:
@@ -107,7 +141,8 @@ def peak(
     Parameters
     ----------
     emissions : array_like (..., T, ...)
-        Trajectories, real numbers; negative values (net sinks) are allowed.
+        Trajectories, finite real numbers (NaN: see ``nan_policy``); negative values (net
+        sinks) are allowed.
     years : array_like (T,)
         Year of each step along ``axis``: real, finite, strictly increasing.
     axis : int
@@ -140,6 +175,11 @@ def peak(
         Years not finite or not strictly increasing, a non-finite threshold or target.
     NaNTrajectoryError
         NaN in ``emissions`` with ``nan_policy="raise"``.
+    InfiniteTrajectoryError
+        +inf or -inf in ``emissions`` (whatever ``nan_policy``).
+    OverflowResultError
+        Finite emissions whose sum over the years (``cumulative_emissions``) exceeds the
+        float64 range.
 
     Examples
     --------
@@ -182,11 +222,25 @@ def peak(
     kern = _kernels.peak_stats_parallel if parallel else _kernels.peak_stats
     kern(rows, y, threshold, target_f, f[0], f[1], b[0], b[1], f[2], b[2], f[3])
 
-    # peak_value is NaN exactly for the series holding a NaN (cumulative also for inf - inf).
-    if nan_policy == "raise" and np.isnan(f[1]).any():
-        # The error path only, so the second look at the whole input costs nothing in normal use.
-        idx = tuple(int(k) for k in np.argwhere(np.isnan(x))[0])
-        raise NaNTrajectoryError(idx)
+    # cumulative_emissions is finite exactly for the finite series that do not overflow: a NaN
+    # makes it NaN, an infinity ±inf or NaN.  Only those series are looked at again, so a clean
+    # input costs one test per series, not per value.
+    wild = ~np.isfinite(f[3])
+    if wild.any():
+        _raise_infinite(rows, wild, batch, axis)
+        nan_rows = np.isnan(f[1])  # peak_value is NaN exactly for the series holding a NaN
+        overflow = wild & ~nan_rows
+        if overflow.any():
+            b0 = int(np.argmax(overflow))
+            idx = tuple(int(k) for k in np.unravel_index(b0, batch))
+            raise OverflowResultError(
+                "cumulative_emissions", idx, float(f[3][b0]),
+                hint="the sum over the years exceeds it; check the emissions' units or magnitudes",
+            )
+        if nan_policy == "raise" and nan_rows.any():
+            # The error path only, so the second look at the whole input costs nothing in normal use.
+            idx = tuple(int(k) for k in np.argwhere(np.isnan(x))[0])
+            raise NaNTrajectoryError(idx)
 
     def shaped(a):
         return a.reshape(batch)

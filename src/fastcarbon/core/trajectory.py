@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
+from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, OverflowResultError
 
 __all__ = [
     "check_years",
@@ -106,10 +106,26 @@ def _key_values(key_values, n_keys: int, name: str) -> np.ndarray:
     v = np.asarray(key_values, dtype=np.float64)
     if v.ndim == 0 or v.shape[-1] != n_keys:
         raise InputError(f"{name}: last axis must hold one value per key year ({n_keys}), got shape {v.shape}")
-    if np.isnan(v).any():
-        k = tuple(int(i) for i in np.argwhere(np.isnan(v))[0])
-        raise InvalidValueError(f"{name}: NaN at index {k}; every key-year value must be a number")
+    _require_finite(v, name, "every key-year value must be a finite number")
     return v
+
+
+def _require_finite(v: np.ndarray, name: str, allowed: str) -> None:
+    """An :class:`InvalidValueError` at the first NaN or ±inf of ``v``, naming ``name``."""
+    wild = ~np.isfinite(v)
+    if wild.any():
+        k = tuple(int(i) for i in np.unravel_index(int(np.argmax(wild)), wild.shape))
+        raise InvalidValueError(f"{name}: {float(v[k])!r} at index {k}; {allowed}")
+
+
+def _overflow_checked(out: np.ndarray, years: np.ndarray, hint) -> np.ndarray:
+    """``out`` (built from finite inputs) or an :class:`OverflowResultError` at its first
+    non-finite value; ``hint(index)`` says which inputs made it."""
+    wild = ~np.isfinite(out)
+    if wild.any():
+        k = tuple(int(i) for i in np.unravel_index(int(np.argmax(wild)), wild.shape))
+        raise OverflowResultError("trajectory", k, float(out[k]), hint=hint(k))
+    return out
 
 
 def _bracket(key_years: np.ndarray, years: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -164,10 +180,19 @@ def interpolate(
     if method not in ("linear", "growth"):
         raise InputError(f"method: {method!r} is not known; use 'linear' or 'growth'")
     v0, v1 = v[..., left], v[..., left + 1]
-    if method == "linear":
-        out = v0 + w * (v1 - v0)
-    else:
-        out = _growth(v, v0, v1, w, ky)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is raised below, with its index
+        if method == "linear":
+            out = v0 + w * (v1 - v0)
+        else:
+            out = _growth(v, v0, v1, w, ky)
+        wild = ~np.isfinite(out)
+        if wild.any():
+            # The difference v1 - v0 (or the ratio v1 / v0) can overflow where the values between
+            # do not (-1e308 to 1e308); the weighted form gives those, at other bits, so it is
+            # used only there.  It is a convex (or geometric) mean of two finite values, so an
+            # interpolation of finite key values never overflows.
+            alt = v0 * (1.0 - w) + v1 * w if method == "linear" else v0 ** (1.0 - w) * v1 ** w
+            out = np.where(wild, alt, out)
     # From the last key year on, the last value itself: v0 + 1·(v1 - v0) can miss v1 by an ulp,
     # and "hits the key years exactly" is the contract.  Other key years have w = 0 exactly.
     out[..., yr >= ky[-1]] = v[..., -1:]
@@ -204,14 +229,22 @@ def constant_growth(base, rate, base_year: int, years) -> np.ndarray:
     yr = check_years(years, base_year=base_year)
     g = np.asarray(rate, dtype=np.float64)
     b = np.asarray(base, dtype=np.float64)
-    bad = np.isnan(g) | (g <= -1)
+    bad = ~(np.isfinite(g) & (g > -1))
     if bad.any():
         k = tuple(int(i) for i in np.argwhere(bad)[0]) if g.ndim else ()
-        raise InvalidValueError(f"rate: {g[k] if g.ndim else float(g)!r} at index {k}; growth rates must be > -1 and not NaN")
-    if np.isnan(b).any():
-        raise InvalidValueError("base: NaN base-year value; the base value must be a number")
+        raise InvalidValueError(f"rate: {float(g[k])!r} at index {k}; growth rates must be finite and > -1")
+    _require_finite(b, "base", "the base-year value must be a finite number")
     steps = (yr - base_year).astype(np.float64)
-    return b[..., None] * (1.0 + g[..., None]) ** steps
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is raised below, with its index
+        out = b[..., None] * (1.0 + g[..., None]) ** steps
+    gb = np.broadcast_to(g, out.shape[:-1])
+    bb = np.broadcast_to(b, out.shape[:-1])
+
+    def hint(k):
+        return (f"rate {float(gb[k[:-1]])!r} from base {float(bb[k[:-1]])!r} in {base_year} leaves it in "
+                f"{yr[k[-1]]}; a rate is a fraction per year (5 % is 0.05, or give units '%')")
+
+    return _overflow_checked(out, yr, hint)
 
 
 def step(key_years, key_values, years) -> np.ndarray:
@@ -268,8 +301,8 @@ def rate_schedule(base, rates, starts, ends, base_year: int, years) -> np.ndarra
             f"an annual reduction rate is a fraction (4.25 % is 0.0425)"
         )
     b = np.asarray(base, dtype=np.float64)
-    if np.isnan(b).any():
-        raise InvalidValueError("base: NaN base-year value; the base value must be a number")
+    # rates in [0, 1] make factors in [0, 1]: a finite base cannot overflow
+    _require_finite(b, "base", "the base-year value must be a finite number")
     later = yr[1:]
     if later.size and (later[0] < s[0] or later[-1] > e[-1]):
         raise InputError(

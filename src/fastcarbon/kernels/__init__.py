@@ -7,6 +7,8 @@ lazily on first call and are cached on disk; compilation options live in ``_jit.
 
 from fastcarbon.kernels.accounting import (
     BAD_ACTIVITY,
+    BAD_EMISSIONS_OVERFLOW,
+    BAD_ENERGY_OVERFLOW,
     BAD_FACTOR,
     BAD_INTENSITY,
     sector_fuel_energy,
@@ -68,6 +70,8 @@ from fastcarbon.kernels.peaks import peak_stats, peak_stats_parallel
 
 __all__ = [
     "BAD_ACTIVITY",
+    "BAD_EMISSIONS_OVERFLOW",
+    "BAD_ENERGY_OVERFLOW",
     "BAD_FACTOR",
     "BAD_INTENSITY",
     "sector_fuel_energy",

@@ -24,14 +24,15 @@ What the block does, exactly
 - for r = 0 … n_rows−1 in order:  ``a = e[e_off + r·n_n + (0…W−1)] · p[p_off + r]`` (lane-wise),
   ``accE = accE + a``, ``accC = accC + a · f[f_off + r·n_n + (0…W−1)]``;
 - stores ``accE`` to ``energy[o_off … o_off+W−1]`` and ``accC`` to ``emissions[…]``;
-- returns True ("clean") when no P[r] or e read has its sign bit set and no lane of ``accE`` or
-  ``accC`` is NaN.  That is a cheap screen, not the final word: every NaN among P, e and f reaches
-  the sums (NaN times or plus anything is NaN, also times 0), and every negative P or e has its
-  sign bit set, so a slice with a bad value is never "clean"; but -0.0, or an infinity that turns
-  a sum into NaN (inf · 0, inf − inf), also flag a clean slice.  The caller therefore rescans a
-  flagged slice with the exact rules (P ≥ 0, e ≥ 0, f not NaN) before reporting anything.  The
-  screen costs two integer ORs per row; the exact compares in the loop cost 7 % more time on the
-  large benchmark tensor (one thread, 24.7 against 23.2 ms).
+- returns True ("clean") when no P[r] or e read has its sign bit set and every lane of ``accE``
+  and ``accC`` is finite.  That is a cheap screen, not the final word: every NaN among P, e and f
+  reaches the sums (NaN times or plus anything is NaN, also times 0), every infinity makes them
+  ±inf or NaN (inf · 0, inf − inf), and every negative P or e has its sign bit set, so a slice
+  with a bad value is never "clean"; but -0.0 also flags a clean slice, and so does a sum of
+  finite values that overflows.  The caller therefore rescans a flagged slice with the exact rules
+  (P, e finite and ≥ 0, f finite) before reporting anything, and then looks for an overflowed
+  sum.  The screen costs two integer ORs per row; the exact compares in the loop cost 7 % more
+  time on the large benchmark tensor (one thread, 24.7 against 23.2 ms).
 
 Each lane is the same sequence of IEEE operations the scalar loop performs, in the same order,
 with no fused multiply-add (the IR carries no fast-math or contraction flags), so the results are
@@ -107,14 +108,16 @@ def _make_block(width: int, with_factor: bool):
             builder.store(builder.or_(builder.load(signs), bits), signs)
         sum_e = builder.load(acc_e)
         builder.store(sum_e, builder.bitcast(builder.gep(data(t_oe, out_e), [o_off]), vec_ptr), align=8)
-        # A NaN anywhere in P, e (or f) reaches the sums: NaN times or plus anything is NaN.
-        nan = builder.fcmp_unordered("uno", sum_e, sum_e)
+        # A NaN or an infinity anywhere in P, e (or f) reaches the sums as NaN or ±inf, and so does
+        # an overflow of finite values: s - s is NaN exactly when s is not finite.  One subtract and
+        # one compare per block, after the row loop.
+        wild = builder.fcmp_unordered("uno", sum_e, builder.fsub(sum_e, sum_e))
         if with_factor:
             sum_c = builder.load(acc_c)
             builder.store(sum_c, builder.bitcast(builder.gep(data(t_oc, out_c), [o_off]), vec_ptr), align=8)
-            nan = builder.or_(nan, builder.fcmp_unordered("uno", sum_c, sum_c))
+            wild = builder.or_(wild, builder.fcmp_unordered("uno", sum_c, builder.fsub(sum_c, sum_c)))
         negative = builder.icmp_signed("<", builder.load(signs), ir.Constant(int_vec, [0] * width))
-        flagged = builder.bitcast(builder.or_(nan, negative), ir.IntType(width))
+        flagged = builder.bitcast(builder.or_(wild, negative), ir.IntType(width))
         return builder.icmp_unsigned("==", flagged, ir.Constant(ir.IntType(width), 0))
 
     if with_factor:

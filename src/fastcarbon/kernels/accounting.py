@@ -24,16 +24,20 @@ row order and writes only ``out[b, m, :]``, so the result does not depend on how
 shared among threads.  The fuels are summed in vector blocks (:mod:`fastcarbon.kernels._simd`),
 one lane per fuel, each lane doing exactly the scalar loop's operations in its order.
 
-Negative or NaN activity and intensity, and NaN factors, are screened for in the same pass, without
-branches: the sign bits of P and e are OR-ed together and every NaN reaches the sums.  Only a work
-item whose screen fires is scanned again with the exact rules, to report its first bad element in
-``bad[b, m]`` as ``(which input, flat index within the (i, j, n) slice)``; ``(-1, -1)`` when clean
-(a -0.0 or an infinity can fire the screen on a clean slice; the rescan then finds nothing).
-Negative factors are allowed: sinks and capture carry negative factors.
+Negative, NaN or infinite activity and intensity, and NaN or infinite factors, are screened for in
+the same pass, without branches: the sign bits of P and e are OR-ed together, and every NaN or
+infinity reaches the sums, which are tested to be finite once per work item.  Only a work item
+whose screen fires is scanned again with the exact rules, to report its first bad element in
+``bad[b, m]`` as ``(which input, flat index within the (i, j, n) slice)``.  When its inputs are
+clean, a non-finite sum is an overflow of finite values (1e300 × 1e300): ``bad[b, m]`` is then
+``(BAD_ENERGY_OVERFLOW or BAD_EMISSIONS_OVERFLOW, fuel index)``.  ``(-1, -1)`` when clean (a -0.0
+fires the screen on a clean slice; the rescan then finds nothing).  Negative factors are allowed:
+sinks and capture carry negative factors.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import prange
 
 from fastcarbon.kernels._jit import inline_kernel, kernel, parallel_kernel
@@ -52,6 +56,8 @@ __all__ = [
     "BAD_ACTIVITY",
     "BAD_INTENSITY",
     "BAD_FACTOR",
+    "BAD_ENERGY_OVERFLOW",
+    "BAD_EMISSIONS_OVERFLOW",
     "sector_fuel_energy_emissions",
     "sector_fuel_energy_emissions_parallel",
     "sector_fuel_energy",
@@ -64,33 +70,49 @@ __all__ = [
 BAD_ACTIVITY = 0
 BAD_INTENSITY = 1
 BAD_FACTOR = 2
+BAD_ENERGY_OVERFLOW = 3
+BAD_EMISSIONS_OVERFLOW = 4
 
 
 @kernel
-def _first_bad(p_row, e_row, f_row, check_factor, bad_bm):
+def _first_bad(p_row, e_row, f_row, check_factor, energy_bm, emissions_bm, bad_bm):
     """Find the first bad element of one (b, m) slice, in (i, j, n) order; write it to ``bad_bm``.
 
-    The exact rules (P ≥ 0, e ≥ 0, f not NaN); ``bad_bm`` is left as it is when the slice is clean
-    (the in-pass screen also fires on -0.0 and on infinities).
+    The exact rules (P and e finite and ≥ 0, f finite).  When the inputs are clean, the first fuel
+    whose energy, then whose emissions sum (``energy_bm``, ``emissions_bm``, the item's outputs)
+    is not finite is an overflow.  ``bad_bm`` is left as it is when neither is found (the in-pass
+    screen also fires on -0.0).  Only called for flagged items, so its views cost nothing per item.
     """
     n_i, n_j = p_row.shape
     n_n = e_row.shape[2]
     for i in range(n_i):
         for j in range(n_j):
             p = p_row[i, j]
-            if not (p >= 0.0):
+            if not (p >= 0.0 and p < np.inf):
                 bad_bm[0] = BAD_ACTIVITY
                 bad_bm[1] = (i * n_j + j) * n_n
                 return
             for n in range(n_n):
-                if not (e_row[i, j, n] >= 0.0):
+                e = e_row[i, j, n]
+                if not (e >= 0.0 and e < np.inf):
                     bad_bm[0] = BAD_INTENSITY
                     bad_bm[1] = (i * n_j + j) * n_n + n
                     return
-                if check_factor and f_row[i, j, n] != f_row[i, j, n]:
+                if check_factor and not (f_row[i, j, n] - f_row[i, j, n] == 0.0):
                     bad_bm[0] = BAD_FACTOR
                     bad_bm[1] = (i * n_j + j) * n_n + n
                     return
+    for n in range(n_n):
+        if not (energy_bm[n] - energy_bm[n] == 0.0):
+            bad_bm[0] = BAD_ENERGY_OVERFLOW
+            bad_bm[1] = n
+            return
+    if check_factor:
+        for n in range(n_n):
+            if not (emissions_bm[n] - emissions_bm[n] == 0.0):
+                bad_bm[0] = BAD_EMISSIONS_OVERFLOW
+                bad_bm[1] = n
+                return
 
 
 @inline_kernel
@@ -176,7 +198,9 @@ def sector_fuel_energy_emissions(
         E and CE by sector and fuel (001 eqs. 3–4 before the sums over m and n).
     bad : int64 array (B, M, 2), written
         ``(-1, -1)`` where the (b, m) slice is clean, else ``(code, flat index)`` of its first bad
-        element, code one of :data:`BAD_ACTIVITY`, :data:`BAD_INTENSITY`, :data:`BAD_FACTOR`.
+        element, code one of :data:`BAD_ACTIVITY`, :data:`BAD_INTENSITY`, :data:`BAD_FACTOR`;
+        or ``(BAD_ENERGY_OVERFLOW | BAD_EMISSIONS_OVERFLOW, n)`` where clean inputs summed to a
+        non-finite value at fuel n.
 
     Notes
     -----
@@ -191,7 +215,8 @@ def sector_fuel_energy_emissions(
             bad[b, m, 0] = -1
             bad[b, m, 1] = -1
             if not ok:  # the screen fired: rescan with the exact rules (views only here)
-                _first_bad(activity[bp, m], intensity[be, m], factor[bf, m], True, bad[b, m])
+                _first_bad(activity[bp, m], intensity[be, m], factor[bf, m], True, energy[b, m], emissions[b, m],
+                           bad[b, m])
 
 
 # The serial and parallel drivers are separate Python functions on purpose: numba's on-disk cache
@@ -214,7 +239,8 @@ def sector_fuel_energy_emissions_parallel(
         bad[b, m, 0] = -1
         bad[b, m, 1] = -1
         if not ok:
-            _first_bad(activity[bp, m], intensity[be, m], factor[bf, m], True, bad[b, m])
+            _first_bad(activity[bp, m], intensity[be, m], factor[bf, m], True, energy[b, m], emissions[b, m],
+                           bad[b, m])
 
 
 @kernel
@@ -233,7 +259,8 @@ def sector_fuel_energy(activity, intensity, rows_p, rows_e, energy, bad):
             bad[b, m, 0] = -1
             bad[b, m, 1] = -1
             if not ok:
-                _first_bad(activity[bp, m], intensity[be, m], intensity[be, m], False, bad[b, m])
+                _first_bad(activity[bp, m], intensity[be, m], intensity[be, m], False, energy[b, m], energy[b, m],
+                           bad[b, m])
 
 
 @parallel_kernel
@@ -248,7 +275,8 @@ def sector_fuel_energy_parallel(activity, intensity, rows_p, rows_e, energy, bad
         bad[b, m, 0] = -1
         bad[b, m, 1] = -1
         if not ok:
-            _first_bad(activity[bp, m], intensity[be, m], intensity[be, m], False, bad[b, m])
+            _first_bad(activity[bp, m], intensity[be, m], intensity[be, m], False, energy[b, m], energy[b, m],
+                           bad[b, m])
 
 
 

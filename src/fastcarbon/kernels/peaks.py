@@ -20,6 +20,10 @@ A series of one year is always censored.
 
 A series holding any NaN gives NaN ``peak_year``, ``peak_value``, ``net_zero_year`` and
 ``cumulative_emissions`` and False flags: a gap may hide the peak or the crossing of the threshold.
+Infinities are not screened here (a second test per value cost 15-50 % on 1e6 × 41 series): a
+series holding ±inf, like a finite one whose sum overflows, gets a non-finite
+``cumulative_emissions``, by which the numpy API (:func:`fastcarbon.core.peaks.peak`) finds
+and rejects it, looking at those series only.
 
 Every work item (one series) reads its row once and writes only its own outputs, summing in a
 fixed order, so the parallel driver is bit-identical to the serial one for any thread count.

@@ -17,7 +17,7 @@ from fastcarbon._validate import (
     require_numeric,
 )
 from fastcarbon.core import peaks as core_peaks
-from fastcarbon.errors import InputError
+from fastcarbon.errors import InputError, OverflowResultError
 
 __all__ = ["peak"]
 
@@ -93,8 +93,12 @@ def peak(
     InputError
         ``dim`` has no coordinate; an empty ``dim``.
     InvalidValueError
-        Years not finite or not strictly increasing; NaN in ``da`` with ``nan_policy="raise"``
-        (the message gives the coordinate labels).
+        Years not finite or not strictly increasing; NaN in ``da`` with ``nan_policy="raise"``;
+        +inf or -inf in ``da`` whatever ``nan_policy`` (``InfiniteTrajectoryError``: an
+        infinity has no peak).  The messages give the coordinate labels.
+    OverflowResultError
+        Finite values whose sum over ``dim`` (``cumulative_emissions``) exceeds the float64
+        range, named by the labels of the series.
 
     Examples
     --------
@@ -133,21 +137,22 @@ def peak(
     # apply_ufunc passes the other dims in da's order, then dim.
     batch = [d for d in da.dims if d != dim]
     locate, blocks = None, []
-    if lazy and nan_policy == "raise":
+    if lazy:
         # The labels and global positions of the batch dims travel with the blocks (tiny 1-D
-        # arrays chunked like da), so a NaN found while computing one block is named by the labels
-        # of the whole array, as for eager input.
+        # arrays chunked like da), so a NaN or an infinity found while computing one block is
+        # named by the labels of the whole array, as for eager input.
         locate, blocks = block_locator(da, (dim,))
 
     def run(x, *label_blocks):
         try:
             r = core_peaks.peak(x, years, threshold=threshold, target=target,
                                 nan_policy=nan_policy, parallel=parallel)
-        except core_peaks.NaNTrajectoryError as err:
+        except (core_peaks.NaNTrajectoryError, core_peaks.InfiniteTrajectoryError, OverflowResultError) as err:
             if locate is None:
                 raise  # eager: stated with the labels below
-            where, index = locate(label_blocks, err.index, batch + [dim])
-            raise core_peaks.NaNTrajectoryError(index, where) from None
+            over = isinstance(err, OverflowResultError)
+            where, index = locate(label_blocks, err.index, batch if over else batch + [dim])
+            raise _restated(err, where, index) from None
         return tuple(getattr(r, n) for n in names)
 
     try:
@@ -161,12 +166,13 @@ def peak(
             output_dtypes=[dtypes.get(n, np.float64) for n in names],
             dask_gufunc_kwargs={"allow_rechunk": True},
         )
-    except core_peaks.NaNTrajectoryError as err:
+    except (core_peaks.NaNTrajectoryError, core_peaks.InfiniteTrajectoryError, OverflowResultError) as err:
         if lazy:
             raise
-        dims = batch + [dim]
+        dims = batch if isinstance(err, OverflowResultError) else batch + [dim]
         labels = [da[d].values if d in da.coords else None for d in dims]
-        raise core_peaks.NaNTrajectoryError(err.index, describe_position(dims, labels, err.index)) from None
+        where = describe_position(dims, labels, err.index) if dims else "the only series"
+        raise _restated(err, where, err.index) from None
 
     units = da.attrs.get("units", "1")
     year_units = da[dim].attrs.get("units", "year")
@@ -200,3 +206,12 @@ def peak(
         nan_policy=nan_policy,
     )
     return ds
+
+
+def _restated(err, where: str, index: tuple[int, ...]):
+    """The core's error about one element, with its position stated as ``where``."""
+    if isinstance(err, OverflowResultError):
+        return OverflowResultError(err.variable, index, err.value, where, err.hint)
+    if isinstance(err, core_peaks.InfiniteTrajectoryError):
+        return core_peaks.InfiniteTrajectoryError(index, err.value, where)
+    return core_peaks.NaNTrajectoryError(index, where)

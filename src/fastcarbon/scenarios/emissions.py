@@ -12,7 +12,16 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from fastcarbon._validate import as_dataarray, as_dataset, describe_first, match_coords, require_dims, require_numeric
+from fastcarbon._validate import (
+    as_dataarray,
+    as_dataset,
+    check_result,
+    describe_first,
+    match_coords,
+    require_dims,
+    require_numeric,
+    screen,
+)
 from fastcarbon.accounting import bottom_up
 from fastcarbon.errors import InputError, InvalidValueError
 from fastcarbon.units import parse, scale_to
@@ -76,7 +85,10 @@ def top_down_emissions(
     MissingDimensionError
         ``share`` lacks ``sector`` or ``fuel``; ``activity`` lacks ``year``.
     InvalidValueError
-        Negative or NaN shares, shares not summing to 1.
+        Negative, NaN or infinite shares, shares not summing to 1; NaN or infinite activity
+        or intensity (the messages give the labels).
+    OverflowResultError
+        Finite activity × intensity beyond the float64 range (on dask, raised when computed).
     UnitError
         Units that do not combine to emissions (or energy).
 
@@ -111,23 +123,42 @@ def top_down_emissions(
         q = parse(activity.attrs.get("units", "1"), what="activity") * parse(per_unit.attrs.get("units", "1"), what=name)
         return scale_to(q, dst, what=f"activity × {name}")
 
+    activity = screen(activity, "activity")
+    intensity = screen(intensity, "intensity")
     # Totals first (small), structure last: the sector × fuel product is the only large array.
-    total = activity * intensity * scale(intensity, "intensity", emissions_units)
+    # Shares are fractions summing to 1, so a finite total gives finite parts: only totals are
+    # checked for overflow.
+    total = _product(activity, intensity, scale(intensity, "intensity", emissions_units))
+    total = check_result(total, "emissions", _HINT)
     ds = _split(total, share, "CO2 emissions", emissions_units, "emissions")
     if energy_intensity is not None:
-        e = inputs[3]
-        energy = activity * e * scale(e, "energy_intensity", energy_units)
+        e = screen(inputs[3], "energy_intensity")
+        energy = check_result(_product(activity, e, scale(e, "energy_intensity", energy_units)), "energy", _HINT)
         ds = ds.merge(_split(energy, share, "energy demand", energy_units, "energy"))
     ds.attrs["method"] = ("top-down: emissions = activity x carbon intensity x base-year sector/fuel "
                           "share (Dai et al. 2025, section 3.2, Table 1)")
     return ds
 
 
+_HINT = "activity × intensity is too large; check their units and magnitudes"
+
+
+def _product(a: xr.DataArray, b: xr.DataArray, k: float) -> xr.DataArray:
+    """a × b × k without numpy's overflow warning (under dask it would come from a worker
+    thread): an overflow is reported by :func:`check_result`, with its labels."""
+    def times(x, y):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return x * y * k
+
+    return xr.apply_ufunc(times, a, b, dask="parallelized", output_dtypes=[np.float64], keep_attrs=False)
+
+
 def _check_share(share: xr.DataArray) -> None:
-    bad = ~(share.values >= 0)
+    values = share.values
+    bad = ~((values >= 0) & (values < np.inf))
     if bad.any():
         where, value = describe_first(share, bad)
-        raise InvalidValueError(f"share: bad value {value!r} at {where}; shares must be >= 0 and not NaN")
+        raise InvalidValueError(f"share: bad value {value!r} at {where}; shares must be finite and >= 0")
     total = share.sum(("sector", "fuel"))
     off = np.abs(total.values - 1.0) > SHARE_TOLERANCE
     if np.any(off):

@@ -14,9 +14,19 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from fastcarbon._validate import as_dataarray, check_time, match_coords, require_dims, require_numeric
+from fastcarbon._validate import (
+    as_dataarray,
+    block_locator,
+    check_time,
+    describe_position,
+    match_coords,
+    pandas_index,
+    require_dims,
+    require_numeric,
+    screen,
+)
 from fastcarbon.core import trajectory as core
-from fastcarbon.errors import InputError
+from fastcarbon.errors import InputError, OverflowResultError
 from fastcarbon.units import parse, scale_to
 
 __all__ = ["interpolate", "constant_growth", "step", "rate_schedule", "parse_periods"]
@@ -56,17 +66,64 @@ def _attrs(src: xr.DataArray, how: str, **extra) -> dict:
 
 def _along_years(func, values: xr.DataArray, dim: Hashable, key_years, years: np.ndarray, **kwargs) -> xr.DataArray:
     """One apply_ufunc call of a core builder ``func(key_years, key_values, years)``."""
-    out = xr.apply_ufunc(
-        lambda v: func(key_years, v, years, **kwargs),
-        values,
-        input_core_dims=[[dim]],
-        output_core_dims=[[dim]],
-        exclude_dims={dim},
-        dask="parallelized",
-        output_dtypes=[np.float64],
-        dask_gufunc_kwargs={"output_sizes": {dim: years.size}},
+    values = screen(values, "values", allowed="key-year values must be finite")
+    out = _build(
+        lambda v: func(key_years, v, years, **kwargs), [values], [[dim]], dim, years, exclude_dims={dim},
     )
     return out.assign_coords({dim: years}).transpose(*values.dims)
+
+
+def _build(func, arrays, core_dims, dim: Hashable, years: np.ndarray, **apply_kwargs) -> xr.DataArray:
+    """``apply_ufunc(func, *arrays)`` with a new trailing ``dim`` of ``years``, where a trajectory
+    that overflows (:class:`OverflowResultError` from the core) is named by the coordinate labels
+    of the whole output, for numpy- and dask-backed inputs alike.
+
+    The output's other dims are the inputs' dims without their core dims, in apply_ufunc's order
+    (first appearance); under dask their labels travel with the blocks (``block_locator``).
+    """
+    batch = list(dict.fromkeys(d for a, cd in zip(arrays, core_dims) for d in a.dims if d not in cd))
+    lazy = any(a.chunks is not None for a in arrays)
+    locate, blocks = None, []
+    if lazy and batch:
+        plain = [a.isel({d: 0 for d in cd}, drop=True) for a, cd in zip(arrays, core_dims)]
+        template = xr.broadcast(*plain)[0].transpose(*batch)
+        locate, blocks = block_locator(template, ())
+    n = len(arrays)
+
+    def run(*args):
+        try:
+            return func(*args[:n])
+        except OverflowResultError as err:
+            if not lazy:
+                raise  # stated with the labels below
+            where, _ = locate(args[n:], err.index[:-1], batch, layout=batch) if batch else ("", ())
+            raise _at_year(err, where, dim, years) from None
+
+    try:
+        return xr.apply_ufunc(
+            run, *arrays, *blocks,
+            input_core_dims=[list(cd) for cd in core_dims] + [[] for _ in blocks],
+            output_core_dims=[[dim]],
+            dask="parallelized",
+            output_dtypes=[np.float64],
+            dask_gufunc_kwargs={"output_sizes": {dim: years.size}},
+            **apply_kwargs,
+        )
+    except OverflowResultError as err:
+        if lazy:
+            raise
+        labels = []
+        for d in batch:
+            holder = next((a for a in arrays if d in a.xindexes), None)
+            labels.append(None if holder is None else np.array(pandas_index(holder, d).tolist()))
+        where = describe_position(batch, labels, err.index[:-1]) if batch else ""
+        raise _at_year(err, where, dim, years) from None
+
+
+def _at_year(err: OverflowResultError, where: str, dim: Hashable, years: np.ndarray) -> OverflowResultError:
+    """The core's overflow stated at the labels ``where`` and the year of its last index."""
+    year = f"{dim}={int(years[err.index[-1]])}"
+    return OverflowResultError(err.variable, err.index, err.value, f"{where}, {year}" if where else year, err.hint)
 
 
 def interpolate(
@@ -108,7 +165,8 @@ def interpolate(
     InputError
         Key years out of order or duplicated, years before the first key year, unknown method.
     InvalidValueError
-        NaN key values; growth through a non-positive value.
+        NaN or infinite key values (the message gives the labels); growth through a
+        non-positive value.
 
     Examples
     --------
@@ -178,6 +236,15 @@ def constant_growth(base, rate, *, base_year: int, years, dim: Hashable = "year"
     -------
     xarray.DataArray
 
+    Raises
+    ------
+    InvalidValueError
+        A NaN or infinite base or rate, a rate <= -1 (the message gives the labels).
+    OverflowResultError
+        A rate that takes the trajectory beyond the float64 range within the horizon (often a
+        percentage given as a fraction); the message gives the labels and year, the rate and
+        the base.  On dask, raised when computed.
+
     Examples
     --------
     >>> import xarray as xr
@@ -192,12 +259,11 @@ def constant_growth(base, rate, *, base_year: int, years, dim: Hashable = "year"
             raise InputError(f"{name}: must not have a {dim!r} dim (it is the output's new dimension)")
     yr = core.check_years(years, base_year=base_year)
     base, rate = match_coords((base, rate), ("base", "rate"))
-    out = xr.apply_ufunc(
-        core.constant_growth, base, rate,
-        output_core_dims=[[dim]],
-        kwargs={"base_year": int(base_year), "years": yr},
-        dask="parallelized", output_dtypes=[np.float64],
-        dask_gufunc_kwargs={"output_sizes": {dim: yr.size}},
+    base = screen(base, "base", allowed="the base-year value must be finite")
+    rate = screen(rate, "rate", allowed="growth rates must be finite and > -1")
+    out = _build(
+        lambda b, g: core.constant_growth(b, g, base_year=int(base_year), years=yr),
+        [base, rate], [[], []], dim, yr,
     )
     out = out.assign_coords({dim: yr}).transpose(dim, ...)
     return out.assign_attrs(_attrs(base, f"constant growth from {base_year}"))
@@ -268,7 +334,8 @@ def rate_schedule(
         Periods that overlap, leave gaps, are badly labelled or do not cover the horizon; a
         horizon without the base year or with gaps.
     InvalidValueError
-        Rates below 0 or above 1, NaN.
+        Rates below 0 or above 1, NaN or infinite rates or base (non-finite values are named by
+        their labels).
 
     Examples
     --------
@@ -289,13 +356,11 @@ def rate_schedule(
         raise InputError(f"base and rates must not have a {dim!r} dim (it is the output's new dimension)")
     yr = core.check_years(years, base_year=base_year, annual=True)
     base, rates = match_coords((base, rates), ("base", "rates"))
-    out = xr.apply_ufunc(
-        core.rate_schedule, base, rates,
-        input_core_dims=[[], [period_dim]],
-        output_core_dims=[[dim]],
-        kwargs={"starts": starts, "ends": ends, "base_year": int(base_year), "years": yr},
-        dask="parallelized", output_dtypes=[np.float64],
-        dask_gufunc_kwargs={"output_sizes": {dim: yr.size}},
+    base = screen(base, "base", allowed="the base-year value must be finite")
+    rates = screen(rates, "rates", allowed="annual rates must be finite, in [0, 1]")
+    out = _build(
+        lambda b, r: core.rate_schedule(b, r, starts, ends, base_year=int(base_year), years=yr),
+        [base, rates], [[], [period_dim]], dim, yr,
     )
     out = out.assign_coords({dim: yr}).transpose(dim, ...)
     return out.assign_attrs(_attrs(base, f"annual rates per period from {base_year}: I(t) = I(t-1)(1 - r)"))
