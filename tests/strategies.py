@@ -391,4 +391,4 @@ def zero_length(obj, dim: str):
     return obj.isel({dim: slice(0, 0)})
 
 
-GARBAGE_UNITS = ["tce!!", "tce#x", "t CO2 per tce", "", "tce tce tce )"]
+GARBAGE_UNITS = ["tce!!", "tce#x", "t CO2 of tce", "", "tce tce tce )"]
