@@ -8,13 +8,15 @@ One application registry holds the energy and emission units this field uses on 
 - ``yuan`` / ``CNY``, a currency dimension of its own (no exchange rates), so economic activity
   in "1e8 CNY" times a carbon intensity in "t CO2 / (1e4 CNY)" reduces to t CO2;
 - the carbon dimension: ``C`` is a unit of carbon and ``CO2 = 12/44 C``, so "t C" and "t CO2" are
-  masses of carbon and of CO2 and convert into each other by 44/12 through the unit system.
-
+  masses of carbon and of CO2 and convert into each other by 44/12 through the unit system;
 - ``thousand``, ``million``, ``billion`` (1e9, the short scale) as dimensionless multipliers, so
   "billion CNY" and "million t CO2" read as statistical tables write them.
 
 ``C`` replaces pint's coulomb in this registry, which nothing in carbon accounting needs.
 Unit strings may carry a scale, as the papers' tables do: ``"10**4 tce"`` or ``"1e4 t C"``.
+Every unit string goes through :func:`parse`, which accepts only whole unit expressions (pint on
+its own reads ``"tce!!"`` and ``"tce#x"`` as ``"tce"``); :func:`kind` and :func:`require_kind`
+name dimensionalities in words for messages ("expected energy, mass or volume").
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ import pint
 
 from fastcarbon.errors import UnitError
 
-__all__ = ["ureg", "parse", "conversion_factor", "scale_to", "format_units", "kind", "require_kind", "KINDS"]
+__all__ = [
+    "ureg", "parse", "conversion_factor", "scale_to", "format_units", "kind", "require_kind", "KINDS",
+]
 
 ureg = pint.UnitRegistry(on_redefinition="ignore", cache_folder=None)
 # pint's definition syntax is "name = definition = symbol"; the symbols are what users write.
