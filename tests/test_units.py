@@ -201,6 +201,19 @@ def _monte_carlo(spot):
     return call
 
 
+def _bottom_up_emissions(spot):
+    from fastcarbon.scenarios import Scenario, ScenarioSet, bottom_up_emissions
+
+    def call(u):
+        dims = ("sector", "process", "equipment")
+        p = _da(np.ones((1, 1, 1)), dims, "t", sector=["steel"])
+        e = _da(np.ones((1, 1, 1, 1)), dims + ("fuel",), "tce/t", sector=["steel"], fuel=["coal"])
+        ss = ScenarioSet(xr.Dataset({"activity": p, "intensity": e}), [Scenario("REF")],
+                         base_year=2020, years=[2020, 2021])
+        return bottom_up_emissions(ss.build(), "hj2021", **{spot: u})
+    return call
+
+
 def _trajectory(name):
     from fastcarbon import scenarios as sc
 
@@ -220,6 +233,10 @@ def _trajectory(name):
         if name == "rate_schedule base":
             return sc.rate_schedule(_da(1.0, (), u), rates, base_year=2020, years=[2020, 2021, 2022])
         base = _da(10.0, (), "Mt")
+        if name == "Growth rate":
+            return sc.Growth(_da(5.0, (), u)).build(base, 2020, [2020, 2021])
+        if name == "Schedule rates":
+            return sc.Schedule(rates.assign_attrs(units=u)).build(base, 2020, [2020, 2021, 2022])
         expr = {"Interp": sc.Interp, "Step": sc.Step}[name.split()[0]](_da([20.0], "year", u, year=[2030]))
         return expr.build(base, 2020, [2020, 2025, 2030])
     return call
@@ -236,7 +253,9 @@ UNIT_TAKERS = {
     **{f"monte_carlo {s}": (s, _monte_carlo(s)) for s in ("activity", "intensity", "factor", "emissions_units")},
     **{f"scenarios.{n}": (n.split()[-1] if " " in n else "values", _trajectory(n))
        for n in ("interpolate", "step", "constant_growth base", "constant_growth rate",
-                 "rate_schedule rates", "rate_schedule base", "Interp values", "Step values")},
+                 "rate_schedule rates", "rate_schedule base", "Interp values", "Step values",
+                 "Growth rate", "Schedule rates")},
+    **{f"bottom_up_emissions {s}": (s, _bottom_up_emissions(s)) for s in ("energy_units", "emissions_units")},
 }
 
 
@@ -251,7 +270,8 @@ def test_every_unit_taker_accepts_its_good_units(taker):
             "top_down_emissions energy_intensity": "tce/(1e4 CNY)",
             "top_down_emissions energy_units": "tce", "top_down_emissions emissions_units": "t CO2",
             "monte_carlo activity": "1e4 CNY", "monte_carlo intensity": "t CO2/(1e4 CNY)",
-            "monte_carlo factor": "1", "monte_carlo emissions_units": "t CO2"}
+            "monte_carlo factor": "1", "monte_carlo emissions_units": "t CO2",
+            "bottom_up_emissions energy_units": "tce", "bottom_up_emissions emissions_units": "t CO2"}
     call(good.get(taker, "%" if "rate" in taker and "base" not in taker else "Mt"))
 
 
