@@ -21,8 +21,9 @@ from typer.testing import CliRunner
 
 from fastcarbon import factors
 from fastcarbon.cli import app
-from fastcarbon.errors import OutputPathError
-from fastcarbon.report import JOBS, bengbu_accounting, prepare_output, write_atomic
+from fastcarbon.errors import FastcarbonError, InputError, InputTypeError, OutputPathError
+from fastcarbon.report import (
+    JOBS, bengbu_accounting, prepare_output, result_files, write_atomic, write_result)
 
 runner = CliRunner()
 
@@ -291,6 +292,35 @@ def test_prepare_output_turns_a_refused_folder_into_one_clear_error(tmp_path, mo
         prepare_output(out, ["spy"], option="--output")
     assert str(info.value).startswith(f"--output '{out}': ")
     assert "permission denied" in str(info.value) and "choose a folder you can write to" in str(info.value)
+
+
+# Each case: a call of a writing function with one bad argument, the error class, and the
+# argument and value the message must name.
+BAD_WRITER_ARGS = {
+    "folder not a path": (lambda tmp: prepare_output(3, ["spy"]), InputTypeError, ["folder", "int"]),
+    "names a str": (lambda tmp: prepare_output(tmp, "spy"), InputTypeError, ["names", "'spy'"]),
+    "names not iterable": (lambda tmp: prepare_output(tmp, 5), InputTypeError, ["names", "5"]),
+    "name not a str": (lambda tmp: prepare_output(tmp, [2021]), InputTypeError, ["names", "2021"]),
+    "name reaching out": (lambda tmp: prepare_output(tmp, ["../spy"]), InputError, ["names", "'../spy'"]),
+    "empty name": (lambda tmp: result_files(tmp, ""), InputError, ["name", "''"]),
+    "path not a path": (lambda tmp: write_atomic(None, print), InputTypeError, ["path", "NoneType"]),
+    "write not callable": (lambda tmp: write_atomic(tmp / "a.csv", "a,b"), InputTypeError, ["write", "str"]),
+    "ds not a Dataset": (lambda tmp: write_result(tmp, "spy", [1.0], _tiny()), InputTypeError, ["ds", "list"]),
+    "table not a Dataset": (lambda tmp: write_result(tmp, "spy", _tiny(), None), InputTypeError, ["table"]),
+    "folder missing": (lambda tmp: write_atomic(tmp / "gone" / "a.csv", print), OutputPathError,
+                       [str(Path("gone", "a.csv")) + "'", "no such file or directory"]),
+}
+
+
+@pytest.mark.parametrize("case", BAD_WRITER_ARGS)
+def test_writing_functions_name_the_bad_argument(tmp_path, case):
+    call, error, said = BAD_WRITER_ARGS[case]
+    with pytest.raises(error) as info:
+        call(tmp_path)
+    assert isinstance(info.value, FastcarbonError) and isinstance(info.value, (ValueError, TypeError))
+    for text in said:
+        assert text in str(info.value), str(info.value)
+    assert list(tmp_path.iterdir()) == []  # nothing written
 
 
 # --- SIGKILL during writing --------------------------------------------------------------------

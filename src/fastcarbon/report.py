@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import xarray as xr
 
-from fastcarbon.errors import OutputPathError
+from fastcarbon.errors import InputError, InputTypeError, OutputPathError
 
 __all__ = ["bengbu_accounting", "bengbu_forecast", "chongqing_monte_carlo_table", "Job", "JOBS",
            "result_files", "prepare_output", "write_atomic", "write_result"]
@@ -262,8 +262,23 @@ _HOST = socket.gethostname()
 
 def result_files(folder: str | os.PathLike, name: str) -> tuple[Path, Path]:
     """The two files of a ``fastcarbon run`` job: ``<folder>/<name>.nc`` and ``<name>.csv``."""
-    folder = Path(folder)
+    folder, name = _as_path(folder, "folder"), _job_name(name, "name")
     return folder / f"{name}.nc", folder / f"{name}.csv"
+
+
+def _job_name(value, argument: str) -> str:
+    """A job name makes file names: a non-empty str that cannot reach outside the folder."""
+    if not isinstance(value, str):
+        raise InputTypeError(f"{argument}: expected a job name (str), got {type(value).__name__} {value!r}")
+    if not value or value in {".", ".."} or any(sep in value for sep in {"/", os.sep}):
+        raise InputError(f"{argument}: {value!r} is not a job name; expected a non-empty name without '/'")
+    return value
+
+
+def _as_path(value, argument: str) -> Path:
+    if not isinstance(value, (str, os.PathLike)):
+        raise InputTypeError(f"{argument}: expected a path (str or pathlib.Path), got {type(value).__name__}")
+    return Path(value)
 
 
 def prepare_output(folder: str | os.PathLike, names: Iterable[str], *, option: str = "folder") -> None:
@@ -289,10 +304,13 @@ def prepare_output(folder: str | os.PathLike, names: Iterable[str], *, option: s
         ``folder`` is a file, cannot be created, or is not writable; or a result's name is taken
         by a folder.  The message names the path, the reason and the fix.
     """
-    folder = Path(folder)
+    folder = _as_path(folder, "folder")
+    if isinstance(names, str) or not isinstance(names, Iterable):  # a str would go letter by letter
+        raise InputTypeError(f"names: expected a list of job names, got {type(names).__name__} {names!r}")
+    targets = [path for name in names for path in result_files(folder, _job_name(name, "names"))]
     where = f"{option} '{folder}'"
     try:
-        _check_output(folder, [path for name in names for path in result_files(folder, name)], where)
+        _check_output(folder, targets, where)
     except OSError as exc:  # a stat the system refused (e.g. a parent folder we may not enter)
         raise OutputPathError(f"{where}: {_reason(exc)}; choose a folder you can write to") from None
 
@@ -348,8 +366,13 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], object]) -> Pa
         Writing, flushing or renaming failed (no space left, a folder in the way...); the message
         names the file and the system's reason.  The temporary is removed.
     """
-    path = Path(path)
-    tmp = _new_temporary(path)
+    path = _as_path(path, "path")
+    if not callable(write):
+        raise InputTypeError(f"write: expected a function write(tmp), got {type(write).__name__}")
+    try:
+        tmp = _new_temporary(path)
+    except OSError as exc:
+        raise OutputPathError(f"cannot write the result file '{path}' ({_reason(exc)})") from None
     try:
         write(tmp)
         _fsync(tmp)  # the data reach the disk before the name points at them
@@ -371,6 +394,9 @@ def write_result(
 ) -> tuple[Path, Path]:
     """Write a job's Dataset as ``<name>.nc`` (netCDF through h5netcdf) and its printed table as
     ``<name>.csv`` into ``folder``, each with :func:`write_atomic`; returns the two paths."""
+    for argument, value in (("ds", ds), ("table", table)):
+        if not isinstance(value, xr.Dataset):
+            raise InputTypeError(f"{argument}: expected an xarray.Dataset, got {type(value).__name__}")
     nc, csv = result_files(folder, name)
     write_atomic(nc, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
     write_atomic(csv, lambda tmp: table.to_dataframe().to_csv(tmp))
