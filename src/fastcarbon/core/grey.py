@@ -286,7 +286,9 @@ def fit_egm(
     InputError
         Bad ``horizon``, ``shift`` or ``errors``; fewer than 4 points with ``errors="raise"``.
     UnfittableSeriesError
-        A NaN/inf or non-positive value, or |a| >= 2, with ``errors="raise"``.
+        With ``errors="raise"``: a NaN inside a series' window (a gap) or an infinite value, a
+        value <= 0, fewer than 4 non-NaN values, or |a| >= 2; the message gives the series'
+        number of values and window when they matter.
 
     Examples
     --------
