@@ -734,9 +734,11 @@ def test_forecast_peak_bad_inputs():
         forecast_peak(da, fit, horizon=0)
     with pytest.raises(InputError, match=r"by: 2035 is after the horizon's last year 2030; pass horizon >= 15"):
         forecast_peak(da, fit, horizon=10, by=2035)
-    for by in ("2030", True):
-        with pytest.raises(InputTypeError, match="by: a year"):
+    for by, shown in (("2030", "'2030'"), (True, "True"), (np.float64(np.nan), "nan"), (np.inf, "inf")):
+        with pytest.raises(InputTypeError, match=f"by: a year \\(a finite real number\\), got {shown}$"):
             forecast_peak(da, fit, by=by)
+    with pytest.raises(InputError, match="horizon must be an integer >= 1, got -2$"):
+        forecast_peak(da, fit, horizon=np.int64(-2))
     with pytest.raises(CoordinateMismatchError, match="labels differ"):
         forecast_peak(da.assign_coords(region=[f"x{i}" for i in range(5)]), fit, by=2030)
     with pytest.raises(CoordinateMismatchError, match="dims"):

@@ -594,7 +594,7 @@ def forecast_peak(x, model, first, last, fitted, years, *, by: float | None = No
         raise InputError(f"years: {years.shape[0] if years.ndim == 1 else years.shape} labels for the {n + h} points")
     if by is not None and not (isinstance(by, (int, float, np.integer, np.floating)) and not isinstance(by, bool)
                                and math.isfinite(by)):
-        raise InputTypeError(f"by: a year (a finite real number), got {by!r}")
+        raise InputTypeError(f"by: a year (a finite real number), got {by.item() if isinstance(by, np.generic) else by!r}")
     if by is not None and by > years[-1]:
         raise InputError(f"by: {_plain_year(by)} is after the horizon's last year {_plain_year(years[-1])}; "
                          f"forecast further or ask for an earlier year")

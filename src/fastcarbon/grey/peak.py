@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import xarray as xr
 
@@ -122,14 +124,17 @@ def forecast_peak(observed: xr.DataArray, fit: xr.Dataset, *, horizon: int | Non
     times = _time_labels(fit, dim)
     n = times.size
     step = times[1] - times[0] if n > 1 else 1.0
-    if by is not None and (isinstance(by, bool) or not isinstance(by, (int, float, np.integer, np.floating))):
-        raise InputTypeError(f"by: a year (a real number), got {by!r}")
+    if by is not None and (isinstance(by, bool) or not isinstance(by, (int, float, np.integer, np.floating))
+                           or not math.isfinite(by)):
+        shown = by.item() if isinstance(by, np.generic) else by  # 2030.5, not np.float64(2030.5)
+        raise InputTypeError(f"by: a year (a finite real number), got {shown!r}")
     if horizon is None:
         if by is None:
             raise InputError("forecast_peak needs horizon= (steps after the fit's last year) or by= (a target year)")
         horizon = max(1, int(np.ceil((float(by) - times[-1]) / step - 1e-9)))
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise InputError(f"horizon must be an integer >= 1, got {horizon!r}")
+        shown = horizon.item() if isinstance(horizon, np.generic) else horizon
+        raise InputError(f"horizon must be an integer >= 1, got {shown!r}")
     years = np.concatenate([times, times[-1] + step * np.arange(1, horizon + 1)])
     if by is not None and float(by) > years[-1]:
         raise InputError(f"by: {_label(float(by))} is after the horizon's last {dim} {_label(years[-1])}; "
