@@ -755,3 +755,52 @@ def test_forecast_peak_bad_inputs():
         lazy.compute()
     with pytest.raises(InputError, match="model: shape"):
         cg.forecast_peak(np.ones(4), np.ones(4), 0, 3, True, np.arange(4.0))
+
+
+@st.composite
+def many_ragged_series(draw):
+    """(B, n) with B past one parallel work block (256 rows): data from a drawn seed, each row
+    with its own drawn numbers of leading and trailing NaN (and now and then a gap)."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    b, n = draw(st.integers(257, 1200)), draw(st.integers(4, 14))
+    x = 10 * np.cumprod(1 + 0.3 * (rng.random((b, n)) - 0.4), axis=1)
+    lead = rng.integers(0, n + 1, b)
+    trail = rng.integers(0, n + 1, b)
+    for i in range(b):
+        x[i, :lead[i]] = np.nan
+        x[i, n - min(trail[i], n - lead[i]):] = np.nan
+    if draw(st.booleans()):
+        x[rng.integers(0, b), rng.integers(0, n)] = np.nan
+    return x
+
+
+@given(many_ragged_series(), st.integers(0, 6))
+def test_ragged_bit_identical_across_thread_counts(x, h):
+    before = numba.get_num_threads()
+    for fit_fn in (cg.fit_egm, cg.fit_linear):
+        try:
+            numba.set_num_threads(1)
+            one = fit_fn(x, horizon=h, errors="ignore", parallel=True)
+            numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+            two = fit_fn(x, horizon=h, errors="ignore", parallel=True)
+        finally:
+            numba.set_num_threads(before)
+        serial = fit_fn(x, horizon=h, errors="ignore", parallel=False)
+        for a, b, c in zip(one, two, serial):
+            np.testing.assert_array_equal(a, b)
+            np.testing.assert_array_equal(a, c)
+
+
+@given(ragged_series(max_batch=8), st.integers(1, 4), st.integers(2, 8))
+def test_ragged_dask_equals_eager_any_chunking(x, region_chunk, year_chunk):
+    pytest.importorskip("dask")
+    da = xr.DataArray(x, dims=("region", "year"),
+                      coords={"region": [f"c{i}" for i in range(len(x))], "year": 2000 + np.arange(x.shape[1])},
+                      attrs={"units": "t CO2"})
+    lazy_da = da.chunk({"region": region_chunk, "year": year_chunk})
+    for fit_fn, forecast in ((fit_egm, forecast_egm), (fit_linear, forecast_linear)):
+        eager, lazy = fit_fn(da, errors="ignore"), fit_fn(lazy_da, errors="ignore")
+        xr.testing.assert_identical(eager, lazy.compute())
+        xr.testing.assert_identical(forecast(eager, 3), forecast(lazy, 3).compute())
+        xr.testing.assert_identical(forecast_peak(da, eager, horizon=3),
+                                    forecast_peak(lazy_da, lazy, horizon=3).compute())
