@@ -15,8 +15,22 @@ from hypothesis.extra import numpy as hnp
 
 from fastcarbon.core import grey as cg
 from fastcarbon.datasets import bengbu
-from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, MissingDimensionError
-from fastcarbon.grey import GRADE_LEGEND, backtest, fit_egm, fit_linear, forecast_egm, forecast_linear
+from fastcarbon.errors import (
+    CoordinateMismatchError,
+    InputError,
+    InputTypeError,
+    InvalidValueError,
+    MissingDimensionError,
+)
+from fastcarbon.grey import (
+    GRADE_LEGEND,
+    backtest,
+    fit_egm,
+    fit_linear,
+    forecast_egm,
+    forecast_linear,
+    forecast_peak,
+)
 from fastcarbon.kernels import grey as kg
 from fastcarbon.reference.grey import REGISTRY, posterior_loop
 
@@ -610,3 +624,183 @@ def test_forecast_positions_checked():
         cg.forecast_egm([[0.1, 1.0]], [1.0], 8, 2, first=[8])
     with pytest.raises(InputTypeError, match="first: positions must be integers"):
         cg.forecast_linear([[0.1, 1.0]], 8, 2, first=[0.5])
+
+
+# --- peaks from a grey forecast (issue 10, class 9) --------------------------------------------
+
+YEARS6 = np.arange(2015, 2021, dtype=float)  # 4 observed years, then 2 forecast steps
+
+
+def _answer(x, tail, by=None, fitted=True):
+    """core.forecast_peak on one series of 4 points with an analytic model: the fitted values are
+    irrelevant inside the window, so the model is the data there, then ``tail``."""
+    x = np.asarray(x, dtype=float)
+    model = np.concatenate([x, tail])
+    return cg.forecast_peak(x, model, 0, 3, fitted, YEARS6, by=by)
+
+
+@pytest.mark.parametrize("x, tail, year, peaked, status", [
+    ([1.0, 3.0, 2.0, 1.5], [1.2, 1.0], 2016.0, 1.0, cg.PEAK_IN_DATA),              # peaked, falling on
+    ([1.0, 2.0, 3.0, 4.0], [5.0, 6.0], np.nan, 0.0, cg.PEAK_CENSORED),              # rising
+    ([1.0, 5.0, 2.0, 3.0], [3.5, 4.0], 2016.0, 1.0, cg.PEAK_IN_DATA_FORECAST_RISING),  # up again, below 5
+    ([1.0, 5.0, 2.0, 3.0], [4.5, 6.0], np.nan, 0.0, cg.PEAK_CENSORED),              # up again, past 5
+    ([1.0, 2.0, 3.0, 4.0], [3.5, 3.0], 2018.0, 1.0, cg.PEAK_FROM_FORECAST),         # only the model falls
+    ([1.0, 2.0, 3.0, 3.5], [4.0, 3.0], 2019.0, 1.0, cg.PEAK_FROM_FORECAST),         # the peak is the model's
+    ([2.0, 2.0, 2.0, 2.0], [2.0, 2.0], np.nan, 0.0, cg.PEAK_CENSORED),              # level: no decline
+])
+def test_forecast_peak_analytic_cases(x, tail, year, peaked, status):
+    ans = _answer(x, tail, by=2020)
+    np.testing.assert_array_equal(ans.peak_year, year)
+    assert ans.peaked == peaked and ans.peaked_by == peaked and ans.status == status
+    assert ans.peak_value == max(max(x), max(tail))
+    np.testing.assert_array_equal(ans.path, np.concatenate([x, tail]))
+    assert (status in cg.PEAK_FROM_SHAPE) == (status in (cg.PEAK_CENSORED, cg.PEAK_FROM_FORECAST))
+
+
+def test_forecast_peak_by_and_undetermined():
+    early = _answer([1.0, 3.0, 2.0, 1.5], [1.2, 1.0], by=2015)  # peaked in 2016: not by 2015
+    assert early.peaked == 1.0 and early.peaked_by == 0.0
+    unfitted = _answer([1.0, 3.0, 2.0, 1.5], [np.nan, np.nan], by=2020, fitted=False)
+    assert unfitted.status == cg.PEAK_UNDETERMINED
+    for value in (unfitted.peaked, unfitted.peaked_by, unfitted.peak_year, unfitted.peak_value):
+        assert np.isnan(value)  # never False / "not peaked"
+    assert np.isnan(_answer([1.0, 3.0, 2.0, 1.5], [1.2, 1.0]).peaked_by)  # no by: no answer
+
+
+def test_forecast_peak_labelled_fits():
+    years = np.arange(2012, 2021)
+    da = xr.DataArray(
+        [[100, 110, 120, 115, 108, 101, 95, 90, 86],        # peaked in 2014, falling since
+         [100, 104, 109, 113, 118, 124, 129, 135, 141],     # rising
+         [100, 125, 100, 103, 106, 109, 112, 115, 118],     # peaked in 2013, rising again below it
+         [120, 100, 101, 103, 106, 109, 112, 115, 118],     # highest first, then rising past it
+         [np.nan, np.nan, 100, 110, 120, 112, 104, np.nan, np.nan],  # ragged: 2014-2018
+         [100, 104, np.nan, 113, 118, 124, 129, 135, 141]], # a gap: not fitted
+        dims=("city", "year"), coords={"city": list("ABCDEF"), "year": years}, attrs={"units": "Mt CO2"})
+    fit = fit_egm(da, errors="ignore")
+    out = forecast_peak(da, fit, by=2025)
+    assert out.path.year.values.tolist() == list(range(2012, 2026)) and out.attrs["horizon"] == 5
+    np.testing.assert_array_equal(out.status.values, [0, 2, 1, 2, 0, -1])
+    np.testing.assert_array_equal(out.peak_year.values, [2014, np.nan, 2013, np.nan, 2016, np.nan])
+    np.testing.assert_array_equal(out.peaked_by.values, [1, 0, 1, 0, 1, np.nan])
+    np.testing.assert_array_equal(out.from_model_shape.values, [False, True, False, True, False, False])
+    # the path: the data to each series' last year, then its model (the fit's, then the forecast)
+    ragged = out.path.sel(city="E")
+    assert ragged.sel(year=slice(2012, 2013)).isnull().all()
+    np.testing.assert_array_equal(ragged.sel(year=slice(2014, 2018)).values, [100, 110, 120, 112, 104])
+    np.testing.assert_array_equal(ragged.sel(year=slice(2019, 2020)).values,
+                                  fit.fitted.sel(city="E", year=slice(2019, 2020)).values)
+    np.testing.assert_array_equal(ragged.sel(year=slice(2021, 2025)).values,
+                                  forecast_egm(fit, 5).sel(city="E").values)
+    # the model alone would say "peaked in the second year" or never: the reason for this function
+    assert fit.fitted.sel(city="A").idxmax("year") == 2013
+    for name, var in out.data_vars.items():
+        assert var.attrs["units"] and var.attrs["long_name"], name
+    assert out.path.attrs["units"] == out.peak_value.attrs["units"] == "Mt CO2"
+    status = out.status.attrs
+    assert status["flag_values"].tolist() == [-1, 0, 1, 2, 3] and len(status["flag_meanings"].split()) == 5
+    assert "never 'not peaked'" in status["legend"] and out.attrs["status_legend"] == status["legend"]
+    # the linear baseline is monotone too: the same rule applies
+    linear = forecast_peak(da, fit_linear(da, errors="ignore"), horizon=5)
+    assert linear.status.sel(city="B") == cg.PEAK_CENSORED and "peaked_by" not in linear
+
+
+def test_forecast_peak_bengbu_answer_comes_from_the_shape(x0):
+    out = forecast_peak(x0, fit_egm(x0), by=2030)  # 000: no peak before 2030
+    assert float(out.peaked_by) == 0.0 and np.isnan(out.peak_year)
+    assert int(out.status) == cg.PEAK_CENSORED and bool(out.from_model_shape)
+
+
+def test_forecast_peak_dask_equals_eager():
+    pytest.importorskip("dask")
+    da = _ragged_panel()
+    da.loc[{"region": "r4", "sector": "chem", "year": 2016}] = np.nan  # unfitted
+    eager = forecast_peak(da, fit_egm(da, errors="ignore"), by=2028)
+    lazy_da = da.chunk({"region": 2, "year": 5})
+    lazy = forecast_peak(lazy_da, fit_egm(lazy_da, errors="ignore"), by=2028)
+    assert lazy.status.chunks is not None
+    xr.testing.assert_identical(eager, lazy.compute())
+    assert int(eager.status.sel(region="r4", sector="chem")) == cg.PEAK_UNDETERMINED
+
+
+def test_forecast_peak_bad_inputs():
+    da = _panel()
+    fit = fit_egm(da)
+    with pytest.raises(InputTypeError, match="fit: expected the Dataset returned by fit_egm or fit_linear"):
+        forecast_peak(da, da)
+    with pytest.raises(InputError, match="needs horizon= .* or by="):
+        forecast_peak(da, fit)
+    with pytest.raises(InputError, match="horizon must be an integer >= 1, got 0"):
+        forecast_peak(da, fit, horizon=0)
+    with pytest.raises(InputError, match=r"by: 2035 is after the horizon's last year 2030; pass horizon >= 15"):
+        forecast_peak(da, fit, horizon=10, by=2035)
+    for by, shown in (("2030", "'2030'"), (True, "True"), (np.float64(np.nan), "nan"), (np.inf, "inf")):
+        with pytest.raises(InputTypeError, match=f"by: a year \\(a finite real number\\), got {shown}$"):
+            forecast_peak(da, fit, by=by)
+    with pytest.raises(InputError, match="horizon must be an integer >= 1, got -2$"):
+        forecast_peak(da, fit, horizon=np.int64(-2))
+    with pytest.raises(CoordinateMismatchError, match="labels differ"):
+        forecast_peak(da.assign_coords(region=[f"x{i}" for i in range(5)]), fit, by=2030)
+    with pytest.raises(CoordinateMismatchError, match="dims"):
+        forecast_peak(da.isel(sector=0), fit, by=2030)
+    late = da.copy()
+    late.loc[{"region": "r2", "sector": "chem", "year": slice(2011, 2012)}] = np.nan
+    message = (r"observed: the series at region='r2', sector='chem' has values over year 2013-2020 but the fit "
+               r"used year 2011-2020")
+    with pytest.raises(CoordinateMismatchError, match=message):
+        forecast_peak(late, fit, by=2030)
+    pytest.importorskip("dask")
+    lazy = forecast_peak(late.chunk({"region": 2}), fit.chunk({"region": 2}), by=2030)  # the graph builds
+    with pytest.raises(CoordinateMismatchError, match=message):
+        lazy.compute()
+    with pytest.raises(InputError, match="model: shape"):
+        cg.forecast_peak(np.ones(4), np.ones(4), 0, 3, True, np.arange(4.0))
+
+
+@st.composite
+def many_ragged_series(draw):
+    """(B, n) with B past one parallel work block (256 rows): data from a drawn seed, each row
+    with its own drawn numbers of leading and trailing NaN (and now and then a gap)."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    b, n = draw(st.integers(257, 1200)), draw(st.integers(4, 14))
+    x = 10 * np.cumprod(1 + 0.3 * (rng.random((b, n)) - 0.4), axis=1)
+    lead = rng.integers(0, n + 1, b)
+    trail = rng.integers(0, n + 1, b)
+    for i in range(b):
+        x[i, :lead[i]] = np.nan
+        x[i, n - min(trail[i], n - lead[i]):] = np.nan
+    if draw(st.booleans()):
+        x[rng.integers(0, b), rng.integers(0, n)] = np.nan
+    return x
+
+
+@given(many_ragged_series(), st.integers(0, 6))
+def test_ragged_bit_identical_across_thread_counts(x, h):
+    before = numba.get_num_threads()
+    for fit_fn in (cg.fit_egm, cg.fit_linear):
+        try:
+            numba.set_num_threads(1)
+            one = fit_fn(x, horizon=h, errors="ignore", parallel=True)
+            numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+            two = fit_fn(x, horizon=h, errors="ignore", parallel=True)
+        finally:
+            numba.set_num_threads(before)
+        serial = fit_fn(x, horizon=h, errors="ignore", parallel=False)
+        for a, b, c in zip(one, two, serial):
+            np.testing.assert_array_equal(a, b)
+            np.testing.assert_array_equal(a, c)
+
+
+@given(ragged_series(max_batch=8), st.integers(1, 4), st.integers(2, 8))
+def test_ragged_dask_equals_eager_any_chunking(x, region_chunk, year_chunk):
+    pytest.importorskip("dask")
+    da = xr.DataArray(x, dims=("region", "year"),
+                      coords={"region": [f"c{i}" for i in range(len(x))], "year": 2000 + np.arange(x.shape[1])},
+                      attrs={"units": "t CO2"})
+    lazy_da = da.chunk({"region": region_chunk, "year": year_chunk})
+    for fit_fn, forecast in ((fit_egm, forecast_egm), (fit_linear, forecast_linear)):
+        eager, lazy = fit_fn(da, errors="ignore"), fit_fn(lazy_da, errors="ignore")
+        xr.testing.assert_identical(eager, lazy.compute())
+        xr.testing.assert_identical(forecast(eager, 3), forecast(lazy, 3).compute())
+        xr.testing.assert_identical(forecast_peak(da, eager, horizon=3),
+                                    forecast_peak(lazy_da, lazy, horizon=3).compute())

@@ -18,12 +18,17 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from fastcarbon.core._common import as_float_array, use_parallel
-from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
+from fastcarbon.errors import CoordinateMismatchError, InputError, InputTypeError, InvalidValueError
 from fastcarbon.kernels import grey as _k
 
 __all__ = [
     "GreyFit",
+    "PeakAnswer",
     "UnfittableSeriesError",
+    "WindowMismatchError",
+    "forecast_peak",
+    "PEAK_STATUS",
+    "PEAK_FROM_SHAPE",
     "fit_egm",
     "fit_linear",
     "forecast_egm",
@@ -281,7 +286,9 @@ def fit_egm(
     InputError
         Bad ``horizon``, ``shift`` or ``errors``; fewer than 4 points with ``errors="raise"``.
     UnfittableSeriesError
-        A NaN/inf or non-positive value, or |a| >= 2, with ``errors="raise"``.
+        With ``errors="raise"``: a NaN inside a series' window (a gap) or an infinite value, a
+        value <= 0, fewer than 4 non-NaN values, or |a| >= 2; the message gives the series'
+        number of values and window when they matter.
 
     Examples
     --------
@@ -442,3 +449,196 @@ def backtest(
         for m, fit in enumerate((fit_egm, fit_linear)):
             forecast[m, j] = fit(train, horizon=horizon, shift=shift, errors="ignore", parallel=parallel).forecast
     return forecast, actual
+
+
+# --- peaks from a grey forecast ------------------------------------------------------------------
+
+#: status codes of :func:`forecast_peak`: code → (name, meaning); "shape" codes are answers the
+#: model's monotone shape gives on its own
+PEAK_UNDETERMINED = -1
+PEAK_IN_DATA = 0
+PEAK_IN_DATA_FORECAST_RISING = 1
+PEAK_CENSORED = 2
+PEAK_FROM_FORECAST = 3
+PEAK_STATUS = {
+    PEAK_UNDETERMINED: ("undetermined", "series not fitted: no answer (NaN), never 'not peaked'"),
+    PEAK_IN_DATA: ("peaked_in_data",
+                   "peak and a lower value after it observed; the forecast does not rise: peaked, peak year from the data"),
+    PEAK_IN_DATA_FORECAST_RISING: ("peaked_in_data_forecast_rising",
+                                   "peak and a lower value after it observed; the forecast rises again but stays below "
+                                   "the peak through the horizon: peaked within the horizon, the model disagrees"),
+    PEAK_CENSORED: ("censored_by_model_shape",
+                    "the path is at its maximum at the horizon end (the forecast rises, above any peak in the data, "
+                    "or stays level): not peaked - from the model's monotone shape"),
+    PEAK_FROM_FORECAST: ("decline_only_in_forecast",
+                         "the data do not fall after their maximum; only the (falling) forecast does: peaked - from "
+                         "the model's monotone shape"),
+}
+#: status codes whose answer comes from the model's monotone shape alone
+PEAK_FROM_SHAPE = (PEAK_CENSORED, PEAK_FROM_FORECAST)
+
+
+class PeakAnswer(NamedTuple):
+    """Result of :func:`forecast_peak`; batch shape ``S``.
+
+    Attributes
+    ----------
+    path : ndarray S + (n + h,)
+        Observed values to each series' last observed point, then the model.
+    peak_year, peak_value : ndarray S
+        Label of the peak (NaN when not peaked or undetermined); maximum of the path (NaN when
+        undetermined).
+    peaked, peaked_by : float ndarray S
+        1.0 yes, 0.0 no, NaN undetermined; ``peaked_by`` is NaN everywhere without ``by``.
+    status : int8 ndarray S
+        A code of :data:`PEAK_STATUS`.
+    """
+
+    path: np.ndarray
+    peak_year: np.ndarray
+    peak_value: np.ndarray
+    peaked: np.ndarray
+    peaked_by: np.ndarray
+    status: np.ndarray
+
+
+class WindowMismatchError(CoordinateMismatchError):
+    """``observed`` is not the data a fit was made from: a series' window differs.
+
+    Attributes
+    ----------
+    index : tuple of int
+        Position of the series in the batch.
+    observed, fitted : (int, int)
+        First and last non-NaN positions in ``observed``, and the window of the fit.
+    """
+
+    def __init__(self, index, observed, fitted, where: str | None = None, shown: tuple[str, str] | None = None):
+        self.index, self.observed, self.fitted = index, tuple(observed), tuple(fitted)
+        where = where or f"series at batch index {index}"
+        shown = shown or (f"positions {observed[0]}-{observed[1]}", f"positions {fitted[0]}-{fitted[1]}")
+        super().__init__(
+            f"observed: the {where} has values over {shown[0]} but the fit used {shown[1]}; pass the "
+            f"data the fit was made from"
+        )
+
+
+def forecast_peak(x, model, first, last, fitted, years, *, by: float | None = None) -> PeakAnswer:
+    """Has each series peaked, or will it by ``by``: the observed history, then a fitted model.
+
+    A grey (or linear) model's fitted-plus-forecast path is monotone, so on its own it cannot show
+    a peak inside the horizon: its "peak" is its first point (falling) or its last (rising).
+    This answers from the *path*: each series' observed values up to its last observed point,
+    then the model's values after it (METHODS.md, EGM(1,1)).  On the path:
+
+    - peak = the first maximum; **peaked** when a lower value follows it by the horizon end
+      (the rule of :func:`fastcarbon.core.peaks.peak`); else censored (``peak_year`` NaN);
+    - **peaked_by** = peaked and peak year <= ``by``;
+    - **status** (:data:`PEAK_STATUS`) says where the answer comes from:
+      0 the data show the peak and a lower value after it, the forecast does not rise (the
+      model only agrees); 1 the same, but the forecast rises again while staying below the peak
+      through the horizon (peaked within the horizon; with a longer horizon the exponential would
+      pass it); 2 censored: the path ends at its maximum, because the forecast rises (above any
+      peak in the data) or stays level; 3 the data do not fall after their maximum and only the
+      falling forecast does.  2 and 3 come from the model's monotone shape alone
+      (:data:`PEAK_FROM_SHAPE`);
+    - a series that was not fitted is undetermined: NaN answers and status -1, never "not
+      peaked".
+
+    Parameters
+    ----------
+    x : array_like S + (n,)
+        The observed series the model was fitted to (NaN outside each series' window).
+    model : array_like S + (n + h,)
+        The model's values on the same grid and h >= 1 steps after it: ``fitted`` then
+        ``forecast`` of :func:`fit_egm` or :func:`fit_linear`.
+    first, last : array_like S of int
+        Each series' window (``GreyFit.first``, ``GreyFit.last``), checked against ``x``.
+    fitted : array_like S of bool
+        Which series were fitted (``GreyFit.grade >= 0``).
+    years : array_like (n + h,)
+        Labels of the n + h points (real numbers, increasing).
+    by : float, optional
+        Target year for ``peaked_by``; at most the last of ``years``.
+
+    Returns
+    -------
+    PeakAnswer
+
+    Raises
+    ------
+    WindowMismatchError
+        A fitted series whose non-NaN values in ``x`` do not span its window.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastcarbon.core.grey import fit_egm, forecast_peak, PEAK_STATUS
+    >>> x = np.array([[100., 110, 120, 115, 108, 101, 95],    # peaked in 2013, falling
+    ...               [100., 104, 109, 113, 118, 124, 129]])  # rising
+    >>> fit = fit_egm(x, horizon=5)
+    >>> years = np.arange(2011, 2023)
+    >>> ans = forecast_peak(x, np.concatenate([fit.fitted, fit.forecast], -1), fit.first, fit.last,
+    ...                     fit.grade >= 0, years, by=2020)
+    >>> ans.peak_year.tolist(), ans.peaked_by.tolist(), [PEAK_STATUS[s][0] for s in ans.status]
+    ([2013.0, nan], [1.0, 0.0], ['peaked_in_data', 'censored_by_model_shape'])
+    """
+    x = _as_series(x)
+    m = _as_series(model, "model")
+    batch, n = x.shape[:-1], x.shape[-1]
+    h = m.shape[-1] - n
+    if m.shape[:-1] != batch or h < 1:
+        raise InputError(f"model: shape {m.shape} must be the batch shape {batch} + ({n} + h,) with h >= 1")
+    years = np.asarray(years, dtype=np.float64)
+    if years.shape != (n + h,):
+        raise InputError(f"years: {years.shape[0] if years.ndim == 1 else years.shape} labels for the {n + h} points")
+    if by is not None and not (isinstance(by, (int, float, np.integer, np.floating)) and not isinstance(by, bool)
+                               and math.isfinite(by)):
+        raise InputTypeError(f"by: a year (a finite real number), got {by.item() if isinstance(by, np.generic) else by!r}")
+    if by is not None and by > years[-1]:
+        raise InputError(f"by: {_plain_year(by)} is after the horizon's last year {_plain_year(years[-1])}; "
+                         f"forecast further or ask for an earlier year")
+    x2, m2 = x.reshape(-1, n), m.reshape(-1, n + h)
+    ok = np.broadcast_to(np.asarray(fitted, dtype=bool), batch).reshape(-1)
+    s = _positions(first, batch, n)
+    e = _positions(last, batch, n)
+    # The fit's window must be the observed one (the data the fit was made from).
+    valid = ~np.isnan(x2)
+    has = valid.any(axis=1)
+    obs_first = np.where(has, valid.argmax(axis=1), -1)
+    obs_last = np.where(has, n - 1 - valid[:, ::-1].argmax(axis=1), -1)
+    wrong = ok & ((obs_first != s) | (obs_last != e))
+    if wrong.any():
+        k = int(np.flatnonzero(wrong)[0])
+        idx = tuple(int(v) for v in np.unravel_index(k, batch)) if batch else ()
+        raise WindowMismatchError(idx, (int(obs_first[k]), int(obs_last[k])), (int(s[k]), int(e[k])))
+    pos = np.arange(n + h)
+    observed = pos <= e[:, None]
+    path = np.where(observed, np.concatenate([x2, np.full((len(x2), h), np.nan)], axis=1), m2)
+    rows = np.arange(len(x2))
+    # first maximum over the path (NaN before a window read as -inf); the same over the data
+    filled = np.where(np.isnan(path), -np.inf, path)
+    top = filled.argmax(axis=1)
+    peak = filled[rows, top]
+    data_max = np.where(observed, filled, -np.inf).max(axis=1)
+    end = path[:, -1]
+    peaked = end < peak
+    seen_fall = (top <= e) & (x2[rows, np.maximum(e, 0)] < data_max)  # peak and a fall in the data
+    rising = m2[:, -1] > m2[rows, np.maximum(e, 0)]  # the model after the last observation
+    status = np.select(
+        [~ok, ~peaked, seen_fall & ~rising, seen_fall],
+        [PEAK_UNDETERMINED, PEAK_CENSORED, PEAK_IN_DATA, PEAK_IN_DATA_FORECAST_RISING],
+        PEAK_FROM_FORECAST,
+    ).astype(np.int8)
+    nan = np.full(len(x2), np.nan)
+    peak_year = np.where(ok & peaked, years[top], np.nan)
+    peak_value = np.where(ok, peak, np.nan)
+    answer = np.where(ok, peaked.astype(np.float64), np.nan)
+    by_answer = nan if by is None else np.where(ok, (peaked & (peak_year <= by)).astype(np.float64), np.nan)
+    out = (path, peak_year, peak_value, answer, by_answer, status)
+    return PeakAnswer(*(a.reshape(batch + a.shape[1:]) for a in out))
+
+
+def _plain_year(value: float) -> str:
+    """2030, not 2030.0 or np.float64(2030.0)."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

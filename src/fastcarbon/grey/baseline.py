@@ -29,7 +29,8 @@ def fit_linear(
     The regression baseline the Bengbu study compares EGM(1,1) with (Scientific Reports
     13:14528 (2023), Table 6).  Arguments, outputs, diagnostics, data flags and errors as in
     :func:`fastcarbon.grey.fit_egm`, so both models are scored on the same series; the
-    coefficients are ``intercept`` (α, the trend one step before the first point) and ``slope``
+    coefficients are ``intercept`` (α, the trend one step before the series' first year: k = 1 is
+    the first point of its window) and ``slope``
     (β per step), and flag 8 never occurs.
 
     Notes

@@ -44,7 +44,9 @@ def backtest(
         Shortest training window (>= 4).
     shift, parallel
         As in :func:`fastcarbon.grey.fit_egm`.  Unfittable training windows give NaN forecasts
-        (skipped in the averages).
+        (skipped in the averages).  A ragged series (leading or trailing NaN) is fitted at each
+        origin on its own values before it, as :func:`fastcarbon.grey.fit_egm` does; origins
+        before it has 4 values, and held-out years it does not cover, score nothing.
 
     Returns
     -------
