@@ -120,7 +120,8 @@ class UnfittableSeriesError(InvalidValueError):
     """
 
     def __init__(self, model: str, index: tuple[int, ...], flag: int, where: str | None = None,
-                 n_points: int | None = None, span: tuple[int, int] | None = None, window: str | None = None):
+                 n_points: int | None = None, span: tuple[int, int] | None = None, window: str | None = None,
+                 argument: str | None = None):
         self.model, self.index, self.flag, self.n_points, self.span = model, index, flag, n_points, span
         where = where or f"series at batch index {index}"
         if window is None and span is not None and n_points:
@@ -129,7 +130,7 @@ class UnfittableSeriesError(InvalidValueError):
         if n_points is not None:
             values = f" ({n_points} non-NaN value{'' if n_points == 1 else 's'}{', ' + window if window else ''})"
         super().__init__(
-            f"{model}: cannot fit the {where}{values}: {describe_flag(flag, fatal_only=True)}. "
+            (f"{argument}: " if argument else "") + f"{model}: cannot fit the {where}{values}: {describe_flag(flag, fatal_only=True)}. "
             f"Allowed: at least {_k.MIN_POINTS} finite values > 0 in a row (leading and trailing NaN "
             f"are skipped) and |a| < 2. Pass errors='ignore' to get NaN and a flag for such series "
             f"instead, or shift= a constant that makes them positive"

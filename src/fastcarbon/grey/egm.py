@@ -53,7 +53,8 @@ def _label(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def _unfittable(err: core_grey.UnfittableSeriesError, dim: str, batch_dims, locate, label_blocks, times):
+def _unfittable(err: core_grey.UnfittableSeriesError, dim: str, batch_dims, locate, label_blocks, times,
+                argument: str = "da"):
     """Re-state the core's unfittable-series error with the coordinate labels (positions for a
     dim without them) and the index of that series in the whole array: ``"series at
     region='B', city[3]"``, or ``"series along 'year'"`` for a single series, with its window as
@@ -62,7 +63,7 @@ def _unfittable(err: core_grey.UnfittableSeriesError, dim: str, batch_dims, loca
     window = None
     if err.span is not None and err.n_points:
         window = f"{dim} {_label(times[err.span[0]])}-{_label(times[err.span[1]])}"
-    extra = dict(n_points=err.n_points, span=err.span, window=window)
+    extra = dict(n_points=err.n_points, span=err.span, window=window, argument=argument)
     if not batch_dims:
         return core_grey.UnfittableSeriesError(err.model, err.index, err.flag, f"series along {dim!r}", **extra)
     where, index = locate(label_blocks, err.index, batch_dims, layout=batch_dims)
