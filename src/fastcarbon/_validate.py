@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from fastcarbon._format import show, show_list
 from fastcarbon.errors import (
     CoordinateMismatchError,
     InputTypeError,
@@ -24,6 +25,7 @@ __all__ = [
     "BlockLocator",
     "as_dataarray",
     "block_locator",
+    "describe_element",
     "describe_first",
     "describe_in_block",
     "describe_position",
@@ -45,7 +47,7 @@ def as_dataarray(obj, name: str) -> xr.DataArray:
     if isinstance(obj, xr.Dataset):
         raise InputTypeError(
             f"{name}: expected an xarray.DataArray, got a Dataset with variables "
-            f"{list(obj.data_vars)}; pick one, e.g. {name}[{next(iter(obj.data_vars), 'var')!r}]"
+            f"{list(obj.data_vars)}; pick one, e.g. {name}[{show(next(iter(obj.data_vars), 'var'))}]"
         )
     raise InputTypeError(
         f"{name}: expected an xarray.DataArray with labelled dims, got {type(obj).__name__}"
@@ -58,7 +60,7 @@ def require_dims(da: xr.DataArray, dims: Iterable[Hashable], name: str) -> None:
     if missing:
         raise MissingDimensionError(
             f"{name}: missing required dimension(s) {missing}; it has dims {list(da.dims)}. "
-            f"Rename yours with .rename({{'yours': {missing[0]!r}}}) if it is there under another name."
+            f"Rename yours with .rename({{'yours': {show(missing[0])}}}) if it is there under another name."
         )
 
 
@@ -113,12 +115,12 @@ def match_coords(
             if ref_has != (dim in da.coords) or not ref_has:
                 if ref.sizes[dim] != da.sizes[dim]:
                     raise CoordinateMismatchError(
-                        f"dimension {dim!r} has length {ref.sizes[dim]} in {names[ref_k]} but "
+                        f"dimension {show(dim)} has length {ref.sizes[dim]} in {names[ref_k]} but "
                         f"{da.sizes[dim]} in {names[k]}"
                     )
                 if ref_has != (dim in da.coords):
                     raise CoordinateMismatchError(
-                        f"dimension {dim!r} has coordinate labels in "
+                        f"dimension {show(dim)} has coordinate labels in "
                         f"{names[ref_k] if ref_has else names[k]} but not in "
                         f"{names[k] if ref_has else names[ref_k]}; give both labels or neither"
                     )
@@ -132,7 +134,7 @@ def match_coords(
             missing = [v for v in ref_idx if v not in set(idx)]
             extra = [v for v in idx if v not in set(ref_idx)]
             raise CoordinateMismatchError(
-                f"dimension {dim!r}: labels of {names[k]} do not match those of {names[ref_k]}; "
+                f"dimension {show(dim)}: labels of {names[k]} do not match those of {names[ref_k]}; "
                 f"missing from {names[k]}: {_short(missing)}, not in {names[ref_k]}: {_short(extra)}"
                 + ("" if idx.is_unique else f"; {names[k]} has duplicated labels")
             )
@@ -140,9 +142,8 @@ def match_coords(
 
 
 def _short(values: list, limit: int = 8) -> str:
-    if len(values) <= limit:
-        return repr(list(values))
-    return repr(list(values[:limit]))[:-1] + f", ... ({len(values)} in all)]"
+    """Labels for a message (:func:`fastcarbon._format.show_list`), at most ``limit`` of them."""
+    return show_list(values, limit)
 
 
 def select_labels(da: xr.DataArray, dim: Hashable, labels, name: str, what: str) -> xr.DataArray:
@@ -169,11 +170,25 @@ def describe_first(da: xr.DataArray, bad: np.ndarray) -> tuple[str, float]:
     return describe_position(da.dims, labels, pos), float(np.asarray(da.values)[pos])
 
 
+def describe_element(da: xr.DataArray, pos) -> tuple[str, float]:
+    """Coordinate labels (``"sector='steel', year=2031"``, in ``da``'s own dim order) and value of
+    the element of ``da`` at ``pos``, a mapping from each of ``da``'s dims to a position (other
+    keys are ignored: a position found in a broadcast array names the element of the input it
+    came from).  ``""`` for a 0-d ``da``, which has no position to state.
+
+    For error paths: a dask-backed ``da`` computes that one element.
+    """
+    labels = [_shown_labels(da, d) if d in da.xindexes else None for d in da.dims]
+    where = describe_position(da.dims, labels, [pos[d] for d in da.dims])
+    return where, float(da.isel({d: pos[d] for d in da.dims}).values)
+
+
 def describe_position(dims, labels, pos) -> str:
-    """``"year=2021, process[0]"``: each dim's label at ``pos``, or its index where ``labels``
-    holds None for it (a dim without coordinate labels)."""
+    """``"year=2021, process[0]"``: each dim's label at ``pos`` as the user wrote it
+    (:func:`fastcarbon._format.show`: ``year=2021``, never ``year=np.int64(2021)``), or its
+    index where ``labels`` holds None for it (a dim without coordinate labels)."""
     return ", ".join(
-        f"{d}={_plain(lab[k])!r}" if lab is not None else f"{d}[{k}]"
+        f"{d}={show(lab[k])}" if lab is not None else f"{d}[{k}]"
         for d, lab, k in zip(dims, labels, (int(k) for k in pos))
     )
 
@@ -297,8 +312,3 @@ class BlockLocator:
         where = describe_in_block(dims, *zip(*(parts[d] for d in dims)))
         return where, tuple(glob[d] for d in dims)
 
-
-def _plain(label):
-    """A numpy scalar as the Python value it holds; a label stored as an object (a str in an
-    object array) is already one."""
-    return label.item() if isinstance(label, np.generic) else label

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon.errors import InputTypeError, UnknownLabelError
 
 __all__ = ["available", "load", "describe"]
@@ -116,7 +117,7 @@ def load(name: str) -> xr.Dataset:
         )
     meta = _metadata()
     if name not in meta:
-        raise UnknownLabelError(f"factors: factor set {name!r} is unknown; valid names: {available()}")
+        raise UnknownLabelError(f"factors: factor set {show(name)} is unknown; valid names: {available()}")
     return _build(name).copy(deep=True)
 
 

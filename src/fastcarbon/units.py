@@ -20,6 +20,7 @@ import functools
 
 import pint
 
+from fastcarbon._format import show
 from fastcarbon.errors import UnitError
 
 __all__ = ["ureg", "parse", "conversion_factor", "scale_to", "format_units"]
@@ -47,11 +48,11 @@ def parse(units: str, *, what: str = "units") -> pint.Quantity:
         If the string cannot be parsed; the message names ``what`` the units belong to.
     """
     if not isinstance(units, str) or not units.strip():
-        raise UnitError(f"{what}: units must be a non-empty string, got {units!r}")
+        raise UnitError(f"{what}: units must be a non-empty string, got {show(units)}")
     try:
         q = ureg.parse_expression(units)
     except Exception as exc:  # pint raises several unrelated types for bad strings
-        raise UnitError(f"{what}: cannot parse units {units!r} ({exc})") from None
+        raise UnitError(f"{what}: cannot parse units {show(units)} ({exc})") from None
     if not isinstance(q, pint.Quantity):  # a bare number such as "1"
         q = ureg.Quantity(q, "dimensionless")
     return q
@@ -83,8 +84,8 @@ def scale_to(q: pint.Quantity, dst: str, *, what: str = "units") -> float:
         return float((q / q_dst).to("dimensionless").magnitude)
     except pint.DimensionalityError:
         raise UnitError(
-            f"{what}: units {format_units(q)!r} ({q.dimensionality}) cannot be converted to "
-            f"{dst!r} ({q_dst.dimensionality})"
+            f"{what}: units {show(format_units(q))} ({q.dimensionality}) cannot be converted to "
+            f"{show(dst)} ({q_dst.dimensionality})"
         ) from None
 
 

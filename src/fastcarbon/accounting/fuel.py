@@ -6,6 +6,7 @@ import numpy as np
 import pint
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon._validate import (
     as_dataarray,
     describe_first,
@@ -120,7 +121,7 @@ def fuel_emissions(
     q_out = parse(units, what="units")
     if q_out.dimensionality != _EMISSIONS:
         raise UnitError(
-            f"units: {units!r} is not a mass of carbon or CO2 ({q_out.dimensionality}); "
+            f"units: {show(units)} is not a mass of carbon or CO2 ({q_out.dimensionality}); "
             f"e.g. 't CO2', 'Mt CO2', 't C'"
         )
 
@@ -138,7 +139,7 @@ def fuel_emissions(
     if direct or q_energy.dimensionality == _ENERGY:
         if conversion is not None:
             raise InputError(
-                f"conversion: the factors apply to energy in {energy.attrs['units']!r} directly; "
+                f"conversion: the factors apply to energy in {show(energy.attrs['units'])} directly; "
                 f"conversion applies only to physical quantities (t, kg, m**3) with factors per "
                 f"unit of energy, drop it"
             )
@@ -154,8 +155,8 @@ def fuel_emissions(
             if (q_energy * parse(c, what="conversion")).dimensionality != _ENERGY:
                 per = c.split("/", 1)[1] if "/" in c else "an energy"
                 raise UnitError(
-                    f"energy: units {energy.attrs['units']!r} × conversion {c!r} for fuel "
-                    f"{fuel!r} is not an energy; give that fuel in units its conversion "
+                    f"energy: units {show(energy.attrs['units'])} × conversion {show(c)} for fuel "
+                    f"{show(fuel)} is not an energy; give that fuel in units its conversion "
                     f"accepts ({per}) or in an energy unit (tce, TJ)"
                 )
         coeff = conv.variable * factor.variable
@@ -204,7 +205,7 @@ def _units_of(da: xr.DataArray, name: str) -> pint.Quantity:
         )
     q = parse(da.attrs["units"], what=name)
     if q.magnitude <= 0:
-        raise UnitError(f"{name}: units {da.attrs['units']!r} have a non-positive scale")
+        raise UnitError(f"{name}: units {show(da.attrs['units'])} have a non-positive scale")
     return q
 
 
@@ -220,7 +221,7 @@ def _variable(obj, names: tuple[str, ...], what: str, energy_units: str | None =
                 return obj[name]
         label = obj.attrs.get("name", "the Dataset")
         hint = (
-            f"; energy is in {energy_units!r}, which is not an energy, so it needs a conversion: "
+            f"; energy is in {show(energy_units)}, which is not an energy, so it needs a conversion: "
             f"pass conversion='gbt2589' or 'ipcc2006', or give energy in tce/TJ"
             if energy_units is not None
             else "; pass a set with emission factors (e.g. 'hj2021', 'ipcc2006')"
@@ -254,17 +255,17 @@ def _per_fuel_units(da: xr.DataArray, what: str) -> list[str]:
             f"e.g. 't CO2/tce', 'kg CO2/TJ', 'tce/t'"
         )
     for fuel, u in zip(da.fuel.values, units):
-        parse(u, what=f"{what} (fuel {fuel.item()!r})")
+        parse(u, what=f"{what} (fuel {show(fuel)})")
     return units
 
 
 def _scale(q: pint.Quantity, units: str, fuel, energy_units: str) -> float:
     try:
-        return scale_to(q, units, what=f"emissions of {fuel!r}")
+        return scale_to(q, units, what=f"emissions of {show(fuel)}")
     except UnitError:
         raise UnitError(
-            f"energy: units {energy_units!r} for fuel {fuel!r} do not match the factor's: "
-            f"fuel use × factor has units {format_units(q)!r}, which cannot become {units!r}. "
+            f"energy: units {show(energy_units)} for fuel {show(fuel)} do not match the factor's: "
+            f"fuel use × factor has units {show(format_units(q))}, which cannot become {show(units)}. "
             f"Give energy in the factor's denominator or any energy (tce, GJ, TJ)"
         ) from None
 
@@ -273,8 +274,8 @@ def _check_factor(da: xr.DataArray, what: str) -> None:
     values = np.asarray(da.values, dtype=float)
     bad = ~np.isfinite(values)
     if bad.any():
-        fuel = da.fuel.values[np.argmax(bad)].item()
-        raise InvalidValueError(f"{what}: value for fuel {fuel!r} is {values[np.argmax(bad)]}; factors must be finite")
+        fuel = da.fuel.values[np.argmax(bad)]
+        raise InvalidValueError(f"{what}: value for fuel {show(fuel)} is {values[np.argmax(bad)]}; factors must be finite")
 
 
 def _check_energy(energy: xr.DataArray) -> xr.DataArray:
@@ -285,7 +286,7 @@ def _check_energy(energy: xr.DataArray) -> xr.DataArray:
         if bad.any():
             where, value = describe_first(energy, bad)
             raise InvalidValueError(
-                f"energy: bad value {value!r} at {where}; fuel use must be >= 0 and not NaN"
+                f"energy: bad value {show(value)} at {where}; fuel use must be >= 0 and not NaN"
             )
         return energy
     labels = [
@@ -304,7 +305,7 @@ def _raise_if_bad(block, dims, labels, block_info=None):
         offsets = [lo for lo, _ in block_info[0]["array-location"]] if block_info else [0] * block.ndim
         where = describe_position(dims, labels, [int(k) + off for k, off in zip(local, offsets)])
         raise InvalidValueError(
-            f"energy: bad value {float(block[tuple(local)])!r} at {where}; "
+            f"energy: bad value {show(float(block[tuple(local)]))} at {where}; "
             f"fuel use must be >= 0 and not NaN"
         )
     return block

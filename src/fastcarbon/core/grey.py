@@ -13,6 +13,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from fastcarbon._format import show, show_index
 from fastcarbon.core._common import as_float_array, use_parallel
 from fastcarbon.errors import InputError, InvalidValueError
 from fastcarbon.kernels import grey as _k
@@ -100,7 +101,7 @@ class UnfittableSeriesError(InvalidValueError):
 
     def __init__(self, model: str, index: tuple[int, ...], flag: int, where: str | None = None):
         self.model, self.index, self.flag = model, index, flag
-        where = where or f"series at batch index {index}"
+        where = where or (f"series at batch {show_index(index)}" if index else "series")
         super().__init__(
             f"{model}: cannot fit the {where}: {describe_flag(flag, fatal_only=True)}. Allowed: "
             f"at least {_k.MIN_POINTS} finite values > 0 and |a| < 2. Pass errors='ignore' to get "
@@ -127,11 +128,11 @@ def _as_series(x, name: str = "x") -> np.ndarray:
 
 def _check_args(errors: str, horizon: int, shift: float) -> None:
     if errors not in ("raise", "ignore"):
-        raise InputError(f"errors must be 'raise' or 'ignore', got {errors!r}")
+        raise InputError(f"errors must be 'raise' or 'ignore', got {show(errors)}")
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 0:
-        raise InputError(f"horizon must be an integer >= 0, got {horizon!r}")
+        raise InputError(f"horizon must be an integer >= 0, got {show(horizon)}")
     if not math.isfinite(shift):
-        raise InputError(f"shift must be a finite number, got {shift!r}")
+        raise InputError(f"shift must be a finite number, got {show(shift)}")
 
 
 def _fit(model: str, serial, parallel_kern, x, horizon, shift, errors, parallel) -> GreyFit:
@@ -350,9 +351,9 @@ def backtest(
     True
     """
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise InputError(f"horizon must be an integer >= 1, got {horizon!r}")
+        raise InputError(f"horizon must be an integer >= 1, got {show(horizon)}")
     if isinstance(min_train, bool) or not isinstance(min_train, (int, np.integer)) or min_train < _k.MIN_POINTS:
-        raise InputError(f"min_train must be an integer >= {_k.MIN_POINTS}, got {min_train!r}")
+        raise InputError(f"min_train must be an integer >= {_k.MIN_POINTS}, got {show(min_train)}")
     x = _as_series(x)
     n = x.shape[-1]
     if n <= min_train:

@@ -12,6 +12,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from fastcarbon._format import show, show_index
 from fastcarbon.core._common import use_parallel
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
 from fastcarbon.kernels import peaks as _kernels
@@ -51,7 +52,7 @@ class NaNTrajectoryError(InvalidValueError):
     def __init__(self, index: tuple[int, ...], where: str | None = None):
         self.index = index
         super().__init__(
-            f"emissions: NaN at {where or f'index {index}'}; with nan_policy='raise' every value "
+            f"emissions: NaN at {where or show_index(index)}; with nan_policy='raise' every value "
             f"must be a number (use nan_policy='propagate' to get NaN results for such series)"
         )
 
@@ -70,12 +71,12 @@ def check_years(years, n_t: int, name: str = "years") -> np.ndarray:
     arr = arr.astype(np.float64)
     if not np.isfinite(arr).all():
         k = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise InvalidValueError(f"{name}: must be finite, got {float(arr[k])!r} at position {k}")
+        raise InvalidValueError(f"{name}: must be finite, got {show(float(arr[k]))} at position {k}")
     step = np.diff(arr)
     if (step <= 0).any():
         k = int(np.flatnonzero(step <= 0)[0])
         raise InvalidValueError(
-            f"{name}: must be strictly increasing, got {float(arr[k])!r} then {float(arr[k + 1])!r} at "
+            f"{name}: must be strictly increasing, got {show(float(arr[k]))} then {show(float(arr[k + 1]))} at "
             f"positions {k} and {k + 1}; sort the series by year and drop duplicated years"
         )
     return arr
@@ -83,9 +84,9 @@ def check_years(years, n_t: int, name: str = "years") -> np.ndarray:
 
 def _scalar(value, name: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputTypeError(f"{name}: must be a real number, got {value!r}")
+        raise InputTypeError(f"{name}: must be a real number, got {show(value)}")
     if not math.isfinite(value):
-        raise InvalidValueError(f"{name}: must be finite, got {value!r}")
+        raise InvalidValueError(f"{name}: must be finite, got {show(value)}")
     return float(value)
 
 
@@ -171,7 +172,7 @@ def peak(
     if x.dtype.kind not in "iuf":
         raise InputTypeError(f"emissions: data must be real numbers (int or float), got dtype {x.dtype}")
     if nan_policy not in ("propagate", "raise"):
-        raise InputError(f"nan_policy must be 'propagate' or 'raise', got {nan_policy!r}")
+        raise InputError(f"nan_policy must be 'propagate' or 'raise', got {show(nan_policy)}")
     if x.ndim == 0:
         raise InputError("emissions: needs a year axis, got a scalar")
     if not -x.ndim <= axis < x.ndim:

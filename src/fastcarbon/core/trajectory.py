@@ -15,6 +15,7 @@ from typing import Literal
 
 import numpy as np
 
+from fastcarbon._format import show
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
 
 __all__ = [
@@ -162,7 +163,7 @@ def interpolate(
     if ky.size == 1:
         return np.repeat(v, yr.size, axis=-1)
     if method not in ("linear", "growth"):
-        raise InputError(f"method: {method!r} is not known; use 'linear' or 'growth'")
+        raise InputError(f"method: {show(method)} is not known; use 'linear' or 'growth'")
     v0, v1 = v[..., left], v[..., left + 1]
     if method == "linear":
         out = v0 + w * (v1 - v0)
@@ -207,7 +208,7 @@ def constant_growth(base, rate, base_year: int, years) -> np.ndarray:
     bad = np.isnan(g) | (g <= -1)
     if bad.any():
         k = tuple(int(i) for i in np.argwhere(bad)[0]) if g.ndim else ()
-        raise InvalidValueError(f"rate: {g[k] if g.ndim else float(g)!r} at index {k}; growth rates must be > -1 and not NaN")
+        raise InvalidValueError(f"rate: {show(g[k] if g.ndim else float(g))} at index {k}; growth rates must be > -1 and not NaN")
     if np.isnan(b).any():
         raise InvalidValueError("base: NaN base-year value; the base value must be a number")
     steps = (yr - base_year).astype(np.float64)
@@ -264,7 +265,7 @@ def rate_schedule(base, rates, starts, ends, base_year: int, years) -> np.ndarra
     if bad.any():
         k = tuple(int(i) for i in np.argwhere(bad)[0])
         raise InvalidValueError(
-            f"rates: {r[k]!r} for period {s[k[-1]]}-{e[k[-1]]} (index {k[:-1]}) is outside [0, 1]; "
+            f"rates: {show(r[k])} for period {s[k[-1]]}-{e[k[-1]]} (index {k[:-1]}) is outside [0, 1]; "
             f"an annual reduction rate is a fraction (4.25 % is 0.0425)"
         )
     b = np.asarray(base, dtype=np.float64)

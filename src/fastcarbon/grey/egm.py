@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
+from fastcarbon._format import show, show_list
 from fastcarbon._validate import as_dataarray, block_locator, require_dims, require_numeric
 from fastcarbon.core import grey as core_grey
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
@@ -38,21 +39,21 @@ def _series_input(da, dim: str, name: str = "da") -> xr.DataArray:
         coord = da[dim].values
         if coord.dtype.kind not in "iuf":
             raise InputTypeError(
-                f"{name}: the {dim!r} coordinate must be numeric (e.g. integer years), got dtype "
-                f"{coord.dtype} ({list(coord[:3])}...)"
+                f"{name}: the {show(dim)} coordinate must be numeric (e.g. integer years), got dtype "
+                f"{coord.dtype} ({show_list(coord, limit=3)})"
             )
         steps = np.diff(coord)
         if steps.size and not (steps > 0).all():
             k = int(np.flatnonzero(~(steps > 0))[0])
             raise InvalidValueError(
-                f"{name}: the {dim!r} coordinate must be strictly increasing; {coord[k]!r} is "
-                f"followed by {coord[k + 1]!r}. Sort with .sortby({dim!r})"
+                f"{name}: the {show(dim)} coordinate must be strictly increasing; {show(coord[k])} is "
+                f"followed by {show(coord[k + 1])}. Sort with .sortby({show(dim)})"
             )
         if steps.size and not np.allclose(steps, steps[0], rtol=1e-9, atol=0):
             k = int(np.flatnonzero(~np.isclose(steps, steps[0], rtol=1e-9, atol=0))[0])
             raise InvalidValueError(
-                f"{name}: the {dim!r} coordinate must be equally spaced (grey models assume equal "
-                f"steps); step {steps[0]!r} at the start but {steps[k]!r} after {coord[k]!r}"
+                f"{name}: the {show(dim)} coordinate must be equally spaced (grey models assume equal "
+                f"steps); step {show(steps[0])} at the start but {show(steps[k])} after {show(coord[k])}"
             )
     return da
 
@@ -67,7 +68,7 @@ def _unfittable(err: core_grey.UnfittableSeriesError, dim: str, batch_dims, loca
     region='B', city[3]"``, or ``"series along 'year'"`` for a single series.  ``locate`` and
     ``label_blocks``: see :func:`fastcarbon._validate.block_locator`."""
     if not batch_dims:
-        return core_grey.UnfittableSeriesError(err.model, err.index, err.flag, f"series along {dim!r}")
+        return core_grey.UnfittableSeriesError(err.model, err.index, err.flag, f"series along {show(dim)}")
     where, index = locate(label_blocks, err.index, batch_dims, layout=batch_dims)
     return core_grey.UnfittableSeriesError(err.model, index, err.flag, f"series at {where}")
 
@@ -75,12 +76,12 @@ def _unfittable(err: core_grey.UnfittableSeriesError, dim: str, batch_dims, loca
 def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -> xr.Dataset:
     """Shared body of :func:`fit_egm` and :func:`fastcarbon.grey.fit_linear`."""
     if errors not in ("raise", "ignore"):
-        raise InputError(f"errors must be 'raise' or 'ignore', got {errors!r}")
+        raise InputError(f"errors must be 'raise' or 'ignore', got {show(errors)}")
     da = _series_input(da, dim)
     n = da.sizes[dim]
     if errors == "raise" and n < _k.MIN_POINTS:
         raise InputError(
-            f"da: {n} points along {dim!r}; {model} needs at least {_k.MIN_POINTS} "
+            f"da: {n} points along {show(dim)}; {model} needs at least {_k.MIN_POINTS} "
             f"(pass errors='ignore' to get NaN and flag {_k.FLAG_TOO_SHORT} instead)"
         )
     egm = model == "EGM(1,1)"
@@ -127,7 +128,7 @@ def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -
     units = _units(da)
     names = ("a", "b") if egm else ("intercept", "slope")
     params = params.assign_coords(param=list(names))
-    step = f"per step along {dim!r}"
+    step = f"per step along {show(dim)}"
     if egm:
         first = {"a": (params.sel(param="a", drop=True), "1", f"development coefficient a ({step})"),
                  "b": (params.sel(param="b", drop=True), units, f"grey input b ({step})")}
@@ -254,7 +255,7 @@ def _forecast_series(fit: xr.Dataset, horizon: int, model: str) -> xr.DataArray:
     if fit.attrs["model"] != model:
         raise InputError(f"fit: this is a {fit.attrs['model']} fit; {model} forecasts need a {model} fit")
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 0:
-        raise InputError(f"horizon must be an integer >= 0, got {horizon!r}")
+        raise InputError(f"horizon must be an integer >= 0, got {show(horizon)}")
     dim, n, shift = fit.attrs["dim"], int(fit.attrs["n_points"]), float(fit.attrs["shift"])
     coefficients = fit["coefficients"].drop_vars(["param", "param_units"])
     if model == "EGM(1,1)":

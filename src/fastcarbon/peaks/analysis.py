@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon._validate import (
     as_dataarray,
     block_locator,
@@ -119,14 +120,14 @@ def peak(
     require_dims(da, (dim,), "emissions")
     if dim not in da.coords:
         raise InputError(
-            f"emissions: dim {dim!r} has no coordinate; the years are needed, e.g. "
+            f"emissions: dim {show(dim)} has no coordinate; the years are needed, e.g. "
             f"da.assign_coords({dim}=[2020, 2021, ...])"
         )
     if da.sizes[dim] == 0:
-        raise InputError(f"emissions: dim {dim!r} is empty; at least one year is needed")
-    years = core_peaks.check_years(da[dim].values, da.sizes[dim], name=f"coordinate {dim!r}")
+        raise InputError(f"emissions: dim {show(dim)} is empty; at least one year is needed")
+    years = core_peaks.check_years(da[dim].values, da.sizes[dim], name=f"coordinate {show(dim)}")
     if nan_policy not in ("propagate", "raise"):
-        raise InputError(f"nan_policy must be 'propagate' or 'raise', got {nan_policy!r}")
+        raise InputError(f"nan_policy must be 'propagate' or 'raise', got {show(nan_policy)}")
     lazy = da.chunks is not None
     if parallel is None and lazy:
         parallel = False  # serial kernels inside dask tasks; dask provides the parallelism

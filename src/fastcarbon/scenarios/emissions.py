@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon._validate import as_dataarray, describe_first, match_coords, require_dims, require_numeric
 from fastcarbon.accounting import bottom_up
 from fastcarbon.errors import InputError, InvalidValueError
@@ -124,13 +125,13 @@ def _check_share(share: xr.DataArray) -> None:
     bad = ~(share.values >= 0)
     if bad.any():
         where, value = describe_first(share, bad)
-        raise InvalidValueError(f"share: bad value {value!r} at {where}; shares must be >= 0 and not NaN")
+        raise InvalidValueError(f"share: bad value {show(value)} at {where}; shares must be >= 0 and not NaN")
     total = share.sum(("sector", "fuel"))
     off = np.abs(total.values - 1.0) > SHARE_TOLERANCE
     if np.any(off):
         where = describe_first(total, off)[0] if total.ndim else "(all)"
         raise InvalidValueError(
-            f"share: sums to {float(np.ravel(total.values)[np.flatnonzero(np.ravel(off))[0]])!r} over "
+            f"share: sums to {show(float(np.ravel(total.values)[np.flatnonzero(np.ravel(off))[0]]))} over "
             f"sector x fuel at {where}; the structure must sum to 1 (normalise it with share / share.sum())"
         )
 
@@ -201,7 +202,7 @@ def bottom_up_emissions(
         raise InputError(f"scenarios: expected the Dataset of ScenarioSet.build(), got {type(scenarios).__name__}")
     for v in (activity, intensity):
         if v not in scenarios.data_vars:
-            raise InputError(f"scenarios: no variable {v!r}; it has {list(scenarios.data_vars)}")
+            raise InputError(f"scenarios: no variable {show(v)}; it has {list(scenarios.data_vars)}")
     out = bottom_up(scenarios[activity], scenarios[intensity], factor, **kwargs)
     first = [d for d in ("scenario", "year") if d in out.dims]
     return out.transpose(*first, ...)

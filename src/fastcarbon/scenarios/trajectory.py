@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon._validate import as_dataarray, match_coords, require_dims, require_numeric
 from fastcarbon.core import trajectory as core
 from fastcarbon.errors import InputError
@@ -42,8 +43,8 @@ def _fraction(da: xr.DataArray, name: str) -> xr.DataArray:
 def _key_years(values: xr.DataArray, dim: Hashable, name: str) -> np.ndarray:
     require_dims(values, [dim], name)
     if dim not in values.indexes:
-        raise InputError(f"{name}: dimension {dim!r} needs coordinate labels (the key years)")
-    return core.check_key_years(values.indexes[dim].to_numpy(), name=f"{name}: key years along {dim!r}")
+        raise InputError(f"{name}: dimension {show(dim)} needs coordinate labels (the key years)")
+    return core.check_key_years(values.indexes[dim].to_numpy(), name=f"{name}: key years along {show(dim)}")
 
 
 def _attrs(src: xr.DataArray, how: str, **extra) -> dict:
@@ -188,7 +189,7 @@ def constant_growth(base, rate, *, base_year: int, years, dim: Hashable = "year"
     rate = _fraction(_labelled(rate, "rate"), "rate")
     for da, name in ((base, "base"), (rate, "rate")):
         if dim in da.dims:
-            raise InputError(f"{name}: must not have a {dim!r} dim (it is the output's new dimension)")
+            raise InputError(f"{name}: must not have a {show(dim)} dim (it is the output's new dimension)")
     yr = core.check_years(years, base_year=base_year)
     base, rate = match_coords((base, rate), ("base", "rate"))
     out = xr.apply_ufunc(
@@ -216,11 +217,11 @@ def parse_periods(labels) -> tuple[np.ndarray, np.ndarray]:
         m = _PERIOD.match(str(lab))
         if m is None:
             raise InputError(
-                f"period label {lab!r} is not of the form 'YYYY-YYYY' (first and last year, inclusive)"
+                f"period label {show(lab)} is not of the form 'YYYY-YYYY' (first and last year, inclusive)"
             )
         starts.append(int(m.group(1)))
         ends.append(int(m.group(2)))
-    return core.check_periods(starts, ends, name=f"periods {list(labels)}")
+    return core.check_periods(starts, ends, name=f"periods {show(list(labels))}")
 
 
 def rate_schedule(
@@ -282,10 +283,10 @@ def rate_schedule(
     rates = _fraction(_labelled(rates, "rates"), "rates")
     require_dims(rates, [period_dim], "rates")
     if period_dim not in rates.indexes:
-        raise InputError(f"rates: dimension {period_dim!r} needs labels such as '2021-2025'")
+        raise InputError(f"rates: dimension {show(period_dim)} needs labels such as '2021-2025'")
     starts, ends = parse_periods(rates.indexes[period_dim])
     if dim in base.dims or dim in rates.dims:
-        raise InputError(f"base and rates must not have a {dim!r} dim (it is the output's new dimension)")
+        raise InputError(f"base and rates must not have a {show(dim)} dim (it is the output's new dimension)")
     yr = core.check_years(years, base_year=base_year, annual=True)
     base, rates = match_coords((base, rates), ("base", "rates"))
     out = xr.apply_ufunc(

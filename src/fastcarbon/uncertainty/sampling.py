@@ -7,7 +7,8 @@ from collections.abc import Hashable
 import numpy as np
 import xarray as xr
 
-from fastcarbon._validate import as_dataarray, match_coords, require_numeric
+from fastcarbon._format import show
+from fastcarbon._validate import as_dataarray, describe_element, match_coords, require_numeric
 from fastcarbon.core import montecarlo as core_mc
 from fastcarbon.core.montecarlo import Noise
 from fastcarbon.errors import InputError, InputTypeError, MissingDimensionError
@@ -22,7 +23,7 @@ def _input(scenarios, value, name: str) -> xr.DataArray | None:
     if isinstance(value, str):
         if scenarios is None or value not in scenarios.data_vars:
             have = [] if scenarios is None else list(scenarios.data_vars)
-            raise InputError(f"{name}: no variable {value!r} in the scenarios Dataset; it has {have}")
+            raise InputError(f"{name}: no variable {show(value)} in the scenarios Dataset; it has {have}")
         value = scenarios[value]
     da = as_dataarray(value, name)
     require_numeric(da, name)
@@ -130,7 +131,7 @@ def monte_carlo(
     present = [(da, n) for da, n in zip(das, names) if da is not None]
     if not any(dim in da.dims for da, _ in present):
         raise MissingDimensionError(
-            f"none of {[n for _, n in present]} has the year dim {dim!r}; dims: "
+            f"none of {[n for _, n in present]} has the year dim {show(dim)}; dims: "
             + ", ".join(f"{n} {list(da.dims)}" for da, n in present))
     aligned = match_coords([da for da, _ in present], [n for _, n in present])
     units = [parse(da.attrs.get("units", "1"), what=n) for (da, n) in present]
@@ -161,9 +162,19 @@ def monte_carlo(
 
     # Validate eagerly, also on the dask path: one draw costs microseconds and raises what the
     # chunks would raise at compute time.
-    core_mc.monte_carlo(act, inten, fac, n_draws=1, seed=seed, draw_offset=draw_offset, **noises)
+    try:
+        core_mc.monte_carlo(act, inten, fac, n_draws=1, seed=seed, draw_offset=draw_offset, **noises)
+    except core_mc.TrajectoryValueError as err:
+        # the core's index runs over the broadcast (batch..., sector, year) array it was given:
+        # state it by the labels of the user's own input, in its own dims
+        axes = [*batch, sector_dim if has_sector else None, dim]
+        user = dict(zip((n for _, n in present), aligned))[err.variable]
+        pos = dict(zip(axes, err.index))
+        where, value = describe_element(user, pos)
+        raise core_mc.TrajectoryValueError(err.variable, tuple(pos[d] for d in user.dims), value, err.rise,
+                                           err.rate, where=where) from None
     if isinstance(n_draws, (bool, np.bool_)) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
-        raise InputTypeError(f"n_draws: must be an integer >= 1, got {n_draws!r}")
+        raise InputTypeError(f"n_draws: must be an integer >= 1, got {show(n_draws)}")
     n_draws = int(n_draws)
     seed = core_mc.check_seed(seed)
     draw_offset = core_mc.check_seed(draw_offset, "draw_offset")
@@ -185,7 +196,7 @@ def monte_carlo(
         import dask.array as dsa
 
         if isinstance(chunks, (bool, np.bool_)) or not isinstance(chunks, (int, np.integer)) or chunks < 1:
-            raise InputTypeError(f"chunks: must be a number of draws per chunk (int >= 1), got {chunks!r}")
+            raise InputTypeError(f"chunks: must be a number of draws per chunk (int >= 1), got {show(chunks)}")
         blocks = []
         for start in range(0, n_draws, int(chunks)):
             size = min(int(chunks), n_draws - start)
