@@ -68,19 +68,17 @@ def show_list(values, limit: int | None = 8) -> str:
 
 
 def show_index(index) -> str:
-    """A position in a plain (unlabelled) array for a message: ``"index (1, 0, 5)"``, or
-    ``"index 3"`` in a 1-D array.  A 0-d array has no position to give, so the empty tuple
-    gives ``"the only element"`` rather than ``"index ()"``.
+    """A position in a plain (unlabelled) array for a message, as numpy would index it:
+    ``"index (1, 0, 5)"``.  A 0-d array has no position to give, so the empty tuple gives
+    ``"the only element"`` rather than ``"index ()"``.
 
     Examples
     --------
     >>> show_index((np.int64(1), 0)), show_index((3,)), show_index(())
-    ('index (1, 0)', 'index 3', 'the only element')
+    ('index (1, 0)', 'index (3,)', 'the only element')
     """
-    index = tuple(int(k) for k in np.atleast_1d(index)) if np.ndim(index) else (int(index),)
-    if not index:
-        return "the only element"
-    return f"index {index[0]}" if len(index) == 1 else f"index {index}"
+    index = tuple(int(k) for k in index)
+    return f"index {index}" if index else "the only element"
 
 
 def _iso(value) -> str:

@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from fastcarbon._format import show
+from fastcarbon._format import show, show_index
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
 
 __all__ = [
@@ -26,7 +26,45 @@ __all__ = [
     "constant_growth",
     "step",
     "rate_schedule",
+    "TrajectoryValueError",
+    "check_key_values",
+    "check_growth_path",
+    "check_growth_rates",
+    "check_rates",
 ]
+
+
+class TrajectoryValueError(InvalidValueError):
+    """A key value or rate a builder cannot use, with where it is.
+
+    The message is a template, so that the labelled layer can state the position by coordinate
+    labels (:mod:`fastcarbon.scenarios`) where the numpy API states an index.
+
+    Attributes
+    ----------
+    name : str
+        The argument, as named in the message.
+    index : tuple of int
+        Position of the offending element in that argument as it was passed: over its leading
+        (batch) axes only where the message names the rest itself (a period, two key years).
+    """
+
+    def __init__(self, template: str, name: str, index: tuple[int, ...], where: str):
+        self.template, self.name, self.index = template, name, index
+        super().__init__(template.format(name=name, at=f" at {where}" if where else ""))
+
+    def restated(self, name: str, where: str) -> TrajectoryValueError:
+        """The same error for argument ``name`` at ``where`` (e.g. ``"region='b'"``)."""
+        return TrajectoryValueError(self.template, name, self.index, where)
+
+
+def _first(bad: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argwhere(bad)[0])
+
+
+def _batch_at(k: tuple[int, ...]) -> str:
+    """Where a batch position is, for the numpy API; nothing for a single (unbatched) row."""
+    return f"batch {show_index(k)}" if k else ""
 
 
 def _as_int_years(years, name: str) -> np.ndarray:
@@ -107,10 +145,17 @@ def _key_values(key_values, n_keys: int, name: str) -> np.ndarray:
     v = np.asarray(key_values, dtype=np.float64)
     if v.ndim == 0 or v.shape[-1] != n_keys:
         raise InputError(f"{name}: last axis must hold one value per key year ({n_keys}), got shape {v.shape}")
-    if np.isnan(v).any():
-        k = tuple(int(i) for i in np.argwhere(np.isnan(v))[0])
-        raise InvalidValueError(f"{name}: NaN at index {k}; every key-year value must be a number")
+    check_key_values(v, name)
     return v
+
+
+def check_key_values(v: np.ndarray, name: str = "key values") -> None:
+    """Raise :class:`TrajectoryValueError` at the first NaN of the key values ``v`` (key years on
+    the last axis)."""
+    bad = np.isnan(v)
+    if bad.any():
+        k = _first(bad)
+        raise TrajectoryValueError("{name}: NaN{at}; every key-year value must be a number", name, k, show_index(k))
 
 
 def _bracket(key_years: np.ndarray, years: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -175,17 +220,24 @@ def interpolate(
     return out
 
 
-def _growth(v, v0, v1, w, ky) -> np.ndarray:
+def check_growth_path(v: np.ndarray, ky: np.ndarray, name: str = "key values") -> None:
+    """Raise :class:`TrajectoryValueError` at the first interval of key values ``v`` (at key years
+    ``ky``) that constant growth cannot cross: values > 0 at both ends, or 0 at both."""
     pos = v > 0
     zero_pair = (v[..., :-1] == 0) & (v[..., 1:] == 0)
     ok = (pos[..., :-1] & pos[..., 1:]) | zero_pair
     if not ok.all():
-        k = tuple(int(i) for i in np.argwhere(~ok)[0])
-        raise InvalidValueError(
-            f"key values: constant-growth interpolation from {v[k[:-1] + (k[-1],)]} in {ky[k[-1]]} "
-            f"to {v[k[:-1] + (k[-1] + 1,)]} in {ky[k[-1] + 1]} (index {k[:-1]}) is undefined; "
-            f"growth interpolation needs values > 0 (or 0 at both ends); use method='linear'"
+        k = _first(~ok)
+        raise TrajectoryValueError(
+            f"{{name}}: constant-growth interpolation from {show(v[k])} in {show(ky[k[-1]])} "
+            f"to {show(v[k[:-1] + (k[-1] + 1,)])} in {show(ky[k[-1] + 1])}{{at}} is undefined; "
+            f"growth interpolation needs values > 0 (or 0 at both ends); use method='linear'",
+            name, k[:-1], _batch_at(k[:-1]),
         )
+
+
+def _growth(v, v0, v1, w, ky) -> np.ndarray:
+    check_growth_path(v, ky)
     ratio = np.divide(v1, v0, out=np.ones(np.broadcast_shapes(v0.shape, v1.shape)), where=v0 > 0)
     return v0 * ratio**w
 
@@ -205,14 +257,20 @@ def constant_growth(base, rate, base_year: int, years) -> np.ndarray:
     yr = check_years(years, base_year=base_year)
     g = np.asarray(rate, dtype=np.float64)
     b = np.asarray(base, dtype=np.float64)
-    bad = np.isnan(g) | (g <= -1)
-    if bad.any():
-        k = tuple(int(i) for i in np.argwhere(bad)[0]) if g.ndim else ()
-        raise InvalidValueError(f"rate: {show(g[k] if g.ndim else float(g))} at index {k}; growth rates must be > -1 and not NaN")
+    check_growth_rates(g)
     if np.isnan(b).any():
         raise InvalidValueError("base: NaN base-year value; the base value must be a number")
     steps = (yr - base_year).astype(np.float64)
     return b[..., None] * (1.0 + g[..., None]) ** steps
+
+
+def check_growth_rates(g: np.ndarray, name: str = "rate") -> None:
+    """Raise :class:`TrajectoryValueError` at the first growth rate of ``g`` that is NaN or <= -1."""
+    bad = np.isnan(g) | (g <= -1)
+    if bad.any():
+        k = _first(bad) if g.ndim else ()
+        raise TrajectoryValueError(f"{{name}}: {show(g[k])}{{at}}; growth rates must be > -1 and not NaN",
+                                   name, k, show_index(k) if k else "")
 
 
 def step(key_years, key_values, years) -> np.ndarray:
@@ -261,13 +319,7 @@ def rate_schedule(base, rates, starts, ends, base_year: int, years) -> np.ndarra
         )
     s, e = check_periods(starts, ends)
     r = _key_values(rates, s.size, "rates")
-    bad = (r < 0) | (r > 1)
-    if bad.any():
-        k = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise InvalidValueError(
-            f"rates: {show(r[k])} for period {s[k[-1]]}-{e[k[-1]]} (index {k[:-1]}) is outside [0, 1]; "
-            f"an annual reduction rate is a fraction (4.25 % is 0.0425)"
-        )
+    check_rates(r, s, e)
     b = np.asarray(base, dtype=np.float64)
     if np.isnan(b).any():
         raise InvalidValueError("base: NaN base-year value; the base value must be a number")
@@ -286,3 +338,16 @@ def rate_schedule(base, rates, starts, ends, base_year: int, years) -> np.ndarra
     factor[..., 1:] = 1.0 - r[..., period]
     np.cumprod(factor, axis=-1, out=factor)
     return b[..., None] * factor
+
+
+def check_rates(r: np.ndarray, starts: np.ndarray, ends: np.ndarray, name: str = "rates") -> None:
+    """Raise :class:`TrajectoryValueError` at the first annual rate of ``r`` (one per period
+    ``starts[p]``-``ends[p]`` on the last axis) outside [0, 1]."""
+    bad = (r < 0) | (r > 1)
+    if bad.any():
+        k = _first(bad)
+        raise TrajectoryValueError(
+            f"{{name}}: {show(r[k])} for period {show(starts[k[-1]])}-{show(ends[k[-1]])}{{at}} is outside "
+            f"[0, 1]; an annual reduction rate is a fraction (4.25 % is 0.0425)",
+            name, k[:-1], _batch_at(k[:-1]),
+        )

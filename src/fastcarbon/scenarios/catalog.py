@@ -13,7 +13,7 @@ from typing import Union
 
 import xarray as xr
 
-from fastcarbon._format import show
+from fastcarbon._format import show, show_list
 from fastcarbon._validate import as_dataarray
 from fastcarbon.core.trajectory import check_years
 from fastcarbon.errors import InputError, InputTypeError, UnknownLabelError
@@ -130,20 +130,20 @@ class ScenarioSet:
             missing = [v for v in sc.variables if v not in base.data_vars]
             if missing:
                 raise UnknownLabelError(
-                    f"scenario {show(sc.name)} defines {missing} but base has no base-year value for "
-                    f"them (base has {list(base.data_vars)}); every variable needs one"
+                    f"scenario {show(sc.name)} defines {show(missing)} but base has no base-year value for "
+                    f"them (base has {show_list(base.data_vars)}); every variable needs one"
                 )
 
     def lineage(self, name: str) -> list[str]:
         """``[name, parent, grandparent, ...]``: the scenarios searched for a variable, in order."""
         if name not in self.scenarios:
-            raise UnknownLabelError(f"scenario {show(name)} is not in the set; known: {list(self.scenarios)}")
+            raise UnknownLabelError(f"scenario {show(name)} is not in the set; known: {show_list(self.scenarios)}")
         chain = [name]
         while (parent := self.scenarios[chain[-1]].parent) is not None:
             if parent not in self.scenarios:
                 raise UnknownLabelError(
                     f"scenario {show(chain[-1])} inherits from {show(parent)}, which is not in the set; "
-                    f"known: {list(self.scenarios)}"
+                    f"known: {show_list(self.scenarios)}"
                 )
             if parent in chain:
                 cycle = " -> ".join(chain[chain.index(parent):] + [parent])
@@ -155,7 +155,7 @@ class ScenarioSet:
         """The scenario whose definition of ``variable`` applies to ``scenario``, or None where
         the base-year value holds (LEAP's search order)."""
         if variable not in self.base.data_vars:
-            raise UnknownLabelError(f"variable {show(variable)} is unknown; known: {list(self.base.data_vars)}")
+            raise UnknownLabelError(f"variable {show(variable)} is unknown; known: {show_list(self.base.data_vars)}")
         return next((s for s in self.lineage(scenario) if variable in self.scenarios[s].variables), None)
 
     def _build_one(self, owner: str | None, variable: str) -> xr.DataArray:

@@ -15,7 +15,14 @@ import numpy as np
 import xarray as xr
 
 from fastcarbon._format import show
-from fastcarbon._validate import as_dataarray, match_coords, require_dims, require_numeric
+from fastcarbon._validate import (
+    as_dataarray,
+    block_locator,
+    describe_position,
+    match_coords,
+    require_dims,
+    require_numeric,
+)
 from fastcarbon.core import trajectory as core
 from fastcarbon.errors import InputError
 from fastcarbon.units import parse, scale_to
@@ -47,6 +54,50 @@ def _key_years(values: xr.DataArray, dim: Hashable, name: str) -> np.ndarray:
     return core.check_key_years(values.indexes[dim].to_numpy(), name=f"{name}: key years along {show(dim)}")
 
 
+def _apply(func, inputs, input_core_dims, checked: int, name: str, **kwargs) -> xr.DataArray:
+    """``xr.apply_ufunc(func, *inputs, dask="parallelized", ...)``, with a
+    :class:`~fastcarbon.core.trajectory.TrajectoryValueError` found in ``inputs[checked]`` restated
+    by that input's coordinate labels: ``"rates: 4.25 for period 2021-2025 at scenario='NZ'"``.
+
+    The core states an index over the axes ``apply_ufunc`` handed it: the dims of all inputs in
+    order of first appearance (core dims excluded), from the first one this input has on (numpy
+    broadcasting drops the leading ones it lacks), then its core dims.  That layout names the
+    index.  Dask-backed input raises when computed, in one block: the labels (and positions) of
+    the input's dims travel with the blocks (:func:`fastcarbon._validate.block_locator`), so the
+    error names the same labels as for numpy input.
+    """
+    da, core_dims = inputs[checked], tuple(input_core_dims[checked])
+    skip = {d for dims in (*input_core_dims, *kwargs.get("output_core_dims", ())) for d in dims}
+    order = list(dict.fromkeys(d for x in inputs for d in x.dims if d not in skip))
+    own = [d for d in order if d in da.dims]
+    layout = (*order[order.index(own[0]):], *core_dims) if own else core_dims
+    lazy = any(x.chunks is not None for x in inputs)
+    locate, blocks = block_locator(da, core_dims) if lazy else (None, [])
+    n = len(inputs)
+
+    def run(*args):
+        try:
+            return func(*args[:n])
+        except core.TrajectoryValueError as err:
+            if locate is None:
+                raise  # numpy input: restated below, with the labels at hand
+            at = layout[: len(err.index)]
+            dims = [d for d in da.dims if d in at]
+            where = locate(args[n:], err.index, dims, layout=at)[0] if dims else ""
+            raise err.restated(name, where) from None
+
+    try:
+        return xr.apply_ufunc(run, *inputs, *blocks, input_core_dims=[*input_core_dims, *([[]] * len(blocks))],
+                              dask="parallelized", **kwargs)
+    except core.TrajectoryValueError as err:
+        if lazy:
+            raise
+        pos = dict(zip(layout, err.index))
+        dims = [d for d in da.dims if d in pos]
+        labels = [da[d].values if d in da.coords else None for d in dims]
+        raise err.restated(name, describe_position(dims, labels, [pos[d] for d in dims])) from None
+
+
 def _attrs(src: xr.DataArray, how: str, **extra) -> dict:
     units = src.attrs.get("units", "1")
     long_name = src.attrs.get("long_name", "trajectory")
@@ -56,13 +107,14 @@ def _attrs(src: xr.DataArray, how: str, **extra) -> dict:
 
 def _along_years(func, values: xr.DataArray, dim: Hashable, key_years, years: np.ndarray, **kwargs) -> xr.DataArray:
     """One apply_ufunc call of a core builder ``func(key_years, key_values, years)``."""
-    out = xr.apply_ufunc(
+    out = _apply(
         lambda v: func(key_years, v, years, **kwargs),
-        values,
-        input_core_dims=[[dim]],
+        [values],
+        [[dim]],
+        0,
+        "values",
         output_core_dims=[[dim]],
         exclude_dims={dim},
-        dask="parallelized",
         output_dtypes=[np.float64],
         dask_gufunc_kwargs={"output_sizes": {dim: years.size}},
     )
@@ -192,11 +244,10 @@ def constant_growth(base, rate, *, base_year: int, years, dim: Hashable = "year"
             raise InputError(f"{name}: must not have a {show(dim)} dim (it is the output's new dimension)")
     yr = core.check_years(years, base_year=base_year)
     base, rate = match_coords((base, rate), ("base", "rate"))
-    out = xr.apply_ufunc(
-        core.constant_growth, base, rate,
-        output_core_dims=[[dim]],
-        kwargs={"base_year": int(base_year), "years": yr},
-        dask="parallelized", output_dtypes=[np.float64],
+    out = _apply(
+        lambda b, g: core.constant_growth(b, g, base_year=int(base_year), years=yr),
+        [base, rate], [[], []], 1, "rate",
+        output_core_dims=[[dim]], output_dtypes=[np.float64],
         dask_gufunc_kwargs={"output_sizes": {dim: yr.size}},
     )
     out = out.assign_coords({dim: yr}).transpose(dim, ...)
@@ -289,12 +340,10 @@ def rate_schedule(
         raise InputError(f"base and rates must not have a {show(dim)} dim (it is the output's new dimension)")
     yr = core.check_years(years, base_year=base_year, annual=True)
     base, rates = match_coords((base, rates), ("base", "rates"))
-    out = xr.apply_ufunc(
-        core.rate_schedule, base, rates,
-        input_core_dims=[[], [period_dim]],
-        output_core_dims=[[dim]],
-        kwargs={"starts": starts, "ends": ends, "base_year": int(base_year), "years": yr},
-        dask="parallelized", output_dtypes=[np.float64],
+    out = _apply(
+        lambda b, r: core.rate_schedule(b, r, starts=starts, ends=ends, base_year=int(base_year), years=yr),
+        [base, rates], [[], [period_dim]], 1, "rates",
+        output_core_dims=[[dim]], output_dtypes=[np.float64],
         dask_gufunc_kwargs={"output_sizes": {dim: yr.size}},
     )
     out = out.assign_coords({dim: yr}).transpose(dim, ...)
