@@ -545,3 +545,21 @@ def test_show_list_and_index():
     assert show_index((np.int64(1), np.int64(0), 5)) == "index (1, 0, 5)"
     assert show_index((np.int64(4),)) == "index (4,)"
     assert show_index(()) == "the only element"
+
+
+def test_no_repr_conversion_in_the_package():
+    """``{x!r}`` in an f-string writes numpy scalars as ``np.float64(4.25)``: the package formats
+    values for messages with :func:`fastcarbon._format.show` instead (a static check, so a new
+    message cannot slip past the registry above)."""
+    import ast
+    import pathlib
+
+    import fastcarbon
+
+    root = pathlib.Path(fastcarbon.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FormattedValue) and node.conversion == ord("r"):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert not found, f"use show() instead of !r in: {found}"

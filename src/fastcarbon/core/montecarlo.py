@@ -21,7 +21,7 @@ from fastcarbon.core._common import use_parallel
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, UnknownLabelError
 from fastcarbon.kernels import montecarlo as _kernels
 
-__all__ = ["Noise", "MonteCarloResult", "TrajectoryValueError", "monte_carlo", "check_seed", "correlation_factor",
+__all__ = ["Noise", "MonteCarloResult", "MonteCarloValueError", "monte_carlo", "check_seed", "correlation_factor",
            "VARIABLES"]
 
 #: the perturbed variables, in the kernel's order (their variate rows follow this order)
@@ -210,7 +210,7 @@ def _trajectory(a, name: str) -> np.ndarray:
     return arr
 
 
-class TrajectoryValueError(InvalidValueError):
+class MonteCarloValueError(InvalidValueError):
     """A trajectory value the Monte Carlo cannot use, with where it was found.
 
     Attributes
@@ -247,7 +247,7 @@ class TrajectoryValueError(InvalidValueError):
 
 
 def _check_values(x: np.ndarray, name: str, mode: int | None, shape: tuple[int, ...]) -> None:
-    """Raise :class:`TrajectoryValueError` for the first value of ``x`` (an input with its year
+    """Raise :class:`MonteCarloValueError` for the first value of ``x`` (an input with its year
     last, before broadcasting) the kernel cannot use; ``shape`` is the input's shape as passed,
     so the error's index is the user's."""
     rate = mode == _kernels.RATE
@@ -263,7 +263,7 @@ def _check_values(x: np.ndarray, name: str, mode: int | None, shape: tuple[int, 
     if hit.any():
         flat = int(np.flatnonzero(hit.reshape(-1))[0])
         idx = np.unravel_index(flat, shape)
-        raise TrajectoryValueError(name, tuple(int(k) for k in idx), float(x.reshape(-1)[flat]),
+        raise MonteCarloValueError(name, tuple(int(k) for k in idx), float(x.reshape(-1)[flat]),
                                    rise=rise is not None, rate=rate)
 
 
@@ -332,8 +332,11 @@ def monte_carlo(
         that is not a :class:`Noise`.
     InputError
         Shapes that do not broadcast; per-sector spreads or correlations of the wrong size.
+    MonteCarloValueError
+        Non-finite values; negative values or a rise from 0 under ``on="rate"``; its index is
+        the position in that input as it was passed.
     InvalidValueError
-        Non-finite values; negative values or a rise from 0 under ``on="rate"``; a negative seed.
+        A negative seed, a draw count below 1.
 
     Examples
     --------

@@ -107,8 +107,12 @@ def monte_carlo(
     ------
     MissingDimensionError
         No input has ``dim``.
-    InputError, InputTypeError, InvalidValueError
+    InputError, InputTypeError
         Unknown variables, non-numeric data, bad seed or noise (see the numpy API).
+    MonteCarloValueError
+        A value the noise cannot use (non-finite; negative or rising from 0 under
+        ``on="rate"``), named by the coordinate labels of the input it is in, in that input's
+        own dims: ``intensity: bad value inf at scenario='RS', sector='steel', year=2031``.
 
     Examples
     --------
@@ -164,14 +168,14 @@ def monte_carlo(
     # chunks would raise at compute time.
     try:
         core_mc.monte_carlo(act, inten, fac, n_draws=1, seed=seed, draw_offset=draw_offset, **noises)
-    except core_mc.TrajectoryValueError as err:
+    except core_mc.MonteCarloValueError as err:
         # the core's index runs over the broadcast (batch..., sector, year) array it was given:
         # state it by the labels of the user's own input, in its own dims
         axes = [*batch, sector_dim if has_sector else None, dim]
         user = dict(zip((n for _, n in present), aligned))[err.variable]
         pos = dict(zip(axes, err.index))
         where, value = describe_element(user, pos)
-        raise core_mc.TrajectoryValueError(err.variable, tuple(pos[d] for d in user.dims), value, err.rise,
+        raise core_mc.MonteCarloValueError(err.variable, tuple(pos[d] for d in user.dims), value, err.rise,
                                            err.rate, where=where) from None
     if isinstance(n_draws, (bool, np.bool_)) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
         raise InputTypeError(f"n_draws: must be an integer >= 1, got {show(n_draws)}")
