@@ -499,6 +499,46 @@ def scenario_set_unknown_scenario():
     sset.build(scenarios=[np.str_("XX")])
 
 
+# --- 0-d inputs: nothing to index, so no "index ()" ----------------------------------------------
+
+ZERO_D = xr.DataArray(np.float64(4.25), attrs={"units": "tce"})
+
+
+@case("emissions: missing required dimension(s) ['year']")
+def peak_0d():
+    peaks.peak(ZERO_D)
+
+
+@case("da", "'year'")
+def fit_egm_0d():
+    grey.fit_egm(ZERO_D)
+
+
+@case("da", "'year'")
+def entropy_weights_0d():
+    index.entropy_weights(ZERO_D, "year")
+
+
+@case("energy", "'fuel'")
+def fuel_emissions_0d():
+    accounting.fuel_emissions(ZERO_D, "hj2021")
+
+
+@case("values", "'year'")
+def interpolate_0d():
+    scenarios.interpolate(ZERO_D, YEARS)
+
+
+@case("year dim 'year'")
+def monte_carlo_0d():
+    uncertainty.monte_carlo(None, 4, seed=1, activity=ZERO_D, intensity=ZERO_D)
+
+
+@case("emissions", "'draw'")
+def summarize_0d():
+    uncertainty.summarize(ZERO_D)
+
+
 # --- the test ------------------------------------------------------------------------------------
 
 
