@@ -7,6 +7,7 @@ numpy core :mod:`fastcarbon.core.trajectory`.  Extra dims (``region``, ``sector`
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Hashable
 from typing import Literal
@@ -54,8 +55,8 @@ def _key_years(values: xr.DataArray, dim: Hashable, name: str) -> np.ndarray:
     return core.check_key_years(values.indexes[dim].to_numpy(), name=f"{name}: key years along {show(dim)}")
 
 
-def _apply(func, inputs, input_core_dims, checked: int, name: str, **kwargs) -> xr.DataArray:
-    """``xr.apply_ufunc(func, *inputs, dask="parallelized", ...)``, with a
+def _apply(func, inputs, input_core_dims, checked: int, name: str, func_kwargs=None, **kwargs) -> xr.DataArray:
+    """``xr.apply_ufunc(func, *inputs, kwargs=func_kwargs, dask="parallelized", ...)``, with a
     :class:`~fastcarbon.core.trajectory.TrajectoryValueError` found in ``inputs[checked]`` restated
     by that input's coordinate labels: ``"rates: 4.25 for period 2021-2025 at scenario='NZ'"``.
 
@@ -67,35 +68,37 @@ def _apply(func, inputs, input_core_dims, checked: int, name: str, **kwargs) -> 
     error names the same labels as for numpy input.
     """
     da, core_dims = inputs[checked], tuple(input_core_dims[checked])
+    func_kwargs = func_kwargs or {}
     skip = {d for dims in (*input_core_dims, *kwargs.get("output_core_dims", ())) for d in dims}
     order = list(dict.fromkeys(d for x in inputs for d in x.dims if d not in skip))
     own = [d for d in order if d in da.dims]
     layout = (*order[order.index(own[0]):], *core_dims) if own else core_dims
-    lazy = any(x.chunks is not None for x in inputs)
-    locate, blocks = block_locator(da, core_dims) if lazy else (None, [])
-    n = len(inputs)
-
-    def run(*args):
-        try:
-            return func(*args[:n])
-        except core.TrajectoryValueError as err:
-            if locate is None:
-                raise  # numpy input: restated below, with the labels at hand
-            at = layout[: len(err.index)]
-            dims = [d for d in da.dims if d in at]
-            where = locate(args[n:], err.index, dims, layout=at)[0] if dims else ""
-            raise err.restated(name, where) from None
-
-    try:
+    if any(x.chunks is not None for x in inputs):
+        locate, blocks = block_locator(da, core_dims)
+        # a partial of module-level functions: dask tokenizes it by name, not by pickling a closure
+        run = functools.partial(_run_located, func, func_kwargs, len(inputs), da.dims, layout, name, locate)
         return xr.apply_ufunc(run, *inputs, *blocks, input_core_dims=[*input_core_dims, *([[]] * len(blocks))],
                               dask="parallelized", **kwargs)
+    try:
+        return xr.apply_ufunc(func, *inputs, input_core_dims=input_core_dims, kwargs=func_kwargs,
+                              dask="parallelized", **kwargs)
     except core.TrajectoryValueError as err:
-        if lazy:
-            raise
         pos = dict(zip(layout, err.index))
         dims = [d for d in da.dims if d in pos]
         labels = [da[d].values if d in da.coords else None for d in dims]
         raise err.restated(name, describe_position(dims, labels, [pos[d] for d in dims])) from None
+
+
+def _run_located(func, func_kwargs, n, own_dims, layout, name, locate, *args):
+    """``func`` on one dask block (the data, then the label blocks of :func:`_apply`); an error
+    is restated with the labels of the whole input."""
+    try:
+        return func(*args[:n], **func_kwargs)
+    except core.TrajectoryValueError as err:
+        at = layout[: len(err.index)]
+        dims = [d for d in own_dims if d in at]
+        where = locate(args[n:], err.index, dims, layout=at)[0] if dims else ""
+        raise err.restated(name, where) from None
 
 
 def _attrs(src: xr.DataArray, how: str, **extra) -> dict:
@@ -245,8 +248,7 @@ def constant_growth(base, rate, *, base_year: int, years, dim: Hashable = "year"
     yr = core.check_years(years, base_year=base_year)
     base, rate = match_coords((base, rate), ("base", "rate"))
     out = _apply(
-        lambda b, g: core.constant_growth(b, g, base_year=int(base_year), years=yr),
-        [base, rate], [[], []], 1, "rate",
+        core.constant_growth, [base, rate], [[], []], 1, "rate", {"base_year": int(base_year), "years": yr},
         output_core_dims=[[dim]], output_dtypes=[np.float64],
         dask_gufunc_kwargs={"output_sizes": {dim: yr.size}},
     )
@@ -341,8 +343,8 @@ def rate_schedule(
     yr = core.check_years(years, base_year=base_year, annual=True)
     base, rates = match_coords((base, rates), ("base", "rates"))
     out = _apply(
-        lambda b, r: core.rate_schedule(b, r, starts=starts, ends=ends, base_year=int(base_year), years=yr),
-        [base, rates], [[], [period_dim]], 1, "rates",
+        core.rate_schedule, [base, rates], [[], [period_dim]], 1, "rates",
+        {"starts": starts, "ends": ends, "base_year": int(base_year), "years": yr},
         output_core_dims=[[dim]], output_dtypes=[np.float64],
         dask_gufunc_kwargs={"output_sizes": {dim: yr.size}},
     )
