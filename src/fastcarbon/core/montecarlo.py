@@ -234,16 +234,15 @@ class MonteCarloValueError(InvalidValueError):
         # the labelled layer passes ``where`` as coordinate labels ("scenario='RS', year=2031")
         super().__init__(self.describe(show_index(index) if where is None else where))
 
-    def describe(self, where: str, value: float | None = None) -> str:
+    def describe(self, where: str) -> str:
         """The message with the position stated as ``where`` (e.g. by coordinate labels; empty for
-        a 0-d input, which has no position) and ``value`` (default: the one found)."""
+        a 0-d input, which has no position)."""
         at = f" at {where}" if where else ""
         if self.rise:
             return (f"{self.variable}: rises from 0{at}; with noise on='rate' a trajectory that reaches 0 "
                     f"must stay 0 (the rate is undefined there); use on='level'")
         allowed = "finite and >= 0 (rates are ratios of consecutive years)" if self.rate else "finite"
-        value = self.value if value is None else value
-        return f"{self.variable}: bad value {show(value)}{at}; values must be {allowed}"
+        return f"{self.variable}: bad value {show(self.value)}{at}; values must be {allowed}"
 
 
 def _check_values(x: np.ndarray, name: str, mode: int | None, shape: tuple[int, ...]) -> None:
