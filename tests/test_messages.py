@@ -569,6 +569,28 @@ def test_registry_provokes_every_kind_of_numpy_scalar():
     assert isinstance(SECTORS[0], np.str_) and repr(SECTORS[0]).startswith("np.str_")
 
 
+@pytest.mark.parametrize("order", [("scenario", "sector", "year"), ("year", "scenario", "sector"),
+                                   ("sector", "year", "scenario")])
+@pytest.mark.parametrize("lazy", [False, True])
+def test_monte_carlo_names_the_element_it_found(order, lazy):
+    """Wherever the bad value sits and in whatever dim order the user gives, the message names that
+    element by its labels in the user's order, and the error's index is its position there."""
+    gdp, ci = _mc_inputs()
+    rng = np.random.default_rng(len(order[0]) + lazy)
+    for _ in range(4):
+        bad = ci.copy()
+        k = tuple(int(rng.integers(n)) for n in bad.shape)
+        bad[k] = -np.inf
+        user = bad.transpose(*order)
+        with pytest.raises(core_mc.MonteCarloValueError) as info:
+            uncertainty.monte_carlo(None, 4, seed=1, activity=gdp, intensity=user.chunk() if lazy else user,
+                                    chunks=2 if lazy else None)
+        at = {d: bad[d].values[i] for d, i in zip(bad.dims, k)}
+        where = ", ".join(f"{d}={show(at[d])}" for d in order)
+        assert f"intensity: bad value -inf at {where};" in str(info.value)
+        assert info.value.index == tuple(int(np.flatnonzero(user[d].values == at[d])[0]) for d in order)
+
+
 @pytest.mark.parametrize("value, shown", [
     (np.float64(4.25), "4.25"), (np.int64(2021), "2021"), (np.str_("City290"), "'City290'"),
     (np.array(2.5), "2.5"), (np.bool_(True), "True"), ([np.int64(1), np.str_("a")], "[1, 'a']"),
