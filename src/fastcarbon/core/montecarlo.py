@@ -253,17 +253,22 @@ def _check_values(x: np.ndarray, name: str, mode: int | None, shape: tuple[int, 
     bad = ~np.isfinite(x)
     if rate:
         bad |= x < 0
-    rise = None
-    if not bad.any() and rate:
+    if bad.any():
+        pos = tuple(int(k) for k in np.argwhere(bad)[0])
+        raise MonteCarloValueError(name, _as_passed(pos, x.shape, shape), float(x[pos]), rise=False, rate=rate)
+    if rate:
         # r(t) = 1 - x(t)/x(t-1) is undefined where x rises from 0.
-        rise = np.zeros(x.shape, dtype=np.bool_)
-        rise[..., 1:] = (x[..., :-1] == 0) & (x[..., 1:] > 0)
-    hit = bad if rise is None else rise
-    if hit.any():
-        flat = int(np.flatnonzero(hit.reshape(-1))[0])
-        idx = np.unravel_index(flat, shape)
-        raise MonteCarloValueError(name, tuple(int(k) for k in idx), float(x.reshape(-1)[flat]),
-                                   rise=rise is not None, rate=rate)
+        rise = (x[..., :-1] == 0) & (x[..., 1:] > 0)
+        if rise.any():
+            k = tuple(int(i) for i in np.argwhere(rise)[0])
+            pos = (*k[:-1], k[-1] + 1)  # the year it rises in
+            raise MonteCarloValueError(name, _as_passed(pos, x.shape, shape), float(x[pos]), rise=True, rate=rate)
+
+
+def _as_passed(pos: tuple[int, ...], shape: tuple[int, ...], passed: tuple[int, ...]) -> tuple[int, ...]:
+    """``pos`` in an array of ``shape`` as the position in the same values of shape ``passed``
+    (a 1-D input is held as one sector, (1, T))."""
+    return tuple(int(k) for k in np.unravel_index(np.ravel_multi_index(pos, shape), passed))
 
 
 def monte_carlo(
