@@ -10,6 +10,8 @@ import xarray as xr
 
 from fastcarbon import core, errors
 from fastcarbon.core import grey as core_grey
+from fastcarbon.core import montecarlo as core_mc
+from fastcarbon.core import trajectory as core_trajectory
 from fastcarbon.core import peaks as core_peaks
 
 
@@ -19,6 +21,10 @@ from fastcarbon.core import peaks as core_peaks
         core_grey.UnfittableSeriesError("EGM(1,1)", (1, 2), 2, "series at region='B', city[3]"),
         core_peaks.NaNTrajectoryError((0, 3), "region='bj', year=2027"),
         core.BadValueError("activity", (1, 0, 2, 1), -1.0),
+        core_mc.MonteCarloValueError("intensity", (1, 0, 5), float("inf"), False, True,
+                                     where="scenario='NZ', sector='steel', year=2025"),
+        core_trajectory.TrajectoryValueError("{name}: 4.25 for period 2021-2025{at} is outside [0, 1]",
+                                             "rates", (1,), "scenario='NZ'"),
         errors.UnknownLabelError("fuel: 'peat' not found"),
         errors.InvalidValueError("intensity: bad value nan at year=2030"),
     ],

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from fastcarbon._format import show, show_list
 from fastcarbon.core._common import check_time_values
 from fastcarbon.errors import (
     CoordinateMismatchError,
@@ -20,8 +21,8 @@ from fastcarbon.errors import (
     InputTypeError,
     InvalidValueError,
     MissingDimensionError,
-    ShapeError,
     OverflowResultError,
+    ShapeError,
     UnknownLabelError,
 )
 
@@ -56,7 +57,7 @@ def as_dataarray(obj, name: str) -> xr.DataArray:
     if isinstance(obj, xr.Dataset):
         raise InputTypeError(
             f"{name}: expected an xarray.DataArray, got a Dataset with variables "
-            f"{list(obj.data_vars)}; pick one, e.g. {name}[{next(iter(obj.data_vars), 'var')!r}]"
+            f"{list(obj.data_vars)}; pick one, e.g. {name}[{show(next(iter(obj.data_vars), 'var'))}]"
         )
     raise InputTypeError(
         f"{name}: expected an xarray.DataArray with labelled dims, got {type(obj).__name__}"
@@ -69,7 +70,7 @@ def require_dims(da: xr.DataArray, dims: Iterable[Hashable], name: str) -> None:
     if missing:
         raise MissingDimensionError(
             f"{name}: missing required dimension(s) {missing}; it has dims {list(da.dims)}. "
-            f"Rename yours with .rename({{'yours': {missing[0]!r}}}) if it is there under another name."
+            f"Rename yours with .rename({{'yours': {show(missing[0])}}}) if it is there under another name."
         )
 
 
@@ -134,12 +135,12 @@ def match_coords(
             if ref_has != (dim in da.coords) or not ref_has:
                 if ref.sizes[dim] != da.sizes[dim]:
                     raise CoordinateMismatchError(
-                        f"dimension {dim!r} has length {ref.sizes[dim]} in {names[ref_k]} but "
+                        f"dimension {show(dim)} has length {ref.sizes[dim]} in {names[ref_k]} but "
                         f"{da.sizes[dim]} in {names[k]}"
                     )
                 if ref_has != (dim in da.coords):
                     raise CoordinateMismatchError(
-                        f"dimension {dim!r} has coordinate labels in "
+                        f"dimension {show(dim)} has coordinate labels in "
                         f"{names[ref_k] if ref_has else names[k]} but not in "
                         f"{names[k] if ref_has else names[ref_k]}; give both labels or neither"
                     )
@@ -153,7 +154,7 @@ def match_coords(
             missing = [v for v in ref_idx if v not in set(idx)]
             extra = [v for v in idx if v not in set(ref_idx)]
             raise CoordinateMismatchError(
-                f"dimension {dim!r}: labels of {names[k]} do not match those of {names[ref_k]}; "
+                f"dimension {show(dim)}: labels of {names[k]} do not match those of {names[ref_k]}; "
                 f"missing from {names[k]}: {_short(missing)}, not in {names[ref_k]}: {_short(extra)}"
                 + ("" if idx.is_unique else f"; {names[k]} has duplicated labels")
             )
@@ -161,9 +162,8 @@ def match_coords(
 
 
 def _short(values: list, limit: int = 8) -> str:
-    if len(values) <= limit:
-        return repr(list(values))
-    return repr(list(values[:limit]))[:-1] + f", ... ({len(values)} in all)]"
+    """Labels for a message (:func:`fastcarbon._format.show_list`), at most ``limit`` of them."""
+    return show_list(values, limit)
 
 
 def select_labels(da: xr.DataArray, dim: Hashable, labels, name: str, what: str) -> xr.DataArray:
@@ -190,11 +190,25 @@ def describe_first(da: xr.DataArray, bad: np.ndarray) -> tuple[str, float]:
     return describe_position(da.dims, labels, pos), float(np.asarray(da.values)[pos])
 
 
+def describe_element(da: xr.DataArray, pos) -> tuple[str, float]:
+    """Coordinate labels (``"sector='steel', year=2031"``, in ``da``'s own dim order) and value of
+    the element of ``da`` at ``pos``, a mapping from each of ``da``'s dims to a position (other
+    keys are ignored: a position found in a broadcast array names the element of the input it
+    came from).  ``""`` for a 0-d ``da``, which has no position to state.
+
+    For error paths: a dask-backed ``da`` computes that one element.
+    """
+    labels = [_shown_labels(da, d) if d in da.xindexes else None for d in da.dims]
+    where = describe_position(da.dims, labels, [pos[d] for d in da.dims])
+    return where, float(da.isel({d: pos[d] for d in da.dims}).values)
+
+
 def describe_position(dims, labels, pos) -> str:
-    """``"year=2021, process[0]"``: each dim's label at ``pos``, or its index where ``labels``
-    holds None for it (a dim without coordinate labels)."""
+    """``"year=2021, process[0]"``: each dim's label at ``pos`` as the user wrote it
+    (:func:`fastcarbon._format.show`: ``year=2021``, never ``year=np.int64(2021)``), or its
+    index where ``labels`` holds None for it (a dim without coordinate labels)."""
     return ", ".join(
-        f"{d}={_plain(lab[k])!r}" if lab is not None else f"{d}[{k}]"
+        f"{d}={show(lab[k])}" if lab is not None else f"{d}[{k}]"
         for d, lab, k in zip(dims, labels, (int(k) for k in pos))
     )
 
@@ -349,7 +363,7 @@ def check_labels(obj, name: str):
     for var, v in variables:
         chunks = getattr(v.data, "chunks", None)
         if chunks is not None and any(c != c for axis in chunks for c in axis):
-            where = f"{name}[{var!r}]" if var is not None else name
+            where = f"{name}[{show(var)}]" if var is not None else name
             raise ShapeError(
                 f"{where}: dask chunks of unknown size along {_dims_with_unknown(v.dims, chunks)}; "
                 f"give the dask array known chunk sizes first (x.compute_chunk_sizes() on the "
@@ -358,7 +372,7 @@ def check_labels(obj, name: str):
     for dim, size in (obj.sizes.items() if dataset else zip(obj.dims, obj.shape)):
         if size == 0:
             raise ShapeError(
-                f"{name}: dim {dim!r} is empty (length 0); every dim needs at least one label. "
+                f"{name}: dim {show(dim)} is empty (length 0); every dim needs at least one label. "
                 f"Select a non-empty part, or drop the dim"
             )
     dims = obj.dims
@@ -368,8 +382,8 @@ def check_labels(obj, name: str):
             continue
         dup = list(dict.fromkeys(_plain(v) for v in idx[idx.duplicated()]))
         raise DuplicateLabelError(
-            f"{name}: dim {dim!r} has duplicated labels {_short(dup)}; each label must appear "
-            f"once (drop or merge the duplicates, e.g. .groupby({dim!r}).sum())"
+            f"{name}: dim {show(dim)} has duplicated labels {_short(dup)}; each label must appear "
+            f"once (drop or merge the duplicates, e.g. .groupby({show(dim)}).sum())"
         )
     return obj
 
@@ -401,8 +415,8 @@ def check_time(da, dim: Hashable, name: str, steps: str = "increasing", *, requi
     if dim not in da.coords:
         if required:
             raise MissingDimensionError(
-                f"{name}: dim {dim!r} has no coordinate; the years are needed, e.g. "
-                f"{name}.assign_coords({dim}=range(2020, 2020 + {name}.sizes[{dim!r}]))"
+                f"{name}: dim {show(dim)} has no coordinate; the years are needed, e.g. "
+                f"{name}.assign_coords({dim}=range(2020, 2020 + {name}.sizes[{show(dim)}]))"
             )
         return None
     index = _index_map(da).get(dim)
@@ -410,12 +424,12 @@ def check_time(da, dim: Hashable, name: str, steps: str = "increasing", *, requi
     if raw.dtype.kind not in "iuf":
         shown = ", ".join(repr(_plain(v)) for v in raw[:3]) + (", ..." if raw.size > 3 else "")
         hint = (
-            f"pass {name}[{dim!r}].dt.year" if raw.dtype.kind == "M"
-            else f"convert with .assign_coords({dim}={name}[{dim!r}].astype(int))"
+            f"pass {name}[{show(dim)}].dt.year" if raw.dtype.kind == "M"
+            else f"convert with .assign_coords({dim}={name}[{show(dim)}].astype(int))"
         )
-        raise InputTypeError(f"{name}: the {dim!r} coordinate must be numeric years, got {shown} "
+        raise InputTypeError(f"{name}: the {show(dim)} coordinate must be numeric years, got {shown} "
                              f"(dtype {raw.dtype}); {hint}")
-    return check_time_values(raw, f"{name}: the {dim!r} coordinate", steps, sort_hint=f".sortby({dim!r})",
+    return check_time_values(raw, f"{name}: the {show(dim)} coordinate", steps, sort_hint=f".sortby({show(dim)})",
                              fill_hint=f"{name}.interp({dim}=...)")
 # --------------------------------------------------------------------------- value screens
 #
@@ -442,7 +456,7 @@ class _BadInput:
         self.name, self.allowed = name, allowed
 
     def __call__(self, where: str, index: tuple[int, ...], value: float) -> Exception:
-        return InvalidValueError(f"{self.name}: bad value {value!r} at {where}; {self.allowed}")
+        return InvalidValueError(f"{self.name}: bad value {show(value)} at {where}; {self.allowed}")
 
 
 class _Overflowed:

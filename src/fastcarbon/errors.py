@@ -8,6 +8,8 @@ coordinate label or index) and *what is allowed*.
 
 from __future__ import annotations
 
+from fastcarbon._format import show
+
 __all__ = [
     "FastcarbonError",
     "FastcarbonWarning",
@@ -130,7 +132,7 @@ class OverflowResultError(InvalidValueError):
     def describe(self, where: str) -> str:
         """The message with the position stated as ``where`` (e.g. coordinate labels)."""
         return (
-            f"{self.variable}: overflows to {self.value!r} at {where}: the inputs are finite but the "
+            f"{self.variable}: overflows to {show(self.value)} at {where}: the inputs are finite but the "
             f"result exceeds the float64 range (about 1.8e308)"
             + (f"; {self.hint}" if self.hint else "; check the inputs' magnitudes and units")
         )

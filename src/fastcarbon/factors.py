@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon.errors import InputTypeError, UnknownLabelError
 
 __all__ = ["available", "load", "describe", "listing", "flagged", "FlaggedValue"]
@@ -113,7 +114,7 @@ def listing() -> str:
         flags = [f for var in ds.data_vars for f in flagged(ds[var])]
         tail = "; flagged: " + ", ".join(f"{f.fuel} {f.variable} {f.value:g} {f.units}" for f in flags) if flags else ""
         has = "" if "emission_factor" in ds.data_vars else "; no emission factors, a conversion= set"
-        lines.append(f"  {name!r}: {ds.attrs['title']} ({ds.attrs['version']}){has}{tail}")
+        lines.append(f"  {show(name)}: {ds.attrs['title']} ({ds.attrs['version']}){has}{tail}")
     return "\n".join(lines)
 
 
@@ -130,7 +131,7 @@ class FlaggedValue(NamedTuple):
     def describe(self) -> str:
         """One sentence naming the set, fuel, printed value, units and what it likely means."""
         return (
-            f"the {self.set_name} {self.variable} for fuel {self.fuel!r} is {self.value:g} "
+            f"the {self.set_name} {self.variable} for fuel {show(self.fuel)} is {self.value:g} "
             f"{self.units} as printed, flagged: {self.flag}"
         )
 
@@ -208,7 +209,7 @@ def load(name: str) -> xr.Dataset:
         )
     meta = _metadata()
     if name not in meta:
-        raise UnknownLabelError(f"factors: factor set {name!r} is unknown; valid names: {available()}")
+        raise UnknownLabelError(f"factors: factor set {show(name)} is unknown; valid names: {available()}")
     return _build(name).copy(deep=True)
 
 

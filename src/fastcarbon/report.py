@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon.errors import InputError, InputTypeError, OutputPathError
 
 __all__ = ["bengbu_accounting", "bengbu_forecast", "chongqing_monte_carlo_table", "Job", "JOBS",
@@ -102,7 +103,14 @@ def bengbu_forecast(last_year: int = 2030) -> xr.Dataset:
     (-0.011391, 0.314, 'good', 'no')
     """
     from fastcarbon.datasets import bengbu
-    from fastcarbon.grey import GRADE_LEGEND, fit_egm, fit_linear, forecast_egm, forecast_linear, forecast_peak
+    from fastcarbon.grey import (
+        GRADE_LEGEND,
+        fit_egm,
+        fit_linear,
+        forecast_egm,
+        forecast_linear,
+        forecast_peak,
+    )
     from fastcarbon.units import conversion_factor
 
     ds = bengbu()
@@ -274,9 +282,9 @@ def result_files(folder: str | os.PathLike, name: str) -> tuple[Path, Path]:
 def _job_name(value, argument: str) -> str:
     """A job name makes file names: a non-empty str that cannot reach outside the folder."""
     if not isinstance(value, str):
-        raise InputTypeError(f"{argument}: expected a job name (str), got {type(value).__name__} {value!r}")
+        raise InputTypeError(f"{argument}: expected a job name (str), got {type(value).__name__} {show(value)}")
     if not value or value in {".", ".."} or any(sep in value for sep in {"/", os.sep}):
-        raise InputError(f"{argument}: {value!r} is not a job name; expected a non-empty name without '/'")
+        raise InputError(f"{argument}: {show(value)} is not a job name; expected a non-empty name without '/'")
     return value
 
 
@@ -311,7 +319,7 @@ def prepare_output(folder: str | os.PathLike, names: Iterable[str], *, option: s
     """
     folder = _as_path(folder, "folder")
     if isinstance(names, str) or not isinstance(names, Iterable):  # a str would go letter by letter
-        raise InputTypeError(f"names: expected a list of job names, got {type(names).__name__} {names!r}")
+        raise InputTypeError(f"names: expected a list of job names, got {type(names).__name__} {show(names)}")
     targets = [path for name in names for path in result_files(folder, _job_name(name, "names"))]
     where = f"{option} '{folder}'"
     try:

@@ -27,6 +27,7 @@ import re
 
 import pint
 
+from fastcarbon._format import show
 from fastcarbon.errors import UnitError
 
 __all__ = [
@@ -90,7 +91,7 @@ def _check_expression(text: str) -> None:
     def fail(pos: int, why: str) -> _Rejected:
         marked = f"{text[:pos]}>>{text[pos:]}" if pos < len(text) else f"{text}<<"
         return _Rejected(
-            f"{text!r} is not a unit expression: {why} at position {pos} ({marked!r}); "
+            f"{show(text)} is not a unit expression: {why} at position {pos} ({show(marked)}); "
             f"write units such as 't CO2', '10**4 tce', 'kgce/m**3' or 'kg CO2/TJ'"
         )
 
@@ -98,7 +99,7 @@ def _check_expression(text: str) -> None:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None:
-            raise fail(pos, f"{text[pos]!r} is not allowed")
+            raise fail(pos, f"{show(text[pos])} is not allowed")
         at, kind, tok = pos, m.lastgroup, m.group()
         pos = m.end()
         if kind == "space":
@@ -115,13 +116,13 @@ def _check_expression(text: str) -> None:
             depth -= 1
         elif kind == "superscript":  # m², m⁻³: a power written in superscripts
             if not operand:
-                raise fail(at, f"{tok!r} has nothing on its left")
+                raise fail(at, f"{show(tok)} has nothing on its left")
         elif kind == "sign":
             if prev not in ("power", "open"):
-                raise fail(at, f"{tok!r} outside an exponent (units are multiplied, not added)")
+                raise fail(at, f"{show(tok)} outside an exponent (units are multiplied, not added)")
         else:  # power, times
             if not operand:
-                raise fail(at, f"{tok!r} has nothing on its left")
+                raise fail(at, f"{show(tok)} has nothing on its left")
             operand = False
         prev = kind
     if depth:
@@ -138,20 +139,20 @@ def _parse_text(text: str) -> pint.Quantity:
     try:
         q = ureg.parse_expression(text)
     except Exception as exc:  # pint raises several unrelated types for bad strings
-        raise _Rejected(f"cannot parse units {text!r} ({exc})") from None
+        raise _Rejected(f"cannot parse units {show(text)} ({exc})") from None
     if not isinstance(q, pint.Quantity):  # a bare number such as "1"
         q = ureg.Quantity(q, "dimensionless")
     scale = float(q.magnitude)
     if not (math.isfinite(scale) and scale > 0):
         raise _Rejected(
-            f"units {text!r} have the scale {scale:g}; a scale must be a positive finite number "
+            f"units {show(text)} have the scale {scale:g}; a scale must be a positive finite number "
             f"('10**4 tce', '1e6 t')"
         )
     try:
         q * _PROBE  # offset units (degC) cannot take part in a product, which every use makes
     except pint.OffsetUnitCalculusError:
         raise _Rejected(
-            f"units {text!r} have an offset (like degC), so they cannot be multiplied or divided; "
+            f"units {show(text)} have an offset (like degC), so they cannot be multiplied or divided; "
             f"use an absolute unit (K, delta_degC)"
         ) from None
     return q
@@ -267,7 +268,7 @@ def require_kind(q: pint.Quantity, allowed: tuple[str, ...], *, what: str, units
         raise ValueError(f"require_kind: unknown kind(s) {unknown}; known: {list(KINDS)}")
     expected = ", ".join(allowed[:-1]) + " or " + allowed[-1] if len(allowed) > 1 else allowed[0]
     dims = f" ({q.dimensionality})" if found in KINDS and str(q.dimensionality) else ""
-    raise UnitError(f"{what}: units {units!r} measure {found}{dims}, expected {expected}; {hint}")
+    raise UnitError(f"{what}: units {show(units)} measure {found}{dims}, expected {expected}; {hint}")
 
 
 def conversion_factor(src: str, dst: str, *, what: str = "units") -> float:
@@ -296,8 +297,8 @@ def scale_to(q: pint.Quantity, dst: str, *, what: str = "units") -> float:
         return float((q / q_dst).to("dimensionless").magnitude)
     except pint.DimensionalityError:
         raise UnitError(
-            f"{what}: units {format_units(q)!r} ({_described(q)}) cannot be converted to "
-            f"{dst!r} ({_described(q_dst)})"
+            f"{what}: units {show(format_units(q))} ({_described(q)}) cannot be converted to "
+            f"{show(dst)} ({_described(q_dst)})"
         ) from None
 
 

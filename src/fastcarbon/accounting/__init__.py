@@ -8,8 +8,8 @@
   scenario (001 eqs. 5–6) and each sector's share of the reduction.
 """
 
-from fastcarbon.accounting.tensor import bottom_up
-from fastcarbon.accounting.fuel import fuel_emissions
 from fastcarbon.accounting.compare import potentials
+from fastcarbon.accounting.fuel import fuel_emissions
+from fastcarbon.accounting.tensor import bottom_up
 
 __all__ = ["bottom_up", "fuel_emissions", "potentials"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xarray as xr
 
+from fastcarbon._format import show, show_list
 from fastcarbon._validate import as_dataset
 from fastcarbon.errors import MissingDimensionError, UnknownLabelError
 
@@ -65,13 +66,13 @@ def potentials(result: xr.Dataset, reference, dim: str = "scenario") -> xr.Datas
         )
     if dim not in result.dims:
         raise MissingDimensionError(
-            f"result: no {dim!r} dimension to compare scenarios along; it has dims {list(result.dims)}"
+            f"result: no {show(dim)} dimension to compare scenarios along; it has dims {list(result.dims)}"
         )
     labels = result.indexes[dim] if dim in result.indexes else None
     if labels is None or reference not in labels:
         raise UnknownLabelError(
-            f"reference: {reference!r} is not a label of {dim!r}; "
-            f"available: {list(labels) if labels is not None else 'none (no coordinate)'}"
+            f"reference: {show(reference)} is not a label of {show(dim)}; "
+            f"available: {show_list(labels) if labels is not None else 'none (no coordinate)'}"
         )
 
     ref = result.sel({dim: reference})
@@ -83,15 +84,15 @@ def potentials(result: xr.Dataset, reference, dim: str = "scenario") -> xr.Datas
         units = result[total].attrs.get("units", "")
         cut = ref[total] - result[total]
         cut_by_sector = ref[by_sector] - result[by_sector]
-        out[absolute] = cut.assign_attrs(units=units, long_name=f"{what} against {reference!r}")
+        out[absolute] = cut.assign_attrs(units=units, long_name=f"{what} against {show(reference)}")
         out[pot] = (cut / ref[total].where(ref[total] != 0)).assign_attrs(
             units="1",
             long_name=("energy-saving potential" if pot == "esp" else "carbon-mitigation potential")
-            + f" against {reference!r} (Dai et al. 2025, eq. {5 if pot == 'esp' else 6})",
+            + f" against {show(reference)} (Dai et al. 2025, eq. {5 if pot == 'esp' else 6})",
         )
         out[share] = (cut_by_sector / cut.where(cut != 0)).assign_attrs(
             units="1",
-            long_name=f"sector share of the total {what} against {reference!r}",
+            long_name=f"sector share of the total {what} against {show(reference)}",
             note="NaN where the total reduction is zero (e.g. the reference itself)",
         )
     out = out.transpose(*result.dims, missing_dims="ignore")

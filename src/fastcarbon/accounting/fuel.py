@@ -8,6 +8,7 @@ import numpy as np
 import pint
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon._validate import (
     _plain,
     as_dataarray,
@@ -182,7 +183,7 @@ def fuel_emissions(
     if direct or q_energy.dimensionality == _ENERGY:
         if conversion is not None:
             raise InputError(
-                f"conversion: the factors apply to energy in {energy.attrs['units']!r} directly; "
+                f"conversion: the factors apply to energy in {show(energy.attrs['units'])} directly; "
                 f"conversion applies only to physical quantities (t, kg, m**3) with factors per "
                 f"unit of energy, drop it"
             )
@@ -199,8 +200,8 @@ def fuel_emissions(
             if (q_energy * parse(c, what="conversion")).dimensionality != _ENERGY:
                 per = c.split("/", 1)[1] if "/" in c else "an energy"
                 raise UnitError(
-                    f"energy: units {energy.attrs['units']!r} × conversion {c!r} for fuel "
-                    f"{fuel!r} is not an energy; give that fuel in units its conversion "
+                    f"energy: units {show(energy.attrs['units'])} × conversion {show(c)} for fuel "
+                    f"{show(fuel)} is not an energy; give that fuel in units its conversion "
                     f"accepts ({per}) or in an energy unit (tce, TJ)"
                 )
         coeff = conv.variable * factor.variable
@@ -265,7 +266,7 @@ def _variable(obj, names: tuple[str, ...], what: str, energy_units: str | None =
                 return obj[name]
         label = obj.attrs.get("name", "the Dataset")
         hint = (
-            f"; energy is in {energy_units!r}, which is not an energy, so it needs a conversion: "
+            f"; energy is in {show(energy_units)}, which is not an energy, so it needs a conversion: "
             f"pass conversion='gbt2589' or 'ipcc2006', or give energy in tce/TJ"
             if energy_units is not None
             else "; pass a set with emission factors (e.g. 'hj2021', 'ipcc2006')"
@@ -300,7 +301,7 @@ def _per_fuel_units(da: xr.DataArray, what: str) -> list[str]:
             f"e.g. 't CO2/tce', 'kg CO2/TJ', 'tce/t'"
         )
     for fuel, u in zip(da.fuel.values, units):
-        parse(u, what=f"{what} (fuel {_plain(fuel)!r})")
+        parse(u, what=f"{what} (fuel {show(_plain(fuel))})")
     return units
 
 
@@ -311,7 +312,7 @@ def _warn_flagged(da: xr.DataArray, source) -> None:
     for flag in factor_sets.flagged(da, set_name=_name_of(source)):
         warnings.warn(
             f"{flag.describe()}. The result uses it as printed; pass another set (e.g. "
-            f"'ipcc2006', 'hj2021') or your own factors for {flag.fuel!r} unless you are "
+            f"'ipcc2006', 'hj2021') or your own factors for {show(flag.fuel)} unless you are "
             f"reproducing the source",
             FlaggedFactorWarning,
             stacklevel=3,  # the caller of fuel_emissions
@@ -320,11 +321,11 @@ def _warn_flagged(da: xr.DataArray, source) -> None:
 
 def _scale(q: pint.Quantity, units: str, fuel, energy_units: str) -> float:
     try:
-        return scale_to(q, units, what=f"emissions of {fuel!r}")
+        return scale_to(q, units, what=f"emissions of {show(fuel)}")
     except UnitError:
         raise UnitError(
-            f"energy: units {energy_units!r} for fuel {fuel!r} do not match the factor's: "
-            f"fuel use × factor has units {format_units(q)!r}, which cannot become {units!r}. "
+            f"energy: units {show(energy_units)} for fuel {show(fuel)} do not match the factor's: "
+            f"fuel use × factor has units {show(format_units(q))}, which cannot become {show(units)}. "
             f"Give energy in the factor's denominator or any energy (tce, GJ, TJ)"
         ) from None
 
@@ -334,7 +335,7 @@ def _check_factor(da: xr.DataArray, what: str) -> None:
     bad = ~np.isfinite(values)
     if bad.any():
         fuel = _plain(da.fuel.values[np.argmax(bad)])
-        raise InvalidValueError(f"{what}: value for fuel {fuel!r} is {values[np.argmax(bad)]}; factors must be finite")
+        raise InvalidValueError(f"{what}: value for fuel {show(fuel)} is {values[np.argmax(bad)]}; factors must be finite")
 
 
 def _times(q, c):
@@ -354,7 +355,7 @@ def _check_overflow(by_fuel: xr.DataArray, total: xr.DataArray, units: str):
     make inf).  A non-finite by-fuel value makes the total non-finite too, so numpy-backed
     outputs are tested through the small total, and by fuel only to name the fuel on failure;
     dask-backed ones each carry their own check, as either may be computed alone."""
-    hint = f"fuel use × factor in {units!r} is too large; check the units of energy and factors"
+    hint = f"fuel use × factor in {show(units)} is too large; check the units of energy and factors"
     if total.chunks is None:
         try:
             check_result(total, "emissions", hint)

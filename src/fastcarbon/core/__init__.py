@@ -4,6 +4,8 @@ Usable without xarray.  The labelled modules (``fastcarbon.accounting``, ...) ar
 these functions.
 """
 
+# grey has its own PARALLEL_THRESHOLD (a fit is cheaper per element): exported as a module.
+from fastcarbon.core import grey
 from fastcarbon.core.accounting import PARALLEL_THRESHOLD, BadValueError, bottom_up, sector_fuel_totals
 from fastcarbon.core.entropy import (
     AllConstantError,
@@ -14,8 +16,6 @@ from fastcarbon.core.entropy import (
     entropy_weights,
     obstacle_degree,
 )
-# grey has its own PARALLEL_THRESHOLD (a fit is cheaper per element): exported as a module.
-from fastcarbon.core import grey
 from fastcarbon.core.montecarlo import MonteCarloResult, Noise, monte_carlo
 from fastcarbon.core.peaks import InfiniteTrajectoryError, NaNTrajectoryError, PeakResult, peak
 

@@ -7,6 +7,7 @@ import math
 import numba
 import numpy as np
 
+from fastcarbon._format import show
 from fastcarbon.errors import InputTypeError, TimeAxisError
 
 __all__ = ["PARALLEL_THRESHOLD", "as_float_array", "check_time_values", "show_number", "use_parallel"]
@@ -83,7 +84,7 @@ def check_time_values(values, name: str, steps: str = "increasing", *,
     elif steps == "increasing":
         return t
     else:  # a programming error, not the user's
-        raise ValueError(f"steps: {steps!r}")
+        raise ValueError(f"steps: {show(steps)}")
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
         if steps == "annual":

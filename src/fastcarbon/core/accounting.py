@@ -13,8 +13,10 @@ from typing import Literal
 import numpy as np
 
 from fastcarbon import kernels
-from fastcarbon.core._common import PARALLEL_THRESHOLD, use_parallel
+from fastcarbon._format import show, show_index
+from fastcarbon.core._common import PARALLEL_THRESHOLD
 from fastcarbon.core._common import as_float_array as _as_float_array
+from fastcarbon.core._common import use_parallel
 from fastcarbon.errors import InputError, InvalidValueError, OverflowResultError
 
 __all__ = ["bottom_up", "sector_fuel_totals", "BadValueError", "PARALLEL_THRESHOLD", "raise_if_not_finite"]
@@ -42,14 +44,14 @@ class BadValueError(InvalidValueError):
 
     def __init__(self, variable: str, index: tuple[int, ...], value: float):
         self.variable, self.index, self.value = variable, index, value
-        super().__init__(self.describe(f"index {index}"))
+        super().__init__(self.describe(show_index(index)))
 
     def describe(self, where: str, value: float | None = None) -> str:
         """The message, with the position stated as ``where`` (e.g. by coordinate labels) and
         ``value`` (default: the one found)."""
         allowed = "must be finite" if self.variable == "factor" else "must be finite and >= 0"
         value = self.value if value is None else value
-        return f"{self.variable}: bad value {value!r} at {where}; values {allowed}"
+        return f"{self.variable}: bad value {show(value)} at {where}; values {allowed}"
 
 
 def _rows(batch_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> np.ndarray:
@@ -111,7 +113,7 @@ def bottom_up(
         ``"energy"`` or ``"emissions"``, ``index`` the first such element of that output.
     """
     if factor_layout not in ("full", "sector_fuel", "fuel"):
-        raise InputError(f"factor_layout must be 'full', 'sector_fuel' or 'fuel', got {factor_layout!r}")
+        raise InputError(f"factor_layout must be 'full', 'sector_fuel' or 'fuel', got {show(factor_layout)}")
     p = _as_float_array(activity, "activity")
     e = _as_float_array(intensity, "intensity")
     f = f_user = _as_float_array(factor, "factor")
@@ -133,14 +135,14 @@ def bottom_up(
         )
     n_core_f = 4 if factor_layout == "full" else 2
     if f.ndim < n_core_f:
-        raise InputError(f"factor: needs at least {n_core_f} dims for layout {factor_layout!r}, got shape {f.shape}")
+        raise InputError(f"factor: needs at least {n_core_f} dims for layout {show(factor_layout)}, got shape {f.shape}")
     want_f = core if factor_layout == "full" else (core[0], core[3])
     if factor_layout == "sector_fuel" and f.shape[-2] == 1:
         want_f = (1, core[3])
     if f.shape[-n_core_f:] != want_f:
         raise InputError(
             f"factor core shape {f.shape[-n_core_f:]} does not match {want_f} required by "
-            f"intensity shape {e.shape} with factor_layout={factor_layout!r}"
+            f"intensity shape {e.shape} with factor_layout={show(factor_layout)}"
         )
 
     bp, be, bf = p.shape[:-3], e.shape[:-4], f.shape[:-n_core_f]

@@ -23,6 +23,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from fastcarbon._format import show, show_index
 from fastcarbon.core._common import as_float_array as _as_float_array
 from fastcarbon.core._common import use_parallel
 from fastcarbon.errors import FastcarbonWarning, InputError, InputTypeError, InvalidValueError
@@ -54,8 +55,8 @@ class NonFiniteError(InvalidValueError):
     def __init__(self, variable: str, index: tuple[int, ...], value: float, allowed: str, where: str = ""):
         self.variable, self.index, self.value = variable, index, value
         # the labelled layer passes ``where`` as coordinate labels ("region='A', year=2011")
-        where = where or f"index {index}"
-        super().__init__(f"{variable}: bad value {value!r} at {where}; values {allowed}")
+        where = where or show_index(index)
+        super().__init__(f"{variable}: bad value {show(value)} at {where}; values {allowed}")
 
 
 def _of_item(index: tuple[int, ...]) -> str:
@@ -203,7 +204,7 @@ def entropy_weights(
     [0.2696, 0.7304]
     """
     if errors not in ("raise", "ignore"):
-        raise InputError(f"errors must be 'raise' or 'ignore', got {errors!r}")
+        raise InputError(f"errors must be 'raise' or 'ignore', got {show(errors)}")
     a = _as_float_array(x, "x")
     if a.ndim < 2:
         raise InputError(f"x: needs at least 2 dims (rows, indicators), got shape {a.shape}")
@@ -331,7 +332,7 @@ def obstacle_degree(standardized, weight, *, parallel: bool | None = None) -> Ob
     bad_w = ~(np.isfinite(w) & (w >= 0))
     if bad_w.any():
         idx = tuple(int(k) for k in np.argwhere(bad_w)[0])
-        raise InvalidValueError(f"weight: bad value {float(w[idx])!r} at index {idx}; weights must be finite and >= 0")
+        raise InvalidValueError(f"weight: bad value {show(float(w[idx]))} at {show_index(idx)}; weights must be finite and >= 0")
     s3 = s.reshape((-1, m, n))
     # the weights are (batch, n): small, so a contiguous copy is cheap
     w2 = np.ascontiguousarray(w).reshape((-1, n))

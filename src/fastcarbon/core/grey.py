@@ -17,6 +17,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from fastcarbon._format import show, show_index
 from fastcarbon.core._common import as_float_array, use_parallel
 from fastcarbon.errors import CoordinateMismatchError, InputError, InputTypeError, InvalidValueError
 from fastcarbon.kernels import grey as _k
@@ -123,7 +124,7 @@ class UnfittableSeriesError(InvalidValueError):
                  n_points: int | None = None, span: tuple[int, int] | None = None, window: str | None = None,
                  argument: str | None = None):
         self.model, self.index, self.flag, self.n_points, self.span = model, index, flag, n_points, span
-        where = where or f"series at batch index {index}"
+        where = where or (f"series at batch {show_index(index)}" if index else "series")
         if window is None and span is not None and n_points:
             window = f"positions {span[0]}-{span[1]} of the time axis"
         values = ""
@@ -171,11 +172,11 @@ def _positions(first, batch: tuple[int, ...], n: int) -> np.ndarray:
 
 def _check_args(errors: str, horizon: int, shift: float) -> None:
     if errors not in ("raise", "ignore"):
-        raise InputError(f"errors must be 'raise' or 'ignore', got {errors!r}")
+        raise InputError(f"errors must be 'raise' or 'ignore', got {show(errors)}")
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 0:
-        raise InputError(f"horizon must be an integer >= 0, got {horizon!r}")
+        raise InputError(f"horizon must be an integer >= 0, got {show(horizon)}")
     if not math.isfinite(shift):
-        raise InputError(f"shift must be a finite number, got {shift!r}")
+        raise InputError(f"shift must be a finite number, got {show(shift)}")
 
 
 def _fit(model: str, serial, parallel_kern, x, horizon, shift, errors, parallel) -> GreyFit:
@@ -431,9 +432,9 @@ def backtest(
     True
     """
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise InputError(f"horizon must be an integer >= 1, got {horizon!r}")
+        raise InputError(f"horizon must be an integer >= 1, got {show(horizon)}")
     if isinstance(min_train, bool) or not isinstance(min_train, (int, np.integer)) or min_train < _k.MIN_POINTS:
-        raise InputError(f"min_train must be an integer >= {_k.MIN_POINTS}, got {min_train!r}")
+        raise InputError(f"min_train must be an integer >= {_k.MIN_POINTS}, got {show(min_train)}")
     x = _as_series(x)
     n = x.shape[-1]
     if n <= min_train:
@@ -516,7 +517,7 @@ class WindowMismatchError(CoordinateMismatchError):
 
     def __init__(self, index, observed, fitted, where: str | None = None, shown: tuple[str, str] | None = None):
         self.index, self.observed, self.fitted = index, tuple(observed), tuple(fitted)
-        where = where or f"series at batch index {index}"
+        where = where or (f"series at batch {show_index(index)}" if index else "series")
         shown = shown or (f"positions {observed[0]}-{observed[1]}", f"positions {fitted[0]}-{fitted[1]}")
         super().__init__(
             f"observed: the {where} has values over {shown[0]} but the fit used {shown[1]}; pass the "
@@ -595,7 +596,7 @@ def forecast_peak(x, model, first, last, fitted, years, *, by: float | None = No
         raise InputError(f"years: {years.shape[0] if years.ndim == 1 else years.shape} labels for the {n + h} points")
     if by is not None and not (isinstance(by, (int, float, np.integer, np.floating)) and not isinstance(by, bool)
                                and math.isfinite(by)):
-        raise InputTypeError(f"by: a year (a finite real number), got {by.item() if isinstance(by, np.generic) else by!r}")
+        raise InputTypeError(f"by: a year (a finite real number), got {show(by.item() if isinstance(by, np.generic) else by)}")
     if by is not None and by > years[-1]:
         raise InputError(f"by: {_plain_year(by)} is after the horizon's last year {_plain_year(years[-1])}; "
                          f"forecast further or ask for an earlier year")

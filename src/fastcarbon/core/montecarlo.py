@@ -16,11 +16,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from fastcarbon._format import show, show_index
 from fastcarbon.core._common import use_parallel
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, UnknownLabelError
 from fastcarbon.kernels import montecarlo as _kernels
 
-__all__ = ["Noise", "MonteCarloResult", "monte_carlo", "check_seed", "correlation_factor", "VARIABLES"]
+__all__ = ["Noise", "MonteCarloResult", "MonteCarloValueError", "monte_carlo", "check_seed", "correlation_factor",
+           "VARIABLES"]
 
 #: the perturbed variables, in the kernel's order (their variate rows follow this order)
 VARIABLES = ("activity", "intensity", "factor")
@@ -33,9 +35,9 @@ PSD_TOLERANCE = 1e-10
 
 def _real(value, name: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise InputTypeError(f"{name}: must be a real number, got {value!r}")
+        raise InputTypeError(f"{name}: must be a real number, got {show(value)}")
     if not math.isfinite(value):
-        raise InvalidValueError(f"{name}: must be finite, got {value!r}")
+        raise InvalidValueError(f"{name}: must be finite, got {show(value)}")
     return float(value)
 
 
@@ -49,7 +51,7 @@ def check_seed(value, name: str = "seed") -> int:
     7
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise InputTypeError(f"{name}: must be an integer in [0, 2**64), got {value!r} of type {type(value).__name__}")
+        raise InputTypeError(f"{name}: must be an integer in [0, 2**64), got {show(value)} of type {type(value).__name__}")
     value = int(value)
     if not 0 <= value < 2**64:
         raise InvalidValueError(f"{name}: must be in [0, 2**64), got {value}")
@@ -98,26 +100,26 @@ class Noise:
 
     def __post_init__(self):
         if self.distribution not in DISTRIBUTIONS:
-            raise UnknownLabelError(f"Noise.distribution: unknown distribution {self.distribution!r}; "
+            raise UnknownLabelError(f"Noise.distribution: unknown distribution {show(self.distribution)}; "
                                     f"allowed: {list(DISTRIBUTIONS)}")
         if self.on not in MODES:
-            raise UnknownLabelError(f"Noise.on: must be one of {list(MODES)}, got {self.on!r}")
+            raise UnknownLabelError(f"Noise.on: must be one of {list(MODES)}, got {show(self.on)}")
         s = np.asarray(self.spread)
         if s.dtype.kind not in "iuf" or s.ndim > 1:
-            raise InputTypeError(f"Noise.spread: must be a real number or a 1-D array (one per sector), got {self.spread!r}")
+            raise InputTypeError(f"Noise.spread: must be a real number or a 1-D array (one per sector), got {show(self.spread)}")
         bad = ~(np.isfinite(s) & (s >= 0))
         if bad.any():
             k = int(np.flatnonzero(np.ravel(bad))[0])
-            raise InvalidValueError(f"Noise.spread: must be finite and >= 0, got {float(np.ravel(s)[k])!r}"
+            raise InvalidValueError(f"Noise.spread: must be finite and >= 0, got {show(float(np.ravel(s)[k]))}"
                                     + (f" at sector position {k}" if s.ndim else ""))
         ar1 = _real(self.ar1, "Noise.ar1")
         if not -1.0 <= ar1 <= 1.0:
-            raise InvalidValueError(f"Noise.ar1: must be in [-1, 1], got {ar1!r}")
+            raise InvalidValueError(f"Noise.ar1: must be in [-1, 1], got {show(ar1)}")
         c = self.sector_correlation
         if c is not None and np.ndim(c) == 0:
             rho = _real(c, "Noise.sector_correlation")
             if not -1.0 <= rho <= 1.0:
-                raise InvalidValueError(f"Noise.sector_correlation: must be in [-1, 1], got {rho!r}")
+                raise InvalidValueError(f"Noise.sector_correlation: must be in [-1, 1], got {show(rho)}")
         elif c is not None:
             _check_correlation(np.asarray(c))
 
@@ -155,10 +157,10 @@ def _check_correlation(c: np.ndarray) -> None:
         raise InvalidValueError(f"{name}: must be finite")
     if not np.allclose(c, c.T, rtol=0, atol=1e-12):
         i, j = np.unravel_index(int(np.argmax(np.abs(c - c.T))), c.shape)
-        raise InvalidValueError(f"{name}: must be symmetric, got {c[i, j]!r} at ({i}, {j}) and {c[j, i]!r} at ({j}, {i})")
+        raise InvalidValueError(f"{name}: must be symmetric, got {show(c[i, j])} at ({i}, {j}) and {show(c[j, i])} at ({j}, {i})")
     if not (np.diag(c) == 1.0).all():
         k = int(np.flatnonzero(np.diag(c) != 1.0)[0])
-        raise InvalidValueError(f"{name}: the diagonal must be 1, got {c[k, k]!r} at ({k}, {k})")
+        raise InvalidValueError(f"{name}: the diagonal must be 1, got {show(c[k, k])} at ({k}, {k})")
     low = float(np.linalg.eigvalsh(c)[0])
     if low < -PSD_TOLERANCE:
         raise InvalidValueError(f"{name}: not positive semi-definite (smallest eigenvalue {low:.6g}); "
@@ -208,22 +210,65 @@ def _trajectory(a, name: str) -> np.ndarray:
     return arr
 
 
-def _check_values(x: np.ndarray, name: str, mode: int | None) -> None:
+class MonteCarloValueError(InvalidValueError):
+    """A trajectory value the Monte Carlo cannot use, with where it was found.
+
+    Attributes
+    ----------
+    variable : str
+        ``"activity"``, ``"intensity"`` or ``"factor"``.
+    index : tuple of int
+        Position of the element in that input as it was passed (for a rise from 0: the year it
+        rises in).
+    value : float
+        The offending value.
+    rise : bool
+        True for a rise from 0 under ``on="rate"``, False for a value outside the allowed range.
+    rate : bool
+        Whether the variable's noise is on its rates (values must then also be >= 0).
+    """
+
+    def __init__(self, variable: str, index: tuple[int, ...], value: float, rise: bool, rate: bool,
+                 where: str | None = None):
+        self.variable, self.index, self.value, self.rise, self.rate = variable, index, value, rise, rate
+        # the labelled layer passes ``where`` as coordinate labels ("scenario='RS', year=2031")
+        super().__init__(self.describe(show_index(index) if where is None else where))
+
+    def describe(self, where: str) -> str:
+        """The message with the position stated as ``where`` (e.g. by coordinate labels; empty for
+        a 0-d input, which has no position)."""
+        at = f" at {where}" if where else ""
+        if self.rise:
+            return (f"{self.variable}: rises from 0{at}; with noise on='rate' a trajectory that reaches 0 "
+                    f"must stay 0 (the rate is undefined there); use on='level'")
+        allowed = "finite and >= 0 (rates are ratios of consecutive years)" if self.rate else "finite"
+        return f"{self.variable}: bad value {show(self.value)}{at}; values must be {allowed}"
+
+
+def _check_values(x: np.ndarray, name: str, mode: int | None, shape: tuple[int, ...]) -> None:
+    """Raise :class:`MonteCarloValueError` for the first value of ``x`` (an input with its year
+    last, before broadcasting) the kernel cannot use; ``shape`` is the input's shape as passed,
+    so the error's index is the user's."""
+    rate = mode == _kernels.RATE
     bad = ~np.isfinite(x)
-    if mode == _kernels.RATE:
+    if rate:
         bad |= x < 0
     if bad.any():
-        idx = tuple(int(k) for k in np.argwhere(bad)[0])
-        allowed = "finite and >= 0 (rates are ratios of consecutive years)" if mode == _kernels.RATE else "finite"
-        raise InvalidValueError(f"{name}: bad value {float(x[idx])!r} at index {idx}; values must be {allowed}")
-    if mode == _kernels.RATE:
+        pos = tuple(int(k) for k in np.argwhere(bad)[0])
+        raise MonteCarloValueError(name, _as_passed(pos, x.shape, shape), float(x[pos]), rise=False, rate=rate)
+    if rate:
         # r(t) = 1 - x(t)/x(t-1) is undefined where x rises from 0.
         rise = (x[..., :-1] == 0) & (x[..., 1:] > 0)
         if rise.any():
-            idx = tuple(int(k) for k in np.argwhere(rise)[0])
-            raise InvalidValueError(
-                f"{name}: rises from 0 at index {idx[:-1] + (idx[-1] + 1,)}; with noise on='rate' a "
-                f"trajectory that reaches 0 must stay 0 (the rate is undefined there); use on='level'")
+            k = tuple(int(i) for i in np.argwhere(rise)[0])
+            pos = (*k[:-1], k[-1] + 1)  # the year it rises in
+            raise MonteCarloValueError(name, _as_passed(pos, x.shape, shape), float(x[pos]), rise=True, rate=rate)
+
+
+def _as_passed(pos: tuple[int, ...], shape: tuple[int, ...], passed: tuple[int, ...]) -> tuple[int, ...]:
+    """``pos`` in an array of ``shape`` as the position in the same values of shape ``passed``
+    (a 1-D input is held as one sector, (1, T))."""
+    return tuple(int(k) for k in np.unravel_index(np.ravel_multi_index(pos, shape), passed))
 
 
 def monte_carlo(
@@ -291,8 +336,11 @@ def monte_carlo(
         that is not a :class:`Noise`.
     InputError
         Shapes that do not broadcast; per-sector spreads or correlations of the wrong size.
+    MonteCarloValueError
+        Non-finite values; negative values or a rise from 0 under ``on="rate"``; its index is
+        the position in that input as it was passed.
     InvalidValueError
-        Non-finite values; negative values or a rise from 0 under ``on="rate"``; a negative seed.
+        A negative seed, a draw count below 1.
 
     Examples
     --------
@@ -312,7 +360,7 @@ def monte_carlo(
     seed = check_seed(seed)
     draw_offset = check_seed(draw_offset, "draw_offset")
     if isinstance(n_draws, (bool, np.bool_)) or not isinstance(n_draws, numbers.Integral):
-        raise InputTypeError(f"n_draws: must be an integer >= 1, got {n_draws!r}")
+        raise InputTypeError(f"n_draws: must be an integer >= 1, got {show(n_draws)}")
     n_draws = int(n_draws)
     if n_draws < 1:
         raise InvalidValueError(f"n_draws: must be >= 1, got {n_draws}")
@@ -324,6 +372,11 @@ def monte_carlo(
             raise InputTypeError(f"{name}_noise: expected a fastcarbon Noise(...) or None, got {type(noise).__name__}")
     arrays = [_trajectory(a, n) for a, n in ((activity, "activity"), (intensity, "intensity"))]
     arrays.append(np.ones((1, 1)) if factor is None else _trajectory(factor, "factor"))
+    # checked as passed, before broadcasting: the error's index is the user's, not the kernel's
+    # (batch, sector, year), and a broadcast input is not checked once per copy
+    passed = (np.shape(activity), np.shape(intensity), (1, 1) if factor is None else np.shape(factor))
+    for v, (a, noise) in enumerate(zip(arrays, noises)):
+        _check_values(a, VARIABLES[v], None if noise is None else MODES[noise.on], passed[v])
     try:
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
     except ValueError:
@@ -333,9 +386,8 @@ def monte_carlo(
     *batch, n_m, n_t = shape
     n_b = math.prod(batch)
     x = np.empty((3, n_b, n_m, n_t))
-    for v, (a, noise) in enumerate(zip(arrays, noises)):
+    for v, a in enumerate(arrays):
         x[v] = np.broadcast_to(a, shape).reshape(n_b, n_m, n_t)
-        _check_values(x[v], VARIABLES[v], None if noise is None else MODES[noise.on])
 
     dist = np.zeros(3, dtype=np.int64)
     mode = np.zeros(3, dtype=np.int64)

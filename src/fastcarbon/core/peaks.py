@@ -12,6 +12,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from fastcarbon._format import show, show_index
 from fastcarbon.core._common import check_time_values, use_parallel
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, OverflowResultError
 from fastcarbon.kernels import peaks as _kernels
@@ -51,7 +52,7 @@ class NaNTrajectoryError(InvalidValueError):
     def __init__(self, index: tuple[int, ...], where: str | None = None):
         self.index = index
         super().__init__(
-            f"emissions: NaN at {where or f'index {index}'}; with nan_policy='raise' every value "
+            f"emissions: NaN at {where or show_index(index)}; with nan_policy='raise' every value "
             f"must be a number (use nan_policy='propagate' to get NaN results for such series)"
         )
 
@@ -72,7 +73,7 @@ class InfiniteTrajectoryError(InvalidValueError):
     def __init__(self, index: tuple[int, ...], value: float, where: str | None = None):
         self.index, self.value = index, value
         super().__init__(
-            f"emissions: {value!r} at {where or f'index {index}'}; trajectories must be finite "
+            f"emissions: {show(value)} at {where or f'index {index}'}; trajectories must be finite "
             f"(NaN may mark a missing year, an infinity is an error upstream, e.g. an overflow)"
         )
 
@@ -104,9 +105,9 @@ def _raise_infinite(rows: np.ndarray, wild: np.ndarray, batch: tuple[int, ...], 
 
 def _scalar(value, name: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputTypeError(f"{name}: must be a real number, got {value!r}")
+        raise InputTypeError(f"{name}: must be a real number, got {show(value)}")
     if not math.isfinite(value):
-        raise InvalidValueError(f"{name}: must be finite, got {value!r}")
+        raise InvalidValueError(f"{name}: must be finite, got {show(value)}")
     return float(value)
 
 
@@ -198,7 +199,7 @@ def peak(
     if x.dtype.kind not in "iuf":
         raise InputTypeError(f"emissions: data must be real numbers (int or float), got dtype {x.dtype}")
     if nan_policy not in ("propagate", "raise"):
-        raise InputError(f"nan_policy must be 'propagate' or 'raise', got {nan_policy!r}")
+        raise InputError(f"nan_policy must be 'propagate' or 'raise', got {show(nan_policy)}")
     if x.ndim == 0:
         raise InputError("emissions: needs a year axis, got a scalar")
     if not -x.ndim <= axis < x.ndim:

@@ -15,6 +15,7 @@ from typing import Literal
 
 import numpy as np
 
+from fastcarbon._format import show, show_index
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, OverflowResultError
 
 __all__ = [
@@ -25,7 +26,45 @@ __all__ = [
     "constant_growth",
     "step",
     "rate_schedule",
+    "TrajectoryValueError",
+    "check_key_values",
+    "check_growth_path",
+    "check_growth_rates",
+    "check_rates",
 ]
+
+
+class TrajectoryValueError(InvalidValueError):
+    """A key value or rate a builder cannot use, with where it is.
+
+    The message is a template, so that the labelled layer can state the position by coordinate
+    labels (:mod:`fastcarbon.scenarios`) where the numpy API states an index.
+
+    Attributes
+    ----------
+    name : str
+        The argument, as named in the message.
+    index : tuple of int
+        Position of the offending element in that argument as it was passed: over its leading
+        (batch) axes only where the message names the rest itself (a period, two key years).
+    """
+
+    def __init__(self, template: str, name: str, index: tuple[int, ...], where: str):
+        self.template, self.name, self.index = template, name, index
+        super().__init__(template.format(name=name, at=f" at {where}" if where else ""))
+
+    def restated(self, name: str, where: str) -> TrajectoryValueError:
+        """The same error for argument ``name`` at ``where`` (e.g. ``"region='b'"``)."""
+        return TrajectoryValueError(self.template, name, self.index, where)
+
+
+def _first(bad: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argwhere(bad)[0])
+
+
+def _batch_at(k: tuple[int, ...]) -> str:
+    """Where a batch position is, for the numpy API; nothing for a single (unbatched) row."""
+    return f"batch {show_index(k)}" if k else ""
 
 
 def _as_int_years(years, name: str) -> np.ndarray:
@@ -106,16 +145,23 @@ def _key_values(key_values, n_keys: int, name: str) -> np.ndarray:
     v = np.asarray(key_values, dtype=np.float64)
     if v.ndim == 0 or v.shape[-1] != n_keys:
         raise InputError(f"{name}: last axis must hold one value per key year ({n_keys}), got shape {v.shape}")
-    _require_finite(v, name, "every key-year value must be a finite number")
+    check_key_values(v, name)
     return v
 
 
+def check_key_values(v: np.ndarray, name: str = "key values") -> None:
+    """Raise :class:`TrajectoryValueError` at the first NaN or ±inf of the key values ``v`` (key
+    years on the last axis)."""
+    _require_finite(v, name, "every key-year value must be a finite number")
+
+
 def _require_finite(v: np.ndarray, name: str, allowed: str) -> None:
-    """An :class:`InvalidValueError` at the first NaN or ±inf of ``v``, naming ``name``."""
+    """A :class:`TrajectoryValueError` at the first NaN or ±inf of ``v``, naming ``name`` (the
+    labelled layer restates its position by coordinate labels)."""
     wild = ~np.isfinite(v)
     if wild.any():
-        k = tuple(int(i) for i in np.unravel_index(int(np.argmax(wild)), wild.shape))
-        raise InvalidValueError(f"{name}: {float(v[k])!r} at index {k}; {allowed}")
+        k = _first(wild) if v.ndim else ()
+        raise TrajectoryValueError(f"{{name}}: {show(v[k])}{{at}}; {allowed}", name, k, _batch_at(k))
 
 
 def _overflow_checked(out: np.ndarray, years: np.ndarray, hint) -> np.ndarray:
@@ -178,7 +224,7 @@ def interpolate(
     if ky.size == 1:
         return np.repeat(v, yr.size, axis=-1)
     if method not in ("linear", "growth"):
-        raise InputError(f"method: {method!r} is not known; use 'linear' or 'growth'")
+        raise InputError(f"method: {show(method)} is not known; use 'linear' or 'growth'")
     v0, v1 = v[..., left], v[..., left + 1]
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is raised below, with its index
         if method == "linear":
@@ -199,17 +245,24 @@ def interpolate(
     return out
 
 
-def _growth(v, v0, v1, w, ky) -> np.ndarray:
+def check_growth_path(v: np.ndarray, ky: np.ndarray, name: str = "key values") -> None:
+    """Raise :class:`TrajectoryValueError` at the first interval of key values ``v`` (at key years
+    ``ky``) that constant growth cannot cross: values > 0 at both ends, or 0 at both."""
     pos = v > 0
     zero_pair = (v[..., :-1] == 0) & (v[..., 1:] == 0)
     ok = (pos[..., :-1] & pos[..., 1:]) | zero_pair
     if not ok.all():
-        k = tuple(int(i) for i in np.argwhere(~ok)[0])
-        raise InvalidValueError(
-            f"key values: constant-growth interpolation from {v[k[:-1] + (k[-1],)]} in {ky[k[-1]]} "
-            f"to {v[k[:-1] + (k[-1] + 1,)]} in {ky[k[-1] + 1]} (index {k[:-1]}) is undefined; "
-            f"growth interpolation needs values > 0 (or 0 at both ends); use method='linear'"
+        k = _first(~ok)
+        raise TrajectoryValueError(
+            f"{{name}}: constant-growth interpolation from {show(v[k])} in {show(ky[k[-1]])} "
+            f"to {show(v[k[:-1] + (k[-1] + 1,)])} in {show(ky[k[-1] + 1])}{{at}} is undefined; "
+            f"growth interpolation needs values > 0 (or 0 at both ends); use method='linear'",
+            name, k[:-1], _batch_at(k[:-1]),
         )
+
+
+def _growth(v, v0, v1, w, ky) -> np.ndarray:
+    check_growth_path(v, ky)
     ratio = np.divide(v1, v0, out=np.ones(np.broadcast_shapes(v0.shape, v1.shape)), where=v0 > 0)
     return v0 * ratio**w
 
@@ -229,10 +282,7 @@ def constant_growth(base, rate, base_year: int, years) -> np.ndarray:
     yr = check_years(years, base_year=base_year)
     g = np.asarray(rate, dtype=np.float64)
     b = np.asarray(base, dtype=np.float64)
-    bad = ~(np.isfinite(g) & (g > -1))
-    if bad.any():
-        k = tuple(int(i) for i in np.argwhere(bad)[0]) if g.ndim else ()
-        raise InvalidValueError(f"rate: {float(g[k])!r} at index {k}; growth rates must be finite and > -1")
+    check_growth_rates(g)
     _require_finite(b, "base", "the base-year value must be a finite number")
     steps = (yr - base_year).astype(np.float64)
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is raised below, with its index
@@ -241,10 +291,19 @@ def constant_growth(base, rate, base_year: int, years) -> np.ndarray:
     bb = np.broadcast_to(b, out.shape[:-1])
 
     def hint(k):
-        return (f"rate {float(gb[k[:-1]])!r} from base {float(bb[k[:-1]])!r} in {base_year} leaves it in "
+        return (f"rate {show(float(gb[k[:-1]]))} from base {show(float(bb[k[:-1]]))} in {base_year} leaves it in "
                 f"{yr[k[-1]]}; a rate is a fraction per year (5 % is 0.05, or give units '%')")
 
     return _overflow_checked(out, yr, hint)
+
+
+def check_growth_rates(g: np.ndarray, name: str = "rate") -> None:
+    """Raise :class:`TrajectoryValueError` at the first growth rate of ``g`` that is NaN or <= -1."""
+    bad = ~(np.isfinite(g) & (g > -1))
+    if bad.any():
+        k = _first(bad) if g.ndim else ()
+        raise TrajectoryValueError(f"{{name}}: {show(g[k])}{{at}}; growth rates must be finite and > -1",
+                                   name, k, _batch_at(k))
 
 
 def step(key_years, key_values, years) -> np.ndarray:
@@ -293,13 +352,7 @@ def rate_schedule(base, rates, starts, ends, base_year: int, years) -> np.ndarra
         )
     s, e = check_periods(starts, ends)
     r = _key_values(rates, s.size, "rates")
-    bad = (r < 0) | (r > 1)
-    if bad.any():
-        k = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise InvalidValueError(
-            f"rates: {r[k]!r} for period {s[k[-1]]}-{e[k[-1]]} (index {k[:-1]}) is outside [0, 1]; "
-            f"an annual reduction rate is a fraction (4.25 % is 0.0425)"
-        )
+    check_rates(r, s, e)
     b = np.asarray(base, dtype=np.float64)
     # rates in [0, 1] make factors in [0, 1]: a finite base cannot overflow
     _require_finite(b, "base", "the base-year value must be a finite number")
@@ -318,3 +371,16 @@ def rate_schedule(base, rates, starts, ends, base_year: int, years) -> np.ndarra
     factor[..., 1:] = 1.0 - r[..., period]
     np.cumprod(factor, axis=-1, out=factor)
     return b[..., None] * factor
+
+
+def check_rates(r: np.ndarray, starts: np.ndarray, ends: np.ndarray, name: str = "rates") -> None:
+    """Raise :class:`TrajectoryValueError` at the first annual rate of ``r`` (one per period
+    ``starts[p]``-``ends[p]`` on the last axis) outside [0, 1]."""
+    bad = (r < 0) | (r > 1)
+    if bad.any():
+        k = _first(bad)
+        raise TrajectoryValueError(
+            f"{{name}}: {show(r[k])} for period {show(starts[k[-1]])}-{show(ends[k[-1]])}{{at}} is outside "
+            f"[0, 1]; an annual reduction rate is a fraction (4.25 % is 0.0425)",
+            name, k[:-1], _batch_at(k[:-1]),
+        )

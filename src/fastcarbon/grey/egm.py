@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon._validate import as_dataarray, block_locator, check_time, require_dims, require_numeric
 from fastcarbon.core import grey as core_grey
 from fastcarbon.errors import InputError, InputTypeError
@@ -65,7 +66,7 @@ def _unfittable(err: core_grey.UnfittableSeriesError, dim: str, batch_dims, loca
         window = f"{dim} {_label(times[err.span[0]])}-{_label(times[err.span[1]])}"
     extra = dict(n_points=err.n_points, span=err.span, window=window, argument=argument)
     if not batch_dims:
-        return core_grey.UnfittableSeriesError(err.model, err.index, err.flag, f"series along {dim!r}", **extra)
+        return core_grey.UnfittableSeriesError(err.model, err.index, err.flag, f"series along {show(dim)}", **extra)
     where, index = locate(label_blocks, err.index, batch_dims, layout=batch_dims)
     return core_grey.UnfittableSeriesError(err.model, index, err.flag, f"series at {where}", **extra)
 
@@ -73,12 +74,12 @@ def _unfittable(err: core_grey.UnfittableSeriesError, dim: str, batch_dims, loca
 def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -> xr.Dataset:
     """Shared body of :func:`fit_egm` and :func:`fastcarbon.grey.fit_linear`."""
     if errors not in ("raise", "ignore"):
-        raise InputError(f"errors must be 'raise' or 'ignore', got {errors!r}")
+        raise InputError(f"errors must be 'raise' or 'ignore', got {show(errors)}")
     da = _series_input(da, dim)
     n = da.sizes[dim]
     if errors == "raise" and n < _k.MIN_POINTS:
         raise InputError(
-            f"da: {n} points along {dim!r}; {model} needs at least {_k.MIN_POINTS} "
+            f"da: {n} points along {show(dim)}; {model} needs at least {_k.MIN_POINTS} "
             f"(pass errors='ignore' to get NaN and flag {_k.FLAG_TOO_SHORT} instead)"
         )
     egm = model == "EGM(1,1)"
@@ -127,10 +128,10 @@ def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -
     params, fitted, residual, rel, mape, c, p, grade, level_ok, flag, n_points, first_t, last_t = outs
     units = _units(da)
     time_units = da[dim].attrs.get("units", "1") if dim in da.coords else "1"
-    labels = f"{dim} labels" if dim in da.coords else f"positions along {dim!r}"
+    labels = f"{dim} labels" if dim in da.coords else f"positions along {show(dim)}"
     names = ("a", "b") if egm else ("intercept", "slope")
     params = params.assign_coords(param=list(names))
-    step = f"per step along {dim!r}"
+    step = f"per step along {show(dim)}"
     if egm:
         first = {"a": (params.sel(param="a", drop=True), "1", f"development coefficient a ({step})"),
                  "b": (params.sel(param="b", drop=True), units, f"grey input b ({step})")}
@@ -163,7 +164,7 @@ def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -
             units="1", long_name="fit flags (bit-field, 0 = clean)",
             flag_masks=np.array(list(FLAG_LEGEND), dtype=np.int32), flag_meanings=_FLAG_WORDS),
         "n_points": n_points.assign_attrs(
-            units="1", long_name=f"number of non-NaN values along {dim!r} (the points fitted)"),
+            units="1", long_name=f"number of non-NaN values along {show(dim)} (the points fitted)"),
         f"first_{dim}": first_t.assign_attrs(
             units=time_units, long_name=f"first {dim} with a value: start of the window fitted ({labels}; NaN: none)"),
         f"last_{dim}": last_t.assign_attrs(
@@ -285,7 +286,7 @@ def _forecast_series(fit: xr.Dataset, horizon: int, model: str) -> xr.DataArray:
     if fit.attrs["model"] != model:
         raise InputError(f"fit: this is a {fit.attrs['model']} fit; {model} forecasts need a {model} fit")
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 0:
-        raise InputError(f"horizon must be an integer >= 0, got {horizon!r}")
+        raise InputError(f"horizon must be an integer >= 0, got {show(horizon)}")
     dim, shift = fit.attrs["dim"], float(fit.attrs["shift"])
     n = fit.sizes[dim]
     coefficients = fit["coefficients"].drop_vars(["param", "param_units"])

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon._validate import as_dataarray, block_locator, require_dims, require_numeric
 from fastcarbon.core import grey as core_grey
 from fastcarbon.errors import CoordinateMismatchError, InputError, InputTypeError
@@ -127,14 +128,14 @@ def forecast_peak(observed: xr.DataArray, fit: xr.Dataset, *, horizon: int | Non
     if by is not None and (isinstance(by, bool) or not isinstance(by, (int, float, np.integer, np.floating))
                            or not math.isfinite(by)):
         shown = by.item() if isinstance(by, np.generic) else by  # 2030.5, not np.float64(2030.5)
-        raise InputTypeError(f"by: a year (a finite real number), got {shown!r}")
+        raise InputTypeError(f"by: a year (a finite real number), got {show(shown)}")
     if horizon is None:
         if by is None:
             raise InputError("forecast_peak needs horizon= (steps after the fit's last year) or by= (a target year)")
         horizon = max(1, int(np.ceil((float(by) - times[-1]) / step - 1e-9)))
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
         shown = horizon.item() if isinstance(horizon, np.generic) else horizon
-        raise InputError(f"horizon must be an integer >= 1, got {shown!r}")
+        raise InputError(f"horizon must be an integer >= 1, got {show(shown)}")
     years = np.concatenate([times, times[-1] + step * np.arange(1, horizon + 1)])
     if by is not None and float(by) > years[-1]:
         raise InputError(f"by: {_label(float(by))} is after the horizon's last {dim} {_label(years[-1])}; "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon.core import grey as core_grey
 from fastcarbon.errors import InputError
 from fastcarbon.grey.egm import _series_input, _units
@@ -67,10 +68,10 @@ def backtest(
     da = _series_input(da, dim)
     n = da.sizes[dim]
     if isinstance(min_train, bool) or not isinstance(min_train, (int, np.integer)) or min_train < MIN_POINTS:
-        raise InputError(f"min_train must be an integer >= {MIN_POINTS}, got {min_train!r}")
+        raise InputError(f"min_train must be an integer >= {MIN_POINTS}, got {show(min_train)}")
     if n <= min_train:
         raise InputError(
-            f"backtest: {n} points along {dim!r}; min_train={min_train} leaves no origin "
+            f"backtest: {n} points along {show(dim)}; min_train={min_train} leaves no origin "
             f"(at least {min_train + 1} points needed)"
         )
     if parallel is None and da.chunks is not None:

@@ -8,7 +8,7 @@ from collections.abc import Hashable, Iterable
 import numpy as np
 import xarray as xr
 
-from fastcarbon.core import entropy as core
+from fastcarbon._format import show, show_list
 from fastcarbon._validate import (
     as_dataarray,
     block_locator,
@@ -16,6 +16,7 @@ from fastcarbon._validate import (
     require_dims,
     require_numeric,
 )
+from fastcarbon.core import entropy as core
 from fastcarbon.errors import InputError, UnknownLabelError
 
 __all__ = ["entropy_weights", "negative_mask", "as_labels", "CITATION"]
@@ -142,20 +143,20 @@ def entropy_weights(
     require_numeric(da, name)
     if dim == indicator_dim:
         raise InputError(
-            f"dim and indicator_dim are both {dim!r}; dim names the rows (years or cities) "
+            f"dim and indicator_dim are both {show(dim)}; dim names the rows (years or cities) "
             "standardized over, indicator_dim the indicators"
         )
     require_dims(da, (dim, indicator_dim), name)
     if da.sizes[dim] < 2:
         raise InputError(
-            f"{name}: dimension {dim!r} has {da.sizes[dim]} row(s); min-max standardization and "
+            f"{name}: dimension {show(dim)} has {da.sizes[dim]} row(s); min-max standardization and "
             "ln m in eq. 5 need at least 2"
         )
     if da.sizes[indicator_dim] < 1:
-        raise InputError(f"{name}: dimension {indicator_dim!r} is empty; need at least 1 indicator")
+        raise InputError(f"{name}: dimension {show(indicator_dim)} is empty; need at least 1 indicator")
     mask = negative_mask(da, indicator_dim, negative, name)
     if errors not in ("raise", "ignore"):
-        raise InputError(f"errors must be 'raise' or 'ignore', got {errors!r}")
+        raise InputError(f"errors must be 'raise' or 'ignore', got {show(errors)}")
 
     lazy = da.chunks is not None
     if parallel is None and lazy:
@@ -208,7 +209,7 @@ def entropy_weights(
         labels = (da.indexes[indicator_dim][hit].tolist() if indicator_dim in da.indexes
                   else np.flatnonzero(hit).tolist())
         warnings.warn(
-            f"{name}: indicator(s) {labels} constant along {dim!r} "
+            f"{name}: indicator(s) {labels} constant along {show(dim)} "
             f"({int(constant.sum())} case(s) in all, see the 'constant' variable); they get weight 0",
             core.ConstantIndicatorWarning,
             stacklevel=2,
@@ -242,7 +243,7 @@ _NON_FINITE = "must be finite (no NaN or inf)"
 
 def _all_constant(dim, where: str) -> str:
     return (
-        f"da: every indicator is constant along {dim!r} at {where}, so all entropy weights "
+        f"da: every indicator is constant along {show(dim)} at {where}, so all entropy weights "
         "would be 0/0; pass errors='ignore' to give every indicator weight 0 there"
     )
 
@@ -255,15 +256,15 @@ def negative_mask(da: xr.DataArray, indicator_dim: Hashable, negative, name: str
         return np.zeros(n, dtype=np.bool_)
     if indicator_dim not in da.indexes:
         raise InputError(
-            f"{name}: negative={negative!r} names indicators, but dimension {indicator_dim!r} has "
+            f"{name}: negative={show(negative)} names indicators, but dimension {show(indicator_dim)} has "
             f"no coordinate labels; add them with .assign_coords({indicator_dim}=[...])"
         )
     known = da.indexes[indicator_dim]
     unknown = [v for v in negative if v not in set(known)]
     if unknown:
         raise UnknownLabelError(
-            f"negative: {unknown!r} not found along {name}'s {indicator_dim!r}; "
-            f"available {indicator_dim} labels: {list(known)}"
+            f"negative: {show(unknown)} not found along {name}'s {show(indicator_dim)}; "
+            f"available {indicator_dim} labels: {show_list(known)}"
         )
     return np.asarray(known.isin(negative), dtype=np.bool_)
 

@@ -7,10 +7,17 @@ from collections.abc import Hashable, Iterable
 import numpy as np
 import xarray as xr
 
-from fastcarbon._validate import as_dataarray, as_dataset, require_dims, require_numeric
+from fastcarbon._format import show
+from fastcarbon._validate import (
+    as_dataarray,
+    as_dataset,
+    block_locator,
+    first_position,
+    require_dims,
+    require_numeric,
+)
 from fastcarbon.core import entropy as core
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, MissingDimensionError
-from fastcarbon._validate import block_locator, first_position
 from fastcarbon.index.entropy import CITATION, as_labels, entropy_weights
 
 __all__ = ["obstacle_degree"]
@@ -161,7 +168,7 @@ def obstacle_degree(
     require_dims(standardized, (dim, indicator_dim), "standardized")
     require_dims(weight, (indicator_dim,), "weight")
     if dim in weight.dims:
-        raise InputError(f"weight: must not have the row dim {dim!r}; weights are per indicator")
+        raise InputError(f"weight: must not have the row dim {show(dim)}; weights are per indicator")
 
     lazy = standardized.chunks is not None or weight.chunks is not None
     if parallel is None and lazy:
@@ -243,7 +250,7 @@ _IN_RANGE = "must lie in [0, 1]"
 
 
 def _bad_weight(value: float, where: str) -> str:
-    return f"weight: bad value {value!r} at {where}; weights must be finite and >= 0"
+    return f"weight: bad value {show(value)} at {where}; weights must be finite and >= 0"
 
 
 def _row_dim(standardized: xr.DataArray, weight: xr.DataArray, dim) -> Hashable:

@@ -52,21 +52,21 @@ from fastcarbon.kernels.montecarlo import (
     monte_carlo_emissions_parallel,
     perturbation_factors,
 )
+from fastcarbon.kernels.peaks import peak_stats, peak_stats_parallel
 from fastcarbon.kernels.random import (
-    philox4x32,
-    uniform,
-    normal,
-    lognormal,
-    triangular,
-    uniform_pair,
-    normal_pair,
-    normal_cdf,
-    triangular_ppf,
-    fill_uniform,
     fill_normal,
     fill_normal_parallel,
+    fill_uniform,
+    lognormal,
+    normal,
+    normal_cdf,
+    normal_pair,
+    philox4x32,
+    triangular,
+    triangular_ppf,
+    uniform,
+    uniform_pair,
 )
-from fastcarbon.kernels.peaks import peak_stats, peak_stats_parallel
 
 __all__ = [
     "BAD_ACTIVITY",

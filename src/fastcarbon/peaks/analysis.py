@@ -8,10 +8,11 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon._validate import (
     as_dataarray,
-    check_time,
     block_locator,
+    check_time,
     describe_position,
     require_dims,
     require_numeric,
@@ -124,7 +125,7 @@ def peak(
     require_dims(da, (dim,), "emissions")
     years = check_time(da, dim, "emissions", "increasing")  # 5-year steps are fine for a peak
     if nan_policy not in ("propagate", "raise"):
-        raise InputError(f"nan_policy must be 'propagate' or 'raise', got {nan_policy!r}")
+        raise InputError(f"nan_policy must be 'propagate' or 'raise', got {show(nan_policy)}")
     lazy = da.chunks is not None
     if parallel is None and lazy:
         parallel = False  # serial kernels inside dask tasks; dask provides the parallelism

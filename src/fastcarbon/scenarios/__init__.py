@@ -16,21 +16,21 @@ Module names differ from the names exported here (``trajectory``, ``expressions`
 """
 
 from fastcarbon.accounting import potentials
+from fastcarbon.scenarios.catalog import Scenario, ScenarioSet
+from fastcarbon.scenarios.chongqing import (
+    chongqing_inputs,
+    chongqing_peaks,
+    chongqing_scenarios,
+    table1_schedules,
+)
+from fastcarbon.scenarios.emissions import bottom_up_emissions, top_down_emissions
+from fastcarbon.scenarios.expressions import Growth, Interp, Schedule, Step
 from fastcarbon.scenarios.trajectory import (
     constant_growth,
     interpolate,
     parse_periods,
     rate_schedule,
     step,
-)
-from fastcarbon.scenarios.expressions import Growth, Interp, Schedule, Step
-from fastcarbon.scenarios.catalog import Scenario, ScenarioSet
-from fastcarbon.scenarios.emissions import bottom_up_emissions, top_down_emissions
-from fastcarbon.scenarios.chongqing import (
-    chongqing_inputs,
-    chongqing_peaks,
-    chongqing_scenarios,
-    table1_schedules,
 )
 
 __all__ = [

@@ -13,6 +13,7 @@ from typing import Union
 
 import xarray as xr
 
+from fastcarbon._format import show, show_list
 from fastcarbon._validate import as_dataarray, as_dataset
 from fastcarbon.core.trajectory import check_years
 from fastcarbon.errors import InputError, InputTypeError, UnknownLabelError
@@ -44,19 +45,19 @@ class Scenario:
     def __init__(self, name: str, variables: Mapping[str, Expression] | None = None, *,
                  parent: str | None = None, description: str = ""):
         if not isinstance(name, str) or not name:
-            raise InputTypeError(f"Scenario name must be a non-empty string, got {name!r}")
+            raise InputTypeError(f"Scenario name must be a non-empty string, got {show(name)}")
         variables = dict(variables or {})
         for var, expr in variables.items():
             if not isinstance(expr, _EXPRESSIONS):
                 raise InputTypeError(
-                    f"scenario {name!r}, variable {var!r}: expected Interp, Growth, Step, Schedule "
+                    f"scenario {show(name)}, variable {show(var)}: expected Interp, Growth, Step, Schedule "
                     f"or a DataArray over years, got {type(expr).__name__}"
                 )
         self.name, self.variables, self.parent, self.description = name, variables, parent, description
 
     def __repr__(self) -> str:
-        parent = f", parent={self.parent!r}" if self.parent else ""
-        return f"Scenario({self.name!r}, variables={sorted(self.variables)}{parent})"
+        parent = f", parent={show(self.parent)}" if self.parent else ""
+        return f"Scenario({show(self.name)}, variables={sorted(self.variables)}{parent})"
 
 
 class ScenarioSet:
@@ -113,7 +114,7 @@ class ScenarioSet:
         self.years = check_years(years, base_year=self.base_year)
         if dim in base.dims:
             if self.base_year not in base.indexes[dim]:
-                raise InputError(f"base: has a {dim!r} dim without the base year {self.base_year}")
+                raise InputError(f"base: has a {show(dim)} dim without the base year {self.base_year}")
             base = base.sel({dim: self.base_year}, drop=True)
         self.base = base
         self.scenarios: dict[str, Scenario] = {}
@@ -121,31 +122,31 @@ class ScenarioSet:
             if not isinstance(sc, Scenario):
                 raise InputTypeError(f"scenarios: expected Scenario objects, got {type(sc).__name__}")
             if sc.name in self.scenarios:
-                raise InputError(f"scenarios: the name {sc.name!r} is used twice; scenario names must be unique")
+                raise InputError(f"scenarios: the name {show(sc.name)} is used twice; scenario names must be unique")
             self.scenarios[sc.name] = sc
         for sc in self.scenarios.values():
             self.lineage(sc.name)  # unknown parents and cycles fail here, not at build time
             missing = [v for v in sc.variables if v not in base.data_vars]
             if missing:
                 raise UnknownLabelError(
-                    f"scenario {sc.name!r} defines {missing} but base has no base-year value for "
-                    f"them (base has {list(base.data_vars)}); every variable needs one"
+                    f"scenario {show(sc.name)} defines {show(missing)} but base has no base-year value for "
+                    f"them (base has {show_list(base.data_vars)}); every variable needs one"
                 )
 
     def lineage(self, name: str) -> list[str]:
         """``[name, parent, grandparent, ...]``: the scenarios searched for a variable, in order."""
         if name not in self.scenarios:
-            raise UnknownLabelError(f"scenario {name!r} is not in the set; known: {list(self.scenarios)}")
+            raise UnknownLabelError(f"scenario {show(name)} is not in the set; known: {show_list(self.scenarios)}")
         chain = [name]
         while (parent := self.scenarios[chain[-1]].parent) is not None:
             if parent not in self.scenarios:
                 raise UnknownLabelError(
-                    f"scenario {chain[-1]!r} inherits from {parent!r}, which is not in the set; "
-                    f"known: {list(self.scenarios)}"
+                    f"scenario {show(chain[-1])} inherits from {show(parent)}, which is not in the set; "
+                    f"known: {show_list(self.scenarios)}"
                 )
             if parent in chain:
                 cycle = " -> ".join(chain[chain.index(parent):] + [parent])
-                raise InputError(f"scenario {name!r}: cyclic inheritance {cycle}; a parent chain must end")
+                raise InputError(f"scenario {show(name)}: cyclic inheritance {cycle}; a parent chain must end")
             chain.append(parent)
         return chain
 
@@ -153,7 +154,7 @@ class ScenarioSet:
         """The scenario whose definition of ``variable`` applies to ``scenario``, or None where
         the base-year value holds (LEAP's search order)."""
         if variable not in self.base.data_vars:
-            raise UnknownLabelError(f"variable {variable!r} is unknown; known: {list(self.base.data_vars)}")
+            raise UnknownLabelError(f"variable {show(variable)} is unknown; known: {show_list(self.base.data_vars)}")
         return next((s for s in self.lineage(scenario) if variable in self.scenarios[s].variables), None)
 
     def _build_one(self, owner: str | None, variable: str) -> xr.DataArray:
@@ -162,7 +163,7 @@ class ScenarioSet:
             out = base.expand_dims({self.dim: self.years})
             return out.assign_attrs(trajectory=f"base-year ({self.base_year}) value held constant")
         expr = self.scenarios[owner].variables[variable]
-        name = f"scenario {owner!r}, variable {variable!r}"
+        name = f"scenario {show(owner)}, variable {show(variable)}"
         if isinstance(expr, xr.DataArray):
             return explicit(as_dataarray(expr, name), base, self.years, self.dim, name)
         try:

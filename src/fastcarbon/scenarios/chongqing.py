@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon.errors import UnknownLabelError
 from fastcarbon.scenarios.catalog import Scenario, ScenarioSet
 from fastcarbon.scenarios.emissions import top_down_emissions
@@ -197,7 +198,7 @@ def chongqing_scenarios(years=range(2020, 2061), scenarios=SCENARIOS) -> xr.Data
     inputs = chongqing_inputs()
     unknown = [s for s in scenarios if s not in inputs.rates.scenario]
     if unknown:
-        raise UnknownLabelError(f"scenarios: {unknown} not in 001 Table 1; available: {inputs.rates.scenario.values.tolist()}")
+        raise UnknownLabelError(f"scenarios: {show(unknown)} not in 001 Table 1; available: {show(inputs.rates.scenario.values)}")
     base_year = inputs.attrs["base_year"]
     yr = np.asarray(list(years))
     growth = interpolate(inputs.gdp_growth.drop_vars("growth_source"), yr) / 100.0

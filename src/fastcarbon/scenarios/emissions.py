@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon._validate import (
     as_dataarray,
     as_dataset,
@@ -158,13 +159,13 @@ def _check_share(share: xr.DataArray) -> None:
     bad = ~((values >= 0) & (values < np.inf))
     if bad.any():
         where, value = describe_first(share, bad)
-        raise InvalidValueError(f"share: bad value {value!r} at {where}; shares must be finite and >= 0")
+        raise InvalidValueError(f"share: bad value {show(value)} at {where}; shares must be finite and >= 0")
     total = share.sum(("sector", "fuel"))
     off = np.abs(total.values - 1.0) > SHARE_TOLERANCE
     if np.any(off):
         where = describe_first(total, off)[0] if total.ndim else "(all)"
         raise InvalidValueError(
-            f"share: sums to {float(np.ravel(total.values)[np.flatnonzero(np.ravel(off))[0]])!r} over "
+            f"share: sums to {show(float(np.ravel(total.values)[np.flatnonzero(np.ravel(off))[0]]))} over "
             f"sector x fuel at {where}; the structure must sum to 1 (normalise it with share / share.sum())"
         )
 
@@ -234,7 +235,7 @@ def bottom_up_emissions(
     scenarios = as_dataset(scenarios, "scenarios", "scenario trajectories (ScenarioSet.build())")
     for v in (activity, intensity):
         if v not in scenarios.data_vars:
-            raise InputError(f"scenarios: no variable {v!r}; it has {list(scenarios.data_vars)}")
+            raise InputError(f"scenarios: no variable {show(v)}; it has {list(scenarios.data_vars)}")
     out = bottom_up(scenarios[activity], scenarios[intensity], factor, **kwargs)
     first = [d for d in ("scenario", "year") if d in out.dims]
     return out.transpose(*first, ...)

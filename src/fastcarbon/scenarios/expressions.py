@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
+from fastcarbon._format import show, show_list
 from fastcarbon.errors import InputError
 from fastcarbon.scenarios.trajectory import (
     _labelled,
@@ -41,7 +42,7 @@ def _with_base(values: xr.DataArray, base: xr.DataArray, base_year: int, dim: Ha
     for it (LEAP: an expression starts from the Current Accounts value)."""
     values = _in_units(_labelled(values, name), base.attrs.get("units", "1"), name)
     if dim not in values.dims:
-        raise InputError(f"{name}: key-year values need a {dim!r} dim; it has dims {list(values.dims)}")
+        raise InputError(f"{name}: key-year values need a {show(dim)} dim; it has dims {list(values.dims)}")
     if base_year in values.indexes[dim]:
         return values
     first = base.expand_dims({dim: [base_year]})
@@ -112,7 +113,7 @@ def explicit(values: xr.DataArray, base: xr.DataArray, years, dim: Hashable = "y
     if missing:
         raise InputError(
             f"{name}: an explicit trajectory must give every year of the horizon; missing "
-            f"{missing[:8]}{' ...' if len(missing) > 8 else ''} (use Interp or Step for key years)"
+            f"{show_list(missing)} (use Interp or Step for key years)"
         )
     return values.sel({dim: np.asarray(years)}).assign_attrs(_keep(base))
 

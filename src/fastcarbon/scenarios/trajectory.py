@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon._validate import (
     as_dataarray,
     block_locator,
@@ -54,7 +55,7 @@ def _fraction(da: xr.DataArray, name: str) -> xr.DataArray:
 def _key_years(values: xr.DataArray, dim: Hashable, name: str) -> np.ndarray:
     require_dims(values, [dim], name)
     check_time(values, dim, name, "increasing")  # key years may be any steps apart
-    return core.check_key_years(values.indexes[dim].to_numpy(), name=f"{name}: key years along {dim!r}")
+    return core.check_key_years(values.indexes[dim].to_numpy(), name=f"{name}: key years along {show(dim)}")
 
 
 def _attrs(src: xr.DataArray, how: str, **extra) -> dict:
@@ -69,26 +70,42 @@ def _along_years(func, values: xr.DataArray, dim: Hashable, key_years, years: np
     values = screen(values, "values", allowed="key-year values must be finite")
     out = _build(
         lambda v: func(key_years, v, years, **kwargs), [values], [[dim]], dim, years, exclude_dims={dim},
+        checked=(0, "values"),
     )
     return out.assign_coords({dim: years}).transpose(*values.dims)
 
 
-def _build(func, arrays, core_dims, dim: Hashable, years: np.ndarray, **apply_kwargs) -> xr.DataArray:
-    """``apply_ufunc(func, *arrays)`` with a new trailing ``dim`` of ``years``, where a trajectory
-    that overflows (:class:`OverflowResultError` from the core) is named by the coordinate labels
-    of the whole output, for numpy- and dask-backed inputs alike.
+def _build(func, arrays, core_dims, dim: Hashable, years: np.ndarray, *, checked: tuple[int, str] | None = None,
+           **apply_kwargs) -> xr.DataArray:
+    """``apply_ufunc(func, *arrays)`` with a new trailing ``dim`` of ``years``, where the core's
+    errors are restated by coordinate labels, for numpy- and dask-backed inputs alike:
+
+    - a trajectory that overflows (:class:`OverflowResultError`) by the labels of the whole output;
+    - a bad key value or rate (:class:`~fastcarbon.core.trajectory.TrajectoryValueError`) found in
+      ``arrays[k]``, ``checked = (k, name)``, by that input's labels:
+      ``"rates: 4.25 for period 2021-2025 at scenario='NZ'"``.
 
     The output's other dims are the inputs' dims without their core dims, in apply_ufunc's order
-    (first appearance); under dask their labels travel with the blocks (``block_locator``).
+    (first appearance).  The core states an input's index over the axes apply_ufunc handed it:
+    those dims from the first one this input has on (numpy broadcasting drops the leading ones it
+    lacks), then its core dims.  Under dask the labels travel with the blocks (``block_locator``).
     """
     batch = list(dict.fromkeys(d for a, cd in zip(arrays, core_dims) for d in a.dims if d not in cd))
     lazy = any(a.chunks is not None for a in arrays)
+    n = len(arrays)
     locate, blocks = None, []
     if lazy and batch:
         plain = [a.isel({d: 0 for d in cd}, drop=True) for a, cd in zip(arrays, core_dims)]
         template = xr.broadcast(*plain)[0].transpose(*batch)
         locate, blocks = block_locator(template, ())
-    n = len(arrays)
+    own_locate, own_blocks, layout = None, [], ()
+    if checked is not None:
+        da, cdims = arrays[checked[0]], tuple(core_dims[checked[0]])
+        own = [d for d in batch if d in da.dims]
+        layout = (*batch[batch.index(own[0]):], *cdims) if own else cdims
+        if lazy:
+            own_locate, own_blocks = block_locator(da, cdims)
+    m = len(blocks)
 
     def run(*args):
         try:
@@ -96,13 +113,21 @@ def _build(func, arrays, core_dims, dim: Hashable, years: np.ndarray, **apply_kw
         except OverflowResultError as err:
             if not lazy:
                 raise  # stated with the labels below
-            where, _ = locate(args[n:], err.index[:-1], batch, layout=batch) if batch else ("", ())
+            where, _ = locate(args[n:n + m], err.index[:-1], batch, layout=batch) if batch else ("", ())
             raise _at_year(err, where, dim, years) from None
+        except core.TrajectoryValueError as err:
+            if not lazy or checked is None:
+                raise
+            at = layout[: len(err.index)]
+            dims = [d for d in arrays[checked[0]].dims if d in at]
+            where = own_locate(args[n + m:], err.index, dims, layout=at)[0] if dims else ""
+            raise err.restated(checked[1], where) from None
 
+    extra = [*blocks, *own_blocks]
     try:
         return xr.apply_ufunc(
-            run, *arrays, *blocks,
-            input_core_dims=[list(cd) for cd in core_dims] + [[] for _ in blocks],
+            run, *arrays, *extra,
+            input_core_dims=[list(cd) for cd in core_dims] + [[] for _ in extra],
             output_core_dims=[[dim]],
             dask="parallelized",
             output_dtypes=[np.float64],
@@ -118,6 +143,14 @@ def _build(func, arrays, core_dims, dim: Hashable, years: np.ndarray, **apply_kw
             labels.append(None if holder is None else np.array(pandas_index(holder, d).tolist()))
         where = describe_position(batch, labels, err.index[:-1]) if batch else ""
         raise _at_year(err, where, dim, years) from None
+    except core.TrajectoryValueError as err:
+        if lazy or checked is None:
+            raise
+        da = arrays[checked[0]]
+        pos = dict(zip(layout, err.index))
+        dims = [d for d in da.dims if d in pos]
+        labels = [da[d].values if d in da.coords else None for d in dims]
+        raise err.restated(checked[1], describe_position(dims, labels, [pos[d] for d in dims])) from None
 
 
 def _at_year(err: OverflowResultError, where: str, dim: Hashable, years: np.ndarray) -> OverflowResultError:
@@ -256,14 +289,14 @@ def constant_growth(base, rate, *, base_year: int, years, dim: Hashable = "year"
     rate = _fraction(_labelled(rate, "rate"), "rate")
     for da, name in ((base, "base"), (rate, "rate")):
         if dim in da.dims:
-            raise InputError(f"{name}: must not have a {dim!r} dim (it is the output's new dimension)")
+            raise InputError(f"{name}: must not have a {show(dim)} dim (it is the output's new dimension)")
     yr = core.check_years(years, base_year=base_year)
     base, rate = match_coords((base, rate), ("base", "rate"))
     base = screen(base, "base", allowed="the base-year value must be finite")
     rate = screen(rate, "rate", allowed="growth rates must be finite and > -1")
     out = _build(
         lambda b, g: core.constant_growth(b, g, base_year=int(base_year), years=yr),
-        [base, rate], [[], []], dim, yr,
+        [base, rate], [[], []], dim, yr, checked=(1, "rate"),
     )
     out = out.assign_coords({dim: yr}).transpose(dim, ...)
     return out.assign_attrs(_attrs(base, f"constant growth from {base_year}"))
@@ -283,11 +316,11 @@ def parse_periods(labels) -> tuple[np.ndarray, np.ndarray]:
         m = _PERIOD.match(str(lab))
         if m is None:
             raise InputError(
-                f"period label {lab!r} is not of the form 'YYYY-YYYY' (first and last year, inclusive)"
+                f"period label {show(lab)} is not of the form 'YYYY-YYYY' (first and last year, inclusive)"
             )
         starts.append(int(m.group(1)))
         ends.append(int(m.group(2)))
-    return core.check_periods(starts, ends, name=f"periods {list(labels)}")
+    return core.check_periods(starts, ends, name=f"periods {show(list(labels))}")
 
 
 def rate_schedule(
@@ -350,17 +383,17 @@ def rate_schedule(
     rates = _fraction(_labelled(rates, "rates"), "rates")
     require_dims(rates, [period_dim], "rates")
     if period_dim not in rates.indexes:
-        raise InputError(f"rates: dimension {period_dim!r} needs labels such as '2021-2025'")
+        raise InputError(f"rates: dimension {show(period_dim)} needs labels such as '2021-2025'")
     starts, ends = parse_periods(rates.indexes[period_dim])
     if dim in base.dims or dim in rates.dims:
-        raise InputError(f"base and rates must not have a {dim!r} dim (it is the output's new dimension)")
+        raise InputError(f"base and rates must not have a {show(dim)} dim (it is the output's new dimension)")
     yr = core.check_years(years, base_year=base_year, annual=True)
     base, rates = match_coords((base, rates), ("base", "rates"))
     base = screen(base, "base", allowed="the base-year value must be finite")
     rates = screen(rates, "rates", allowed="annual rates must be finite, in [0, 1]")
     out = _build(
         lambda b, r: core.rate_schedule(b, r, starts, ends, base_year=int(base_year), years=yr),
-        [base, rates], [[], [period_dim]], dim, yr,
+        [base, rates], [[], [period_dim]], dim, yr, checked=(1, "rates"),
     )
     out = out.assign_coords({dim: yr}).transpose(dim, ...)
     return out.assign_attrs(_attrs(base, f"annual rates per period from {base_year}: I(t) = I(t-1)(1 - r)"))

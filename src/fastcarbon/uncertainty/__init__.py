@@ -12,24 +12,24 @@
 Module names differ from the exported names so that no submodule is shadowed by a function.
 """
 
+from fastcarbon.uncertainty.examples import chongqing_monte_carlo
 from fastcarbon.uncertainty.sampling import Noise, monte_carlo
+from fastcarbon.uncertainty.sensitivity import (
+    check_problem,
+    chongqing_model,
+    chongqing_problem,
+    chongqing_sensitivity,
+    morris_analyze,
+    morris_sample,
+    sobol_analyze,
+    sobol_sample,
+)
 from fastcarbon.uncertainty.summary import (
     peak_probability,
     peak_year_distribution,
     prob_below,
     quantile_bands,
     summarize,
-)
-from fastcarbon.uncertainty.examples import chongqing_monte_carlo
-from fastcarbon.uncertainty.sensitivity import (
-    chongqing_model,
-    chongqing_problem,
-    chongqing_sensitivity,
-    check_problem,
-    morris_analyze,
-    morris_sample,
-    sobol_analyze,
-    sobol_sample,
 )
 
 __all__ = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon.core.montecarlo import Noise
 from fastcarbon.uncertainty.sampling import monte_carlo
 from fastcarbon.uncertainty.summary import summarize
@@ -78,6 +79,6 @@ def chongqing_monte_carlo(n_draws: int = 2000, *, seed: int = 20250101, target_y
     out.attrs.update(
         title="Chongqing industrial CO2 under uncertain Table 1 rates and GDP growth (Monte Carlo)",
         source=ds.attrs["source"], seed=seed, n_draws=n_draws, target_year=target_year,
-        noise="; ".join(f"{k}={v!r}" for k, v in spec.items()),
+        noise="; ".join(f"{k}={show(v)}" for k, v in spec.items()),
     )
     return out

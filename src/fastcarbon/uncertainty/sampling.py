@@ -7,7 +7,15 @@ from collections.abc import Hashable
 import numpy as np
 import xarray as xr
 
-from fastcarbon._validate import as_dataarray, as_dataset, check_time, match_coords, require_numeric
+from fastcarbon._format import show
+from fastcarbon._validate import (
+    as_dataarray,
+    as_dataset,
+    check_time,
+    describe_element,
+    match_coords,
+    require_numeric,
+)
 from fastcarbon.core import montecarlo as core_mc
 from fastcarbon.core.montecarlo import Noise
 from fastcarbon.errors import InputError, InputTypeError, MissingDimensionError
@@ -22,7 +30,7 @@ def _input(scenarios, value, name: str) -> xr.DataArray | None:
     if isinstance(value, str):
         if scenarios is None or value not in scenarios.data_vars:
             have = [] if scenarios is None else list(scenarios.data_vars)
-            raise InputError(f"{name}: no variable {value!r} in the scenarios Dataset; it has {have}")
+            raise InputError(f"{name}: no variable {show(value)} in the scenarios Dataset; it has {have}")
         value = scenarios[value]
     da = as_dataarray(value, name)
     require_numeric(da, name)
@@ -106,8 +114,12 @@ def monte_carlo(
     ------
     MissingDimensionError
         No input has ``dim``.
-    InputError, InputTypeError, InvalidValueError
+    InputError, InputTypeError
         Unknown variables, non-numeric data, bad seed or noise (see the numpy API).
+    MonteCarloValueError
+        A value the noise cannot use (non-finite; negative or rising from 0 under
+        ``on="rate"``), named by the coordinate labels of the input it is in, in that input's
+        own dims: ``intensity: bad value inf at scenario='RS', sector='steel', year=2031``.
 
     Examples
     --------
@@ -130,12 +142,12 @@ def monte_carlo(
     present = [(da, n) for da, n in zip(das, names) if da is not None]
     if not any(dim in da.dims for da, _ in present):
         raise MissingDimensionError(
-            f"none of {[n for _, n in present]} has the year dim {dim!r}; dims: "
+            f"none of {[n for _, n in present]} has the year dim {show(dim)}; dims: "
             + ", ".join(f"{n} {list(da.dims)}" for da, n in present))
     given = dict(zip(names, (activity, intensity, factor)))
     for da, n in present:  # rate noise and the AR(1) step year on year, forwards in time
         if dim in da.dims:
-            check_time(da, dim, f"scenarios[{given[n]!r}]" if isinstance(given[n], str) else n, "annual",
+            check_time(da, dim, f"scenarios[{show(given[n])}]" if isinstance(given[n], str) else n, "annual",
                        required=False)
     aligned = match_coords([da for da, _ in present], [n for _, n in present])
     units = [parse(da.attrs.get("units", "1"), what=n) for (da, n) in present]
@@ -167,9 +179,19 @@ def monte_carlo(
 
     # Validate eagerly, also on the dask path: one draw costs microseconds and raises what the
     # chunks would raise at compute time.
-    core_mc.monte_carlo(act, inten, fac, n_draws=1, seed=seed, draw_offset=draw_offset, **noises)
+    try:
+        core_mc.monte_carlo(act, inten, fac, n_draws=1, seed=seed, draw_offset=draw_offset, **noises)
+    except core_mc.MonteCarloValueError as err:
+        # the core's index runs over the broadcast (batch..., sector, year) array it was given:
+        # state it by the labels of the user's own input, in its own dims
+        axes = [*batch, sector_dim if has_sector else None, dim]
+        user = dict(zip((n for _, n in present), aligned))[err.variable]
+        pos = dict(zip(axes, err.index))
+        where, value = describe_element(user, pos)
+        raise core_mc.MonteCarloValueError(err.variable, tuple(pos[d] for d in user.dims), value, err.rise,
+                                           err.rate, where=where) from None
     if isinstance(n_draws, (bool, np.bool_)) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
-        raise InputTypeError(f"n_draws: must be an integer >= 1, got {n_draws!r}")
+        raise InputTypeError(f"n_draws: must be an integer >= 1, got {show(n_draws)}")
     n_draws = int(n_draws)
     seed = core_mc.check_seed(seed)
     draw_offset = core_mc.check_seed(draw_offset, "draw_offset")
@@ -191,7 +213,7 @@ def monte_carlo(
         import dask.array as dsa
 
         if isinstance(chunks, (bool, np.bool_)) or not isinstance(chunks, (int, np.integer)) or chunks < 1:
-            raise InputTypeError(f"chunks: must be a number of draws per chunk (int >= 1), got {chunks!r}")
+            raise InputTypeError(f"chunks: must be a number of draws per chunk (int >= 1), got {show(chunks)}")
         blocks = []
         for start in range(0, n_draws, int(chunks)):
             size = min(int(chunks), n_draws - start)

@@ -27,6 +27,7 @@ from collections.abc import Hashable, Mapping, Sequence
 import numpy as np
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon._validate import as_dataarray, describe_first, require_dims, require_numeric
 from fastcarbon.errors import (
     CoordinateMismatchError,
@@ -118,16 +119,16 @@ def check_problem(problem: Mapping) -> dict:
         raise InputError(f"problem: unknown key(s) {extra}; allowed: 'names', 'bounds', 'dists', 'num_vars'")
     names = problem["names"]
     if isinstance(names, str) or not isinstance(names, Sequence) or len(names) == 0:
-        raise InputError(f"problem: 'names' must be a non-empty list of strings, got {names!r}")
+        raise InputError(f"problem: 'names' must be a non-empty list of strings, got {show(names)}")
     bad = [n for n in names if not isinstance(n, str)]
     if bad:
-        raise InputTypeError(f"problem: parameter names must be strings, got {bad!r}")
+        raise InputTypeError(f"problem: parameter names must be strings, got {show(bad)}")
     dup = sorted({n for n in names if list(names).count(n) > 1})
     if dup:
-        raise InputError(f"problem: duplicated parameter name(s) {dup}; each name labels one parameter")
+        raise InputError(f"problem: duplicated parameter name(s) {show(dup)}; each name labels one parameter")
     d = len(names)
     if "num_vars" in problem and problem["num_vars"] != d:
-        raise InputError(f"problem: 'num_vars' is {problem['num_vars']!r} but there are {d} names")
+        raise InputError(f"problem: 'num_vars' is {show(problem['num_vars'])} but there are {d} names")
     dists = problem.get("dists")
     dists = ["unif"] * d if dists is None else list(dists)
     bounds = problem["bounds"]
@@ -135,19 +136,19 @@ def check_problem(problem: Mapping) -> dict:
         raise InputTypeError(f"problem: 'bounds' must be a list with one entry per name, got {type(bounds).__name__}")
     for what, seq in (("bounds", bounds), ("dists", dists)):
         if len(seq) != d:
-            raise InputError(f"problem: {len(seq)} {what} for {d} names {list(names)}; give one per name")
+            raise InputError(f"problem: {len(seq)} {what} for {d} names {show(list(names))}; give one per name")
     out_bounds = []
     for name, dist, b in zip(names, dists, bounds):
         if dist not in DISTRIBUTIONS:
-            raise UnknownLabelError(f"problem: unknown distribution {dist!r} for {name!r}; SALib knows {list(DISTRIBUTIONS)}")
+            raise UnknownLabelError(f"problem: unknown distribution {show(dist)} for {show(name)}; SALib knows {list(DISTRIBUTIONS)}")
         try:
             vals = [float(v) for v in b]
         except (TypeError, ValueError):
-            raise InputTypeError(f"problem: bounds of {name!r} must be a list of numbers, got {b!r}") from None
+            raise InputTypeError(f"problem: bounds of {show(name)} must be a list of numbers, got {show(b)}") from None
         if len(vals) not in _N_BOUNDS[dist]:
-            raise InputError(f"problem: bounds of {name!r} have {len(vals)} values; {dist!r} needs {DISTRIBUTIONS[dist]}")
+            raise InputError(f"problem: bounds of {show(name)} have {len(vals)} values; {show(dist)} needs {DISTRIBUTIONS[dist]}")
         if not all(math.isfinite(v) for v in vals) or not _bounds_ok(dist, vals):
-            raise InvalidValueError(f"problem: bounds of {name!r} are {vals}; {dist!r} needs {DISTRIBUTIONS[dist]}")
+            raise InvalidValueError(f"problem: bounds of {show(name)} are {vals}; {show(dist)} needs {DISTRIBUTIONS[dist]}")
         out_bounds.append(vals)
     return {"num_vars": d, "names": list(names), "bounds": out_bounds, "dists": dists}
 
@@ -168,7 +169,7 @@ def _bounds_ok(dist: str, b: list[float]) -> bool:
 
 def _check_int(value, name: str, *, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InputTypeError(f"{name}: must be an integer, got {value!r} ({type(value).__name__})")
+        raise InputTypeError(f"{name}: must be an integer, got {show(value)} ({type(value).__name__})")
     if value < minimum:
         raise InvalidValueError(f"{name}: must be >= {minimum}, got {value}")
     return int(value)
@@ -178,7 +179,7 @@ def _check_seed(seed) -> int:
     """Integer seeds only: a float or None would make results unreproducible or ambiguous."""
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise InputTypeError(
-            f"seed: must be a non-negative integer (results are reproducible from it), got {seed!r} "
+            f"seed: must be a non-negative integer (results are reproducible from it), got {show(seed)} "
             f"({type(seed).__name__})"
         )
     if seed < 0:
@@ -363,18 +364,18 @@ def _outputs_dataset(outputs, dim: Hashable) -> xr.Dataset:
         da = as_dataarray(outputs, "outputs")
         ds = da.to_dataset(name=da.name if da.name is not None else "output")
     for name, da in ds.data_vars.items():
-        require_numeric(da, f"outputs[{name!r}]")
-        require_dims(da, [dim], f"outputs[{name!r}]")
+        require_numeric(da, f"outputs[{show(name)}]")
+        require_dims(da, [dim], f"outputs[{show(name)}]")
         if dim in da.indexes and not np.array_equal(da.indexes[dim].to_numpy(), np.arange(da.sizes[dim])):
             raise CoordinateMismatchError(
-                f"outputs[{name!r}]: the {dim!r} coordinate is not 0, 1, ..., {da.sizes[dim] - 1}; the analysis "
-                f"needs SALib's row order, so keep the sample's {dim!r} order (do not sort, subset or shuffle)"
+                f"outputs[{show(name)}]: the {show(dim)} coordinate is not 0, 1, ..., {da.sizes[dim] - 1}; the analysis "
+                f"needs SALib's row order, so keep the sample's {show(dim)} order (do not sort, subset or shuffle)"
             )
         bad = ~np.isfinite(np.asarray(da.values, dtype=np.float64))
         if bad.any():
             where, value = describe_first(da, bad)
             raise InvalidValueError(
-                f"outputs[{name!r}]: {value!r} at {where}; every model run must give a finite value "
+                f"outputs[{show(name)}]: {show(value)} at {where}; every model run must give a finite value "
                 f"(a censored peak year, for instance, needs a stated replacement first)"
             )
     return ds
@@ -391,9 +392,9 @@ def _per_column(ds: xr.Dataset, dim: Hashable, params: list[str], analyze, keys:
         for c in range(y.shape[1]):
             col = y[:, c]
             if np.ptp(col) == 0.0:
-                where = ", ".join(f"{d}={da[d].values.ravel()[i]!r}" if d in da.coords else f"{d}[{i}]"
+                where = ", ".join(f"{d}={show(da[d].values.ravel()[i])}" if d in da.coords else f"{d}[{i}]"
                                   for d, i in zip(other, np.unravel_index(c, [da.sizes[d] for d in other])))
-                warnings.warn(f"outputs[{name!r}] is constant ({float(col[0])!r}) over the sample"
+                warnings.warn(f"outputs[{show(name)}] is constant ({show(float(col[0]))}) over the sample"
                               + (f" at {where}" if where else "") + "; its indices are NaN (no variance to apportion)",
                               FastcarbonWarning, stacklevel=3)
                 continue
@@ -412,7 +413,7 @@ def _per_column(ds: xr.Dataset, dim: Hashable, params: list[str], analyze, keys:
 def _check_conf(num_resamples, conf_level) -> tuple[int, float]:
     num_resamples = _check_int(num_resamples, "num_resamples", minimum=2)
     if not isinstance(conf_level, numbers.Real) or not 0 < conf_level < 1:
-        raise InvalidValueError(f"conf_level: must be a number strictly between 0 and 1 (e.g. 0.95), got {conf_level!r}")
+        raise InvalidValueError(f"conf_level: must be a number strictly between 0 and 1 (e.g. 0.95), got {show(conf_level)}")
     return num_resamples, float(conf_level)
 
 
@@ -646,10 +647,10 @@ def morris_analyze(
     sample = as_dataarray(sample, "sample")
     require_dims(sample, [dim, "param"], "sample")
     if sample.ndim != 2:
-        raise InputError(f"sample: expected dims ({dim!r}, 'param'), got {list(sample.dims)}")
+        raise InputError(f"sample: expected dims ({show(dim)}, 'param'), got {list(sample.dims)}")
     names = [str(v) for v in sample.param.values] if "param" in sample.coords else None
     if names != p["names"]:
-        raise CoordinateMismatchError(f"sample: param labels {names} differ from the problem's names {p['names']}")
+        raise CoordinateMismatchError(f"sample: param labels {show(names)} differ from the problem's names {show(p['names'])}")
     ds = _outputs_dataset(outputs, dim)
     rows, size = sample.sizes[dim], p["num_vars"] + 1
     if ds.sizes[dim] != rows:
@@ -710,7 +711,7 @@ def chongqing_problem(spread: float = 0.2) -> dict:
     [0.9, 1.1]
     """
     if isinstance(spread, bool) or not isinstance(spread, numbers.Real) or not 0 < spread < 1:
-        raise InvalidValueError(f"spread: must be a number in (0, 1) (multipliers stay positive), got {spread!r}")
+        raise InvalidValueError(f"spread: must be a number in (0, 1) (multipliers stay positive), got {show(spread)}")
     names = [*CHONGQING_RATE_GROUPS, "gdp_growth"]
     return check_problem({"names": names, "bounds": [[1.0 - spread, 1.0 + spread]] * len(names)})
 
@@ -773,17 +774,17 @@ def chongqing_model(sample: xr.DataArray, *, scenarios=None, years=range(2020, 2
     have = [str(v) for v in sample.param.values] if "param" in sample.coords else []
     missing = [k for k in names if k not in have]
     if missing:
-        raise UnknownLabelError(f"sample: no param(s) {missing}; chongqing_model needs {names} (chongqing_problem())")
+        raise UnknownLabelError(f"sample: no param(s) {show(missing)}; chongqing_model needs {show(names)} (chongqing_problem())")
     bad = ~(np.asarray(sample.sel(param=names).values) >= 0)
     if bad.any():
         where, value = describe_first(sample.sel(param=names), bad)
-        raise InvalidValueError(f"sample: multiplier {value!r} at {where}; multipliers must be >= 0")
+        raise InvalidValueError(f"sample: multiplier {show(value)} at {where}; multipliers must be >= 0")
     scenarios = list(SCENARIOS if scenarios is None else scenarios)
     inputs = chongqing_inputs()
     known = inputs.rates.scenario.values.tolist()
     unknown = [s for s in scenarios if s not in known]
     if unknown:
-        raise UnknownLabelError(f"scenarios: {unknown} not in 001 Table 1; available: {known}")
+        raise UnknownLabelError(f"scenarios: {show(unknown)} not in 001 Table 1; available: {show(known)}")
     yr = np.asarray(list(years))
     base_year = int(inputs.attrs["base_year"])
 

@@ -12,6 +12,7 @@ from collections.abc import Hashable, Sequence
 
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon._validate import as_dataarray, check_time, require_dims, require_numeric
 from fastcarbon.errors import InputError, InvalidValueError, UnknownLabelError
 from fastcarbon.peaks import peak
@@ -52,7 +53,7 @@ def quantile_bands(emissions: xr.DataArray, quantiles: Sequence[float] = (0.05, 
     require_dims(da, [draw_dim], "emissions")
     qs = [float(q) for q in quantiles]
     if not qs or not all(0.0 <= q <= 1.0 for q in qs):
-        raise InvalidValueError(f"quantiles: must be a non-empty list of numbers in [0, 1], got {list(quantiles)}")
+        raise InvalidValueError(f"quantiles: must be a non-empty list of numbers in [0, 1], got {show(list(quantiles))}")
     if da.chunks is not None:
         da = da.chunk({draw_dim: -1})
     q = da.quantile(qs, dim=draw_dim)
@@ -139,7 +140,7 @@ def prob_below(emissions: xr.DataArray, target: float | xr.DataArray, year, *, d
     """
     da = _draws(emissions, dim, draw_dim)
     if year not in da.indexes[dim]:
-        raise UnknownLabelError(f"year: {year!r} is not on {dim!r}; available: {da[dim].values[0]}..{da[dim].values[-1]}")
+        raise UnknownLabelError(f"year: {show(year)} is not on {show(dim)}; available: {da[dim].values[0]}..{da[dim].values[-1]}")
     if not isinstance(target, xr.DataArray):
         target = float(target)
     p = (da.sel({dim: year}, drop=True) <= target).mean(draw_dim)
@@ -174,7 +175,7 @@ def summarize(emissions: xr.DataArray, *, quantiles: Sequence[float] = (0.05, 0.
     out = out.merge(peak_year_distribution(da, dim=dim, draw_dim=draw_dim))
     if target_year is not None:
         if target_year not in da.indexes[dim]:
-            raise InputError(f"target_year: {target_year!r} is not on {dim!r} ({da[dim].values[0]}..{da[dim].values[-1]})")
+            raise InputError(f"target_year: {show(target_year)} is not on {show(dim)} ({da[dim].values[0]}..{da[dim].values[-1]})")
         out["prob_peak_by_target"] = prob.sel({dim: target_year}, drop=True).assign_attrs(
             units="1", long_name=f"probability of peaking in {target_year} or earlier", target_year=target_year)
     out.attrs.update(n_draws=int(da.sizes[draw_dim]), **{k: v for k, v in da.attrs.items() if k in ("seed", "method")})
