@@ -248,7 +248,7 @@ def test_negative_or_nan_energy_named_by_labels(value):
 
 def test_nan_factor():
     f = xr.DataArray([np.nan], dims="fuel", coords={"fuel": ["coal"]}, attrs={"units": "t CO2/tce"})
-    raises(InvalidValueError, ValueError, "factors: value for fuel 'coal' is nan", fuel_emissions, use([1.0], ["coal"]), f)
+    raises(InvalidValueError, ValueError, "factors: bad value nan at fuel='coal'; factors must be finite", fuel_emissions, use([1.0], ["coal"]), f)
 
 
 @pytest.mark.parametrize(

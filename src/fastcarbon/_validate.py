@@ -469,8 +469,10 @@ class _Overflowed:
         return OverflowResultError(self.variable, index, value, where, self.hint)
 
 
-def screen(da: xr.DataArray, name: str, *, nonnegative: bool = False, allowed: str | None = None) -> xr.DataArray:
-    """``da`` with every value checked to be finite (and >= 0 with ``nonnegative``).
+def screen(da: xr.DataArray, name: str, *, nonnegative: bool = False, allowed: str | None = None,
+           nan_ok: bool = False) -> xr.DataArray:
+    """``da`` with every value checked to be finite (and >= 0 with ``nonnegative``); with
+    ``nan_ok``, NaN (a missing value the method handles itself) passes and only ±inf is refused.
 
     A bad value raises :class:`InvalidValueError` naming ``name``, the coordinate labels of the
     first bad element (in the whole array, also under dask) and ``allowed`` (default: what the
@@ -478,10 +480,18 @@ def screen(da: xr.DataArray, name: str, *, nonnegative: bool = False, allowed: s
     returned as a lazily checked copy (the caller's array is untouched) that raises when computed.
     Integer data are always finite; only their sign is tested.
     """
+    if nan_ok and nonnegative:  # a programming error, not the user's
+        raise ValueError("screen: nan_ok with nonnegative is not supported")
     if allowed is None:
         allowed = "values must be finite and >= 0" if nonnegative else "values must be finite"
-    test = _negative_or_not_finite if nonnegative else _not_finite
+        if nan_ok:
+            allowed = "values must not be infinite (NaN marks a missing value)"
+    test = _infinite if nan_ok else _negative_or_not_finite if nonnegative else _not_finite
     return _checked(da, test, _BadInput(name, allowed))
+
+
+def _infinite(x: np.ndarray) -> np.ndarray:
+    return np.isinf(x)
 
 
 def check_result(da: xr.DataArray, variable: str, hint: str = "") -> xr.DataArray:
@@ -495,7 +505,7 @@ def check_result(da: xr.DataArray, variable: str, hint: str = "") -> xr.DataArra
 
 
 def _checked(da: xr.DataArray, test, error) -> xr.DataArray:
-    if da.dtype.kind in "iub" and test is _not_finite:
+    if da.dtype.kind in "iub" and test in (_not_finite, _infinite):
         return da  # integers cannot be inf or NaN
     labels = None
     if da.chunks is None:

@@ -23,7 +23,6 @@ from fastcarbon.errors import (
     FlaggedFactorWarning,
     InputError,
     InputTypeError,
-    InvalidValueError,
     MissingDimensionError,
     OverflowResultError,
     UnitError,
@@ -331,11 +330,8 @@ def _scale(q: pint.Quantity, units: str, fuel, energy_units: str) -> float:
 
 
 def _check_factor(da: xr.DataArray, what: str) -> None:
-    values = np.asarray(da.values, dtype=float)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        fuel = _plain(da.fuel.values[np.argmax(bad)])
-        raise InvalidValueError(f"{what}: value for fuel {show(fuel)} is {values[np.argmax(bad)]}; factors must be finite")
+    # factors are small (a value per fuel): checked now even when dask-backed, by their labels
+    screen(da.compute() if da.chunks is not None else da, what, allowed="factors must be finite")
 
 
 def _times(q, c):

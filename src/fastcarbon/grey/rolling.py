@@ -6,6 +6,7 @@ import numpy as np
 import xarray as xr
 
 from fastcarbon._format import show
+from fastcarbon._validate import screen
 from fastcarbon.core import grey as core_grey
 from fastcarbon.errors import InputError
 from fastcarbon.grey.egm import _series_input, _units
@@ -65,7 +66,7 @@ def backtest(
     >>> bt.forecast.sel(origin=2020, lead=1).round(2).values.tolist()
     [352.6, 350.75]
     """
-    da = _series_input(da, dim)
+    da = screen(_series_input(da, dim), "da", nan_ok=True)  # ±inf is no data; NaN is skipped at the ends
     n = da.sizes[dim]
     if isinstance(min_train, bool) or not isinstance(min_train, (int, np.integer)) or min_train < MIN_POINTS:
         raise InputError(f"min_train must be an integer >= {MIN_POINTS}, got {show(min_train)}")

@@ -188,7 +188,9 @@ def monte_carlo(
         user = dict(zip((n for _, n in present), aligned))[err.variable]
         pos = dict(zip(axes, err.index))
         where, value = describe_element(user, pos)
-        raise core_mc.MonteCarloValueError(err.variable, tuple(pos[d] for d in user.dims), value, err.rise,
+        # a variable of the scenarios Dataset is named as the user picked it: scenarios['gdp']
+        shown = f"scenarios[{show(given[err.variable])}]" if isinstance(given[err.variable], str) else err.variable
+        raise core_mc.MonteCarloValueError(shown, tuple(pos[d] for d in user.dims), value, err.rise,
                                            err.rate, where=where) from None
     if isinstance(n_draws, (bool, np.bool_)) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
         raise InputTypeError(f"n_draws: must be an integer >= 1, got {show(n_draws)}")

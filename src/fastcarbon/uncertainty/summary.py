@@ -13,7 +13,7 @@ from collections.abc import Hashable, Sequence
 import xarray as xr
 
 from fastcarbon._format import show
-from fastcarbon._validate import as_dataarray, check_time, require_dims, require_numeric
+from fastcarbon._validate import as_dataarray, check_time, require_dims, require_numeric, screen
 from fastcarbon.errors import InputError, InvalidValueError, UnknownLabelError
 from fastcarbon.peaks import peak
 
@@ -25,7 +25,7 @@ def _draws(emissions, dim, draw_dim) -> xr.DataArray:
     require_numeric(da, "emissions")
     require_dims(da, [draw_dim, dim], "emissions")
     check_time(da, dim, "emissions", "increasing")
-    return da
+    return screen(da, "emissions")  # a NaN or inf draw would count silently as "not peaked"
 
 
 def _label(q: float) -> str:
@@ -51,6 +51,7 @@ def quantile_bands(emissions: xr.DataArray, quantiles: Sequence[float] = (0.05, 
     da = as_dataarray(emissions, "emissions")
     require_numeric(da, "emissions")
     require_dims(da, [draw_dim], "emissions")
+    da = screen(da, "emissions")  # NaN-skipping quantiles would hide a broken draw
     qs = [float(q) for q in quantiles]
     if not qs or not all(0.0 <= q <= 1.0 for q in qs):
         raise InvalidValueError(f"quantiles: must be a non-empty list of numbers in [0, 1], got {show(list(quantiles))}")
