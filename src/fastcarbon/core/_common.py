@@ -5,9 +5,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from fastcarbon.errors import InputTypeError
+from fastcarbon.errors import InputTypeError, OverflowResultError
 
-__all__ = ["PARALLEL_THRESHOLD", "as_float_array", "use_parallel"]
+__all__ = ["PARALLEL_THRESHOLD", "as_float_array", "raise_if_not_finite", "use_parallel"]
 
 #: Elements below which the kernels run serial.  Waking the second thread costs tens of
 #: microseconds to milliseconds on 2 vCPUs; below ~2.5e5 elements (≈2 MB, well under a
@@ -31,3 +31,15 @@ def use_parallel(parallel: bool | None, size: int, threshold: int = PARALLEL_THR
     if parallel is None:
         return size >= threshold and numba.get_num_threads() > 1
     return bool(parallel)
+
+
+def raise_if_not_finite(result: np.ndarray, variable: str, hint="") -> None:
+    """Raise :class:`~fastcarbon.errors.OverflowResultError` naming ``variable`` and the index of
+    the first non-finite element of ``result``, an output computed from finite inputs.
+
+    ``hint(index)``, when given as a callable, says more about that element (e.g. which draw);
+    a string is used as is.  The shared check of every numpy-API function that can overflow."""
+    wild = ~np.isfinite(result)
+    if wild.any():
+        idx = tuple(int(k) for k in np.unravel_index(int(np.argmax(wild)), wild.shape))
+        raise OverflowResultError(variable, idx, float(result[idx]), hint=hint(idx) if callable(hint) else hint)

@@ -13,11 +13,11 @@ from typing import Literal
 import numpy as np
 
 from fastcarbon import kernels
-from fastcarbon.core._common import PARALLEL_THRESHOLD, use_parallel
+from fastcarbon.core._common import PARALLEL_THRESHOLD, raise_if_not_finite, use_parallel
 from fastcarbon.core._common import as_float_array as _as_float_array
 from fastcarbon.errors import InputError, InvalidValueError, OverflowResultError
 
-__all__ = ["bottom_up", "sector_fuel_totals", "BadValueError", "PARALLEL_THRESHOLD", "raise_if_not_finite"]
+__all__ = ["bottom_up", "sector_fuel_totals", "BadValueError", "PARALLEL_THRESHOLD"]
 
 _INPUT_NAMES = {
     kernels.BAD_ACTIVITY: "activity",
@@ -241,15 +241,6 @@ def sector_fuel_totals(matrix, *, parallel: bool | None = None) -> tuple[np.ndar
         for name, arr in (("matrix", x), ("by_sector", by_sector), ("by_fuel", by_fuel), ("total", total)):
             raise_if_not_finite(arr, name)
     return by_sector, by_fuel, total
-
-
-def raise_if_not_finite(result: np.ndarray, variable: str, hint: str = "") -> None:
-    """Raise :class:`~fastcarbon.errors.OverflowResultError` naming ``variable`` and the index of
-    the first non-finite element of ``result``, an output computed from finite inputs."""
-    wild = ~np.isfinite(result)
-    if wild.any():
-        idx = tuple(int(k) for k in np.unravel_index(int(np.argmax(wild)), wild.shape))
-        raise OverflowResultError(variable, idx, float(result[idx]), hint=hint)
 
 
 def _raise_first_bad(

@@ -15,7 +15,8 @@ from typing import Literal
 
 import numpy as np
 
-from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, OverflowResultError
+from fastcarbon.core._common import raise_if_not_finite
+from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
 
 __all__ = [
     "check_years",
@@ -116,16 +117,6 @@ def _require_finite(v: np.ndarray, name: str, allowed: str) -> None:
     if wild.any():
         k = tuple(int(i) for i in np.unravel_index(int(np.argmax(wild)), wild.shape))
         raise InvalidValueError(f"{name}: {float(v[k])!r} at index {k}; {allowed}")
-
-
-def _overflow_checked(out: np.ndarray, years: np.ndarray, hint) -> np.ndarray:
-    """``out`` (built from finite inputs) or an :class:`OverflowResultError` at its first
-    non-finite value; ``hint(index)`` says which inputs made it."""
-    wild = ~np.isfinite(out)
-    if wild.any():
-        k = tuple(int(i) for i in np.unravel_index(int(np.argmax(wild)), wild.shape))
-        raise OverflowResultError("trajectory", k, float(out[k]), hint=hint(k))
-    return out
 
 
 def _bracket(key_years: np.ndarray, years: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -244,7 +235,8 @@ def constant_growth(base, rate, base_year: int, years) -> np.ndarray:
         return (f"rate {float(gb[k[:-1]])!r} from base {float(bb[k[:-1]])!r} in {base_year} leaves it in "
                 f"{yr[k[-1]]}; a rate is a fraction per year (5 % is 0.05, or give units '%')")
 
-    return _overflow_checked(out, yr, hint)
+    raise_if_not_finite(out, "trajectory", hint)
+    return out
 
 
 def step(key_years, key_values, years) -> np.ndarray:
