@@ -527,3 +527,20 @@ def test_entropy_weights_of_a_range_that_overflows(negative):
     got, ref = entropy_weights(big, "year", negative=negative), entropy_weights(small, "year", negative=negative)
     np.testing.assert_array_equal(got.standardized.values, ref.standardized.values)
     np.testing.assert_array_equal(got.weight.values, ref.weight.values)
+
+
+# --------------------------------------------------------------------------- potentials
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+@pytest.mark.parametrize("value", INF)
+def test_potentials_reject_infinite_results(lazy, value):
+    from fastcarbon.accounting import potentials
+
+    r = xr.Dataset({
+        "energy": ("scenario", [100.0, 80.0]), "emissions": ("scenario", [200.0, 150.0]),
+        "energy_by_sector": (("scenario", "sector"), [[60.0, 40.0], [50.0, 30.0]]),
+        "emissions_by_sector": (("scenario", "sector"), [[120.0, 80.0], [100.0, value]])},
+        coords={"scenario": ["RS", "AP"], "sector": ["steel", "chemical"]})
+    _raises(InvalidValueError, lambda: potentials(r.chunk() if lazy else r, reference="RS"),
+            "result['emissions_by_sector']: bad value", "scenario='AP', sector='chemical'")
