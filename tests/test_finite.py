@@ -544,3 +544,23 @@ def test_potentials_reject_infinite_results(lazy, value):
         coords={"scenario": ["RS", "AP"], "sector": ["steel", "chemical"]})
     _raises(InvalidValueError, lambda: potentials(r.chunk() if lazy else r, reference="RS"),
             "result['emissions_by_sector']: bad value", "scenario='AP', sector='chemical'")
+
+
+def test_core_totals_name_the_first_overflowing_breakdown():
+    m = np.ones((2, 3, 2))
+    m[1, :, 1] = 1e308  # every cell and sector sum fits; fuel 1 summed over sectors does not
+    with pytest.raises(OverflowResultError) as info:
+        core.sector_fuel_totals(m)
+    assert (info.value.variable, info.value.index) == ("by_fuel", (1, 1))
+    m = np.ones((2, 3, 2))
+    m[1, 0], m[1, 1] = [1e308, -1e308], [1e308, -1e308]  # sectors cancel, total fits: by fuel does not
+    with pytest.raises(OverflowResultError) as info:
+        core.sector_fuel_totals(m)
+    assert (info.value.variable, info.value.index) == ("by_fuel", (1, 0))
+    m = np.ones((2, 3, 2))
+    m[0, 2] = [1e308, 1e308]  # a sector sum overflows (and so the total)
+    with pytest.raises(OverflowResultError) as info:
+        core.sector_fuel_totals(m)
+    assert (info.value.variable, info.value.index) == ("by_sector", (0, 2))
+    by_sector, by_fuel, total = core.sector_fuel_totals(np.full((2, 3, 2), 1e307))
+    assert np.isfinite(total).all() and total[0] == pytest.approx(6e307)

@@ -374,7 +374,6 @@ def check_result(da: xr.DataArray, variable: str, hint: str = "") -> xr.DataArra
 def _checked(da: xr.DataArray, test, error) -> xr.DataArray:
     if da.dtype.kind in "iub" and test is _not_finite:
         return da  # integers cannot be inf or NaN
-    labels = None
     if da.chunks is None:
         values = np.asarray(da.values)
         bad = test(values)
