@@ -90,6 +90,22 @@ def test_screen_lets_negative_zero_and_large_values_through(lazy):
     assert screen(xr.DataArray([-1.0, 1.0], dims="k"), "x") is not None  # sign allowed without the rule
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, np.int64])
+def test_fast_nonnegative_screen_equals_the_exact_rule(dtype):
+    from fastcarbon._validate import _negative_or_not_finite
+
+    if np.dtype(dtype).kind == "f":
+        info = np.finfo(dtype)
+        special = [0.0, -0.0, 1.0, -1.0, info.max, -info.max, info.tiny, -info.tiny,
+                   info.smallest_subnormal, -info.smallest_subnormal, np.inf, -np.inf, np.nan, -np.nan]
+    else:
+        special = [0, 1, -1, np.iinfo(dtype).max, np.iinfo(dtype).min]
+    x = np.array(special, dtype=dtype)
+    for arr in (x, x[::2], x[1::3], x[:3], x[2:3].reshape(()), x.reshape(1, -1)):
+        exact = ~((arr >= 0) & (arr < np.inf))
+        np.testing.assert_array_equal(_negative_or_not_finite(arr), exact)
+
+
 @pytest.mark.parametrize("lazy", [False, True])
 def test_check_result_raises_overflow_with_variable_and_labels(lazy):
     da = xr.DataArray(np.ones((2, 3)), dims=("year", "fuel"),
