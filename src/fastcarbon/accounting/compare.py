@@ -5,7 +5,7 @@ from __future__ import annotations
 import xarray as xr
 
 from fastcarbon._format import show, show_list
-from fastcarbon._validate import as_dataset
+from fastcarbon._validate import as_dataset, screen
 from fastcarbon.errors import MissingDimensionError, UnknownLabelError
 
 __all__ = ["potentials"]
@@ -44,6 +44,12 @@ def potentials(result: xr.Dataset, reference, dim: str = "scenario") -> xr.Datas
         scenario): there is no reduction to divide, and the ``note`` attr says so.  ESP and CMP
         are NaN where the reference itself is zero.
 
+    Raises
+    ------
+    InvalidValueError
+        A NaN or infinite value in one of the variables used (named with its labels; on dask,
+        when computed).
+
     Examples
     --------
     >>> import xarray as xr
@@ -75,6 +81,9 @@ def potentials(result: xr.Dataset, reference, dim: str = "scenario") -> xr.Datas
             f"available: {show_list(labels) if labels is not None else 'none (no coordinate)'}"
         )
 
+    # A result built elsewhere may hold ±inf or NaN: a potential computed from it would be a
+    # silent NaN or ±inf.  bottom_up's own results are finite (it raises otherwise).
+    result = result.assign({v: screen(result[v], f"result[{v!r}]") for v in _NEEDED})
     ref = result.sel({dim: reference})
     out = xr.Dataset()
     for total, by_sector, pot, absolute, share, what in (

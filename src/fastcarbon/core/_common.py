@@ -8,9 +8,10 @@ import numba
 import numpy as np
 
 from fastcarbon._format import show
-from fastcarbon.errors import InputTypeError, TimeAxisError
+from fastcarbon.errors import InputTypeError, OverflowResultError, TimeAxisError
 
-__all__ = ["PARALLEL_THRESHOLD", "as_float_array", "check_time_values", "show_number", "use_parallel"]
+__all__ = ["PARALLEL_THRESHOLD", "as_float_array", "check_time_values", "raise_if_not_finite", "show_number",
+           "use_parallel"]
 
 #: Elements below which the kernels run serial.  Waking the second thread costs tens of
 #: microseconds to milliseconds on 2 vCPUs; below ~2.5e5 elements (≈2 MB, well under a
@@ -126,3 +127,13 @@ def show_number(x) -> str:
     """A year or a value as people write it: 2021, not 2021.0 or np.float64(2021.0)."""
     x = float(x)
     return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+def raise_if_not_finite(result: np.ndarray, variable: str, hint="") -> None:
+    """Raise :class:`~fastcarbon.errors.OverflowResultError` naming ``variable`` and the index of
+    the first non-finite element of ``result``, an output computed from finite inputs.
+
+    ``hint(index)``, when given as a callable, says more about that element (e.g. which draw);
+    a string is used as is.  The shared check of every numpy-API function that can overflow."""
+    wild = ~np.isfinite(result)
+    if wild.any():
+        idx = tuple(int(k) for k in np.unravel_index(int(np.argmax(wild)), wild.shape))
+        raise OverflowResultError(variable, idx, float(result[idx]), hint=hint(idx) if callable(hint) else hint)

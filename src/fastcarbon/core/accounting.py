@@ -16,10 +16,10 @@ from fastcarbon import kernels
 from fastcarbon._format import show, show_index
 from fastcarbon.core._common import PARALLEL_THRESHOLD
 from fastcarbon.core._common import as_float_array as _as_float_array
-from fastcarbon.core._common import use_parallel
+from fastcarbon.core._common import raise_if_not_finite, use_parallel
 from fastcarbon.errors import InputError, InvalidValueError, OverflowResultError
 
-__all__ = ["bottom_up", "sector_fuel_totals", "BadValueError", "PARALLEL_THRESHOLD", "raise_if_not_finite"]
+__all__ = ["bottom_up", "sector_fuel_totals", "BadValueError", "PARALLEL_THRESHOLD"]
 
 _INPUT_NAMES = {
     kernels.BAD_ACTIVITY: "activity",
@@ -243,15 +243,6 @@ def sector_fuel_totals(matrix, *, parallel: bool | None = None) -> tuple[np.ndar
         for name, arr in (("matrix", x), ("by_sector", by_sector), ("by_fuel", by_fuel), ("total", total)):
             raise_if_not_finite(arr, name)
     return by_sector, by_fuel, total
-
-
-def raise_if_not_finite(result: np.ndarray, variable: str, hint: str = "") -> None:
-    """Raise :class:`~fastcarbon.errors.OverflowResultError` naming ``variable`` and the index of
-    the first non-finite element of ``result``, an output computed from finite inputs."""
-    wild = ~np.isfinite(result)
-    if wild.any():
-        idx = tuple(int(k) for k in np.unravel_index(int(np.argmax(wild)), wild.shape))
-        raise OverflowResultError(variable, idx, float(result[idx]), hint=hint)
 
 
 def _raise_first_bad(

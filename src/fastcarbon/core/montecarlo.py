@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from fastcarbon._format import show, show_index
-from fastcarbon.core._common import use_parallel
+from fastcarbon.core._common import raise_if_not_finite, use_parallel
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, UnknownLabelError
 from fastcarbon.kernels import montecarlo as _kernels
 
@@ -341,6 +341,9 @@ def monte_carlo(
         the position in that input as it was passed.
     InvalidValueError
         A negative seed, a draw count below 1.
+    OverflowResultError
+        Finite inputs whose emissions in some draw exceed the float64 range; the message names
+        the output, its index and the draw id.
 
     Examples
     --------
@@ -414,6 +417,16 @@ def monte_carlo(
     kern = _kernels.monte_carlo_emissions_parallel if parallel else _kernels.monte_carlo_emissions
     kern(x, np.uint64(seed), np.uint64(draw_offset), dist, mode, spread, phi, chol, use_chol, active,
          total, sector)
+    # Finite inputs (checked above) can still overflow: activity × intensity × factor near the
+    # float64 range, or a wide noise.  The draw is named by its global id, the same under any
+    # split of the draws.
+    def hint(idx):
+        return (f"draw id {draw_offset + idx[0]} (seed {seed}); check the inputs' magnitudes and units, "
+                f"or the noise spreads")
+
+    if by_sector:
+        raise_if_not_finite(sector.reshape(n_draws, *batch, n_m, n_t), "emissions_by_sector", hint)
+    raise_if_not_finite(total.reshape(n_draws, *batch, n_t), "emissions", hint)
     return MonteCarloResult(
         emissions=total.reshape(n_draws, *batch, n_t),
         emissions_by_sector=sector.reshape(n_draws, *batch, n_m, n_t) if by_sector else None,

@@ -16,7 +16,8 @@ from typing import Literal
 import numpy as np
 
 from fastcarbon._format import show, show_index
-from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, OverflowResultError
+from fastcarbon.core._common import raise_if_not_finite
+from fastcarbon.errors import InputError, InputTypeError, InvalidValueError
 
 __all__ = [
     "check_years",
@@ -164,16 +165,6 @@ def _require_finite(v: np.ndarray, name: str, allowed: str) -> None:
         raise TrajectoryValueError(f"{{name}}: {show(v[k])}{{at}}; {allowed}", name, k, _batch_at(k))
 
 
-def _overflow_checked(out: np.ndarray, years: np.ndarray, hint) -> np.ndarray:
-    """``out`` (built from finite inputs) or an :class:`OverflowResultError` at its first
-    non-finite value; ``hint(index)`` says which inputs made it."""
-    wild = ~np.isfinite(out)
-    if wild.any():
-        k = tuple(int(i) for i in np.unravel_index(int(np.argmax(wild)), wild.shape))
-        raise OverflowResultError("trajectory", k, float(out[k]), hint=hint(k))
-    return out
-
-
 def _bracket(key_years: np.ndarray, years: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Left key index of each year and its weight in [0, 1]; years after the last key year hold
     the last value (weight 0 on the last interval's right end is avoided by clipping)."""
@@ -294,7 +285,8 @@ def constant_growth(base, rate, base_year: int, years) -> np.ndarray:
         return (f"rate {show(float(gb[k[:-1]]))} from base {show(float(bb[k[:-1]]))} in {base_year} leaves it in "
                 f"{yr[k[-1]]}; a rate is a fraction per year (5 % is 0.05, or give units '%')")
 
-    return _overflow_checked(out, yr, hint)
+    raise_if_not_finite(out, "trajectory", hint)
+    return out
 
 
 def check_growth_rates(g: np.ndarray, name: str = "rate") -> None:

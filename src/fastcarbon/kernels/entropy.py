@@ -91,10 +91,19 @@ def entropy_weights_one(x, negative, standardized, entropy, difference, weight, 
             continue
         constant[j] = False
         col_sum = 0.0
-        for i in range(m):
-            v = (hi - x[i, j]) / span if negative[j] else (x[i, j] - lo) / span
-            standardized[i, j] = v
-            col_sum += v
+        if span == math.inf:
+            # hi - lo overflows (finite values of both signs beyond ±9e307): the same ratios from
+            # halved values, which cannot overflow; halving is exact, so X is as accurate.
+            span = 0.5 * hi - 0.5 * lo
+            for i in range(m):
+                v = (0.5 * hi - 0.5 * x[i, j]) / span if negative[j] else (0.5 * x[i, j] - 0.5 * lo) / span
+                standardized[i, j] = v
+                col_sum += v
+        else:
+            for i in range(m):
+                v = (hi - x[i, j]) / span if negative[j] else (x[i, j] - lo) / span
+                standardized[i, j] = v
+                col_sum += v
         # col_sum >= 1: the best row standardizes to exactly 1
         h = 0.0
         for i in range(m):
