@@ -83,7 +83,7 @@ def potentials(result: xr.Dataset, reference, dim: str = "scenario") -> xr.Datas
 
     # A result built elsewhere may hold ±inf or NaN: a potential computed from it would be a
     # silent NaN or ±inf.  bottom_up's own results are finite (it raises otherwise).
-    result = result.assign({v: screen(result[v], f"result[{v!r}]") for v in _NEEDED})
+    result = result.assign({v: screen(result[v], f"result[{show(v)}]") for v in _NEEDED})
     ref = result.sel({dim: reference})
     out = xr.Dataset()
     for total, by_sector, pot, absolute, share, what in (
