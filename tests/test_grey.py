@@ -804,3 +804,17 @@ def test_ragged_dask_equals_eager_any_chunking(x, region_chunk, year_chunk):
         xr.testing.assert_identical(forecast(eager, 3), forecast(lazy, 3).compute())
         xr.testing.assert_identical(forecast_peak(da, eager, horizon=3),
                                     forecast_peak(lazy_da, lazy, horizon=3).compute())
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e300])
+def test_posterior_test_of_huge_series_is_the_scaled_test_not_nan(scale):
+    # the kernel's sums of squares overflow beyond ~1e154: C and P are scale-free, so the test
+    # of the scaled series is the same test (it used to come out C = NaN with a grade)
+    from fastcarbon.core import grey as cg
+
+    x = np.array([[317.07, 318.58, 320.56, 323.08, 326.52, 331.45, 339.30, 346.48, 346.94, 340.91]])
+    for fit in (cg.fit_egm, cg.fit_linear):
+        small, big = fit(x), fit(x * scale)
+        np.testing.assert_allclose(big.C, small.C, rtol=1e-12)
+        np.testing.assert_allclose(big.P, small.P, rtol=0)
+        assert (big.grade == small.grade).all()

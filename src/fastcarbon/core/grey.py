@@ -203,6 +203,7 @@ def _fit(model: str, serial, parallel_kern, x, horizon, shift, errors, parallel)
     parallel = use_parallel(parallel, n_b * n, PARALLEL_THRESHOLD)
     (parallel_kern if parallel else serial)(
         xs, params, fitted, forecast, residual, relative_error, stats, grade, flag, window)
+    _rescale_posterior(xs, fitted, stats, grade, flag, window)
     # A series is unfitted (FLAG_FATAL bits) exactly when its grade is GRADE_NONE (-1): one
     # reduction over the int8 grades instead of two passes over the flags.
     if errors == "raise" and n_b and grade.min() < 0:
@@ -231,6 +232,30 @@ def _fit(model: str, serial, parallel_kern, x, horizon, shift, errors, parallel)
     if len(batch) != 1:  # a (B, n) input needs no reshape
         out = tuple(a.reshape(batch + a.shape[1:]) for a in out)
     return GreyFit(*out)
+
+
+def _rescale_posterior(xs, fitted, stats, grade, flag, window) -> None:
+    """The posterior-difference test of fitted rows whose sums of squares overflowed in the
+    kernel (NaN P: values beyond ~1e154), recomputed on the row scaled by its largest value.
+    C = S2/S1 and P are scale-free, so the answer is the same test; a row that still cannot be
+    tested (its fitted values overflowed) keeps NaN C and P, grade unqualified, and the
+    overflow flag, never a grade computed from NaN."""
+    lost = np.flatnonzero((grade >= 0) & np.isnan(stats[:, 1]))
+    for i in lost:
+        w0, w1 = int(window[i, 0]), int(window[i, 1])
+        x = xs[i, w0:w1 + 1]
+        scale = np.max(np.abs(x))
+        with np.errstate(over="ignore", invalid="ignore"):
+            xn, en = x / scale, (x - fitted[i, w0:w1 + 1]) / scale
+            s1, s2 = float(np.std(xn)), float(np.std(en))
+        if not (np.isfinite(s1) and np.isfinite(s2)):
+            flag[i] |= _k.FLAG_OVERFLOW
+            continue
+        c = s2 / s1 if s1 > 0 else (0.0 if s2 == 0 else math.inf)
+        p = float(np.mean(np.abs(en - en.mean()) < 0.6745 * s1)) if s1 > 0 else float(s2 == 0)
+        stats[i, 0], stats[i, 1] = c, p
+        grade[i] = (_k.GRADE_GOOD if p > 0.95 and c < 0.35 else _k.GRADE_QUALIFIED if p > 0.80 and c < 0.5
+                    else _k.GRADE_BARELY if p > 0.70 and c < 0.65 else _k.GRADE_UNQUALIFIED)
 
 
 def fit_egm(

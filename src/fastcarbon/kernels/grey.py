@@ -170,7 +170,12 @@ def _unfitted(i, params, fitted, forecast, residual, relative_error, stats):
 
 @kernel
 def _posterior_grade(mean_x, ss1, ss2, count, n):
-    """(C, P, grade) from Σ(x − x̄)², Σ(ε − ε̄)² and the count of |ε − ε̄| < 0.6745·S1."""
+    """(C, P, grade) from Σ(x − x̄)², Σ(ε − ε̄)² and the count of |ε − ε̄| < 0.6745·S1.
+
+    Sums of squares that overflow (values beyond ~1e154) give NaN C and P: the numpy API
+    recomputes those rows on scaled values (:func:`fastcarbon.core.grey.fit_egm`)."""
+    if not (ss1 < math.inf and ss2 < math.inf):
+        return math.nan, math.nan, GRADE_UNQUALIFIED
     s1 = math.sqrt(ss1 / n)
     s2 = math.sqrt(ss2 / n)
     if s1 <= _CONSTANT_RTOL * mean_x:
