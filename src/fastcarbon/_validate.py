@@ -333,12 +333,6 @@ class BlockLocator:
         return where, tuple(glob[d] for d in dims)
 
 
-def _plain(label):
-    """A numpy scalar as the Python value it holds; a label stored as an object (a str in an
-    object array) is already one."""
-    return label.item() if isinstance(label, np.generic) else label
-
-
 # ------------------------------------------------------------------ shapes, labels, time axes
 #
 # Every labelled input goes through check_labels (as_dataarray and as_dataset call it), so the
@@ -380,7 +374,7 @@ def check_labels(obj, name: str):
         idx = getattr(index, "index", None)  # the pandas index of a PandasIndex (is_unique is cached)
         if dim not in dims or idx is None or idx.is_unique:
             continue
-        dup = list(dict.fromkeys(_plain(v) for v in idx[idx.duplicated()]))
+        dup = list(dict.fromkeys(idx[idx.duplicated()]))
         raise DuplicateLabelError(
             f"{name}: dim {show(dim)} has duplicated labels {_short(dup)}; each label must appear "
             f"once (drop or merge the duplicates, e.g. .groupby({show(dim)}).sum())"
@@ -421,16 +415,10 @@ def check_time(da, dim: Hashable, name: str, steps: str = "increasing", *, requi
         return None
     index = _index_map(da).get(dim)
     raw = np.asarray(index.index if getattr(index, "index", None) is not None else da[dim].values)
-    if raw.dtype.kind not in "iuf":
-        shown = ", ".join(repr(_plain(v)) for v in raw[:3]) + (", ..." if raw.size > 3 else "")
-        hint = (
-            f"pass {name}[{show(dim)}].dt.year" if raw.dtype.kind == "M"
-            else f"convert with .assign_coords({dim}={name}[{show(dim)}].astype(int))"
-        )
-        raise InputTypeError(f"{name}: the {show(dim)} coordinate must be numeric years, got {shown} "
-                             f"(dtype {raw.dtype}); {hint}")
+    hint = (f"pass {name}[{show(dim)}].dt.year" if raw.dtype.kind == "M"
+            else f"convert with .assign_coords({dim}={name}[{show(dim)}].astype(int))")
     return check_time_values(raw, f"{name}: the {show(dim)} coordinate", steps, sort_hint=f".sortby({show(dim)})",
-                             fill_hint=f"{name}.interp({dim}=...)")
+                             fill_hint=f"{name}.interp({dim}=...)", type_hint=hint)
 # --------------------------------------------------------------------------- value screens
 #
 # One mechanism for "every value must be finite (and >= 0)" on inputs and "no result overflowed"

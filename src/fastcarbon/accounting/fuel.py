@@ -10,7 +10,6 @@ import xarray as xr
 
 from fastcarbon._format import show
 from fastcarbon._validate import (
-    _plain,
     as_dataarray,
     as_dataset,
     check_result,
@@ -300,7 +299,7 @@ def _per_fuel_units(da: xr.DataArray, what: str) -> list[str]:
             f"e.g. 't CO2/tce', 'kg CO2/TJ', 'tce/t'"
         )
     for fuel, u in zip(da.fuel.values, units):
-        parse(u, what=f"{what} (fuel {show(_plain(fuel))})")
+        parse(u, what=f"{what} (fuel {show(fuel)})")
     return units
 
 

@@ -47,7 +47,7 @@ STEP_RULES = {
 
 def check_time_values(values, name: str, steps: str = "increasing", *,
                       sort_hint: str = "np.argsort on the years, applied to the data too",
-                      fill_hint: str | None = None) -> np.ndarray:
+                      fill_hint: str | None = None, type_hint: str | None = None) -> np.ndarray:
     """The one time-axis rule, for the numpy API and (through
     :func:`fastcarbon._validate.check_time`) the labelled one: ``values`` as float64, or an
     error naming ``name`` and the fix.
@@ -55,13 +55,14 @@ def check_time_values(values, name: str, steps: str = "increasing", *,
     Times are real numbers (not strings, not datetimes), finite and strictly increasing;
     with ``steps="annual"`` consecutive integers (a recursion year on year, an AR(1)); with
     ``steps="equal"`` equally spaced (grey models).  Disorder is never sorted silently: a rate
-    applied year to year would run backwards; ``sort_hint`` says how to sort.
+    applied year to year would run backwards; ``sort_hint`` says how to sort, ``fill_hint`` how to
+    fill gaps, ``type_hint`` how to turn non-numbers into years.
     """
     raw = np.asarray(values)
     if raw.dtype.kind not in "iuf":
-        shown = ", ".join(repr(v.item() if isinstance(v, np.generic) else v) for v in raw.reshape(-1)[:3])
-        hint = ("pass .dt.year" if raw.dtype.kind == "M"
-                else "convert them to numbers, e.g. .astype(int)")
+        shown = ", ".join(show(v) for v in raw.reshape(-1)[:3])
+        hint = type_hint or ("pass .dt.year" if raw.dtype.kind == "M"
+                             else "convert them to numbers, e.g. .astype(int)")
         raise InputTypeError(f"{name} must be numeric years, got {shown}{', ...' if raw.size > 3 else ''} "
                              f"(dtype {raw.dtype}); {hint}")
     t = raw.astype(np.float64).reshape(-1)

@@ -54,6 +54,16 @@ def _label(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+def _locator(locate, label_blocks, whole, batch_dims, dim):
+    """The block locator and label blocks that name a failing series: those of the dask graph
+    (``locate``, ``label_blocks``), or for numpy input (``whole``, kept out of any graph) a
+    locator built only now, on the error path."""
+    if whole is None or not batch_dims:
+        return locate, label_blocks
+    where_from, arrays = block_locator(whole, (dim,))
+    return where_from, [np.asarray(a) for a in arrays]
+
+
 def _unfittable(err: core_grey.UnfittableSeriesError, dim: str, batch_dims, locate, label_blocks, times,
                 argument: str = "da"):
     """Re-state the core's unfittable-series error with the coordinate labels (positions for a
@@ -106,10 +116,7 @@ def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -
         try:
             r = fit(x, shift=shift, errors=errors, parallel=parallel)
         except core_grey.UnfittableSeriesError as err:
-            where_from, blocks = locate, label_blocks
-            if whole is not None and batch_dims:
-                where_from, arrays = block_locator(whole, (dim,))
-                blocks = [np.asarray(a) for a in arrays]
+            where_from, blocks = _locator(locate, label_blocks, whole, batch_dims, dim)
             raise _unfittable(err, dim, batch_dims, where_from, blocks, times) from None
         return (r.params, r.fitted, r.residual, r.relative_error, r.mape, r.C, r.P, r.grade,
                 r.level_ratio_ok, r.flag, r.n_points, times_or_nan[r.first], times_or_nan[r.last])

@@ -11,7 +11,7 @@ from fastcarbon._format import show
 from fastcarbon._validate import as_dataarray, block_locator, require_dims, require_numeric
 from fastcarbon.core import grey as core_grey
 from fastcarbon.errors import CoordinateMismatchError, InputError, InputTypeError
-from fastcarbon.grey.egm import _forecast_series, _label, _time_labels, _units
+from fastcarbon.grey.egm import _forecast_series, _label, _locator, _time_labels, _units
 
 __all__ = ["forecast_peak", "PEAK_LEGEND"]
 
@@ -158,10 +158,7 @@ def forecast_peak(observed: xr.DataArray, fit: xr.Dataset, *, horizon: int | Non
         try:
             r = core_grey.forecast_peak(x, model, first, last, grade >= 0, years, by=by)
         except core_grey.WindowMismatchError as err:
-            where_from, blocks = locate, label_blocks
-            if whole is not None and batch_dims:
-                where_from, arrays = block_locator(whole, (dim,))
-                blocks = [np.asarray(b) for b in arrays]
+            where_from, blocks = _locator(locate, label_blocks, whole, batch_dims, dim)
             raise _mismatch(err, dim, batch_dims, where_from, blocks, times) from None
         out = r._asdict() | {"from_model_shape": np.isin(r.status, core_grey.PEAK_FROM_SHAPE)}
         return tuple(out[k] for k in names)
