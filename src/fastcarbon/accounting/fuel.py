@@ -8,11 +8,12 @@ import numpy as np
 import pint
 import xarray as xr
 
-from fastcarbon._format import show
+from fastcarbon._format import show, show_list
 from fastcarbon._validate import (
     as_dataarray,
     as_dataset,
     check_result,
+    pandas_index,
     require_dims,
     require_numeric,
     screen,
@@ -44,6 +45,7 @@ def fuel_emissions(
     *,
     units: str = "t CO2",
     conversion: str | xr.Dataset | xr.DataArray | None = None,
+    groups: bool | dict | None = None,
 ) -> xr.Dataset:
     """Emissions from fuel use: fuel quantity × (conversion to energy) × emission factor.
 
@@ -73,12 +75,23 @@ def fuel_emissions(
         (in that order of preference), or a DataArray over ``fuel`` with units.  Defaults to the
         conversion variable of ``factors``.  Only allowed when a conversion is needed (an
         error otherwise, so a misplaced argument is not silently ignored).
+    groups : None, True or dict, optional
+        Charge detailed fuels at the factor of their group.  None (default): each fuel of
+        ``energy`` needs a factor of its own.  True: the shipped grouping of the bundled set
+        ``factors`` names (:func:`fastcarbon.names.fuel_groups`; hj2021: raw and washed coal,
+        coke, coal gases → ``coal``; gasoline, kerosene, diesel, fuel oil, LPG, ... →
+        ``refined_oil``; natural gas, LNG → ``natural_gas``).  A dict: detailed fuel → fuel of
+        the factors, your own or the shipped one edited; a fuel it omits keeps its own label.
+        The conversion (physical quantity → energy) stays per detailed fuel.
 
     Returns
     -------
     xarray.Dataset
         ``emissions_by_fuel`` (..., fuel) and ``emissions`` (...) = its sum over fuel, both
         in ``units`` with ``units`` and ``long_name`` attrs; attrs ``factors`` and ``method``.
+        With ``groups``, ``emissions_by_fuel`` keeps the detailed fuels and carries a
+        ``fuel_group`` coordinate along ``fuel`` (``.groupby("fuel_group").sum()`` gives the
+        emissions by group).
 
     Raises
     ------
@@ -89,7 +102,8 @@ def fuel_emissions(
         ``energy`` (or a user factor array) has no ``fuel`` dim.
     UnknownLabelError
         A fuel of ``energy`` has no factor (the message lists the set's fuels), the set has no
-        emission factor or conversion variable, or ``factors`` names no bundled set.
+        emission factor or conversion variable, or ``factors`` names no bundled set; with
+        ``groups``, a fuel that has no group (the message names the grouping).
     UnitError
         ``energy`` has no ``units`` attr or one that is not a whole unit expression (see
         :func:`fastcarbon.units.parse`); its units are neither an energy, nor a mass or volume
@@ -119,7 +133,9 @@ def fuel_emissions(
 
     with :math:`Q_j` the use of fuel j, :math:`k_j` its conversion to energy (standard-coal
     coefficient or NCV; 1 when :math:`Q_j` is already an energy) and :math:`c_j` its emission
-    factor.  IPCC 2006 Tier 1 is the same product: mass × NCV × EF, oxidation factor 1.  Every
+    factor; with ``groups``, :math:`c_j = c_{g(j)}`, the factor of j's group, which is the same
+    as summing the energy of each group first (the product is linear) but keeps the detailed
+    fuels and converts each with its own coefficient.  IPCC 2006 Tier 1 is the same product: mass × NCV × EF, oxidation factor 1.  Every
     unit step, carbon ↔ CO2 (44/12) included, goes through :mod:`fastcarbon.units`; the
     per-fuel unit factors are folded into one coefficient per fuel, so the data pass is one
     multiply and one sum.
@@ -138,6 +154,10 @@ def fuel_emissions(
     >>> diesel = xr.DataArray([1000.0], dims="fuel", coords={"fuel": ["diesel"]}, attrs={"units": "t"})
     >>> round(float(fuel_emissions(diesel, "ipcc2006").emissions), 1)  # 1 Gg × 43.0 TJ/Gg × 74 100 kg/TJ
     3186.3
+    >>> detailed = xr.DataArray([60.0, 40.0, 50.0], dims="fuel", attrs={"units": "tce"},
+    ...                         coords={"fuel": ["coal", "coke", "natural_gas"]})
+    >>> float(fuel_emissions(detailed, "hj2021", groups=True).emissions)  # coke at the coal factor
+    344.0
     """
     if factors is None:
         from fastcarbon import factors as factor_sets
@@ -158,7 +178,10 @@ def fuel_emissions(
                  hint="e.g. 't CO2', 'Mt CO2', 't C', '10**4 t C'")
 
     factor = _variable(factors, ("emission_factor",), "factors")
-    factor = select_labels(factor, "fuel", fuels, "factors", "emission factor")
+    if groups is None:
+        factor = select_labels(factor, "fuel", fuels, "factors", "emission factor")
+    else:
+        factor, group_of = _grouped(factor, groups, factors, fuels, energy)
     _check_factor(factor, "factors")
     factor_units = _per_fuel_units(factor, "factors")
     _warn_flagged(factor, factors)
@@ -218,6 +241,8 @@ def fuel_emissions(
     by_fuel = xr.apply_ufunc(_times, checked, coeff, dask="parallelized", output_dtypes=[float])
     by_fuel = by_fuel.assign_attrs(units=units, long_name="emissions by fuel")
     by_fuel.name = "emissions_by_fuel"
+    if groups is not None:
+        by_fuel = by_fuel.assign_coords(fuel_group=("fuel", np.asarray(group_of, dtype=object)))
     total = xr.apply_ufunc(
         _fuel_sum, by_fuel, input_core_dims=[["fuel"]], dask="parallelized", output_dtypes=[float],
         dask_gufunc_kwargs={"allow_rechunk": True},
@@ -232,6 +257,25 @@ def fuel_emissions(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _grouped(factor: xr.DataArray, groups, factors, fuels: list, energy: xr.DataArray):
+    """The factor of each fuel's group, relabelled with the fuels of ``energy``, and the groups."""
+    from fastcarbon.names import resolve_groups
+
+    group_of, source = resolve_groups(groups, factors, fuels)
+    known = set(pandas_index(factor, "fuel"))
+    missing = [f for f, g in zip(fuels, group_of) if g not in known]
+    if missing:
+        raise UnknownLabelError(
+            f"groups: no factor for fuel(s) {show_list(missing)} under {source} "
+            f"(they map to {show_list([g for f, g in zip(fuels, group_of) if f in missing])}); the "
+            f"factors have fuels {show_list(list(known))}. Map them in groups={{...}}, or drop them "
+            f"(electricity and heat are secondary energy: their emissions are the plants')"
+        )
+    picked = factor.sel(fuel=group_of)
+    return picked.assign_coords(fuel=energy.indexes["fuel"]), group_of
+
 
 
 def _fuel_labels(da: xr.DataArray, name: str) -> list:
