@@ -248,7 +248,8 @@ def _table(da, model, variable, unit, what, scenario_dim, region_dim, sector_dim
         )
     if "units" not in da.attrs:
         raise UnitError(f"{what}: no 'units' attr; set it (e.g. 't CO2') so the IAMC unit can be written")
-    src = str(da.attrs["units"])
+    src = da.attrs["units"]
+    parse(src, what=what)
     dst = unit if unit is not None else iamc_unit(src)
     scale = _factor(src, dst, what)
     screen(da, what, nan_ok=True)
@@ -281,7 +282,7 @@ def _write(table: pd.DataFrame, path) -> None:
     if suffix == ".csv":
         write_atomic(path, lambda tmp: table.to_csv(tmp, index=False))
     elif suffix == ".xlsx":
-        _need("openpyxl", "io", "Excel files")
+        _need("openpyxl", None, "path: Excel files")
         write_atomic(path, lambda tmp: table.to_excel(tmp, index=False, sheet_name="data", engine="openpyxl"))
     else:
         raise InputError(f"path: {show(str(path))} has extension {show(suffix or '(none)')}; IAMC files are .csv or .xlsx")

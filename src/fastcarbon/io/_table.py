@@ -39,13 +39,15 @@ _CSV = (".csv", ".txt", ".tsv")
 _MISSING_MODES = ("raise", "drop", "interpolate")
 
 
-def _need(module: str, extra: str, what: str):
+def _need(module: str, extra: str | None, what: str):
+    """``module`` imported, or an error saying how to install it (pyarrow is the ``io`` extra;
+    openpyxl a dependency, missing only from a broken install)."""
     try:
         return __import__(module)
     except ImportError:
+        how = f"pip install 'fastcarbon[{extra}]' (or pip install {module})" if extra else f"pip install {module}"
         raise InputError(
-            f"source: reading {what} needs the package {show(module)}, which is not installed; "
-            f"install it with: pip install 'fastcarbon[{extra}]' (or pip install {module})"
+            f"{what} need the package {show(module)}, which is not installed; install it with: {how}"
         ) from None
 
 
@@ -81,11 +83,11 @@ def load_table(source, *, sheet=0) -> tuple[pd.DataFrame, pd.Series]:
             first = 2  # line 1 is the header
             label = "line"
         elif suffix in _EXCEL:
-            _need("openpyxl", "io", "Excel files")
+            _need("openpyxl", None, "source: Excel files")
             df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
             first, label = 2, "row"
         else:
-            _need("pyarrow", "io", "Parquet files")
+            _need("pyarrow", "io", "source: Parquet files")
             df = pd.read_parquet(path, engine="pyarrow")
             first, label = 1, "row"
     except InputError:
