@@ -111,6 +111,14 @@ def _energy():
                         coords={"year": YEARS, "fuel": FUELS}, attrs={"units": "10**4 tce"})
 
 
+def _detailed_energy():
+    """Fuel use by detailed fuel, grouped onto hj2021's three fuels by fastcarbon.names."""
+    r = _rng(5)
+    fuels = ["coal", "coke", "diesel", "natural_gas"]
+    return xr.DataArray(r.uniform(1, 10, (YEARS.size, len(fuels))), dims=("year", "fuel"),
+                        coords={"year": YEARS, "fuel": fuels}, attrs={"units": "10**4 tce"})
+
+
 def _hj_factors():
     return xr.DataArray([2.66, 2.73, 1.56], dims="fuel", coords={"fuel": FUELS}, attrs={"units": "t CO2/tce"})
 
@@ -167,7 +175,7 @@ def _draws():
 
 
 def _registry() -> list[Entry]:
-    from fastcarbon import accounting, grey, index, peaks, scenarios, uncertainty
+    from fastcarbon import accounting, grey, index, io, peaks, scenarios, uncertainty
 
     years_out = np.arange(2020, 2061)
     E = Entry
@@ -175,6 +183,14 @@ def _registry() -> list[Entry]:
         E("fuel_emissions", lambda: {"energy": _energy(), "factors": _hj_factors()},
           lambda d: accounting.fuel_emissions(d["energy"], d["factors"]),
           finite=("energy", "factors"), units=("energy", "factors")),
+        E("fuel_emissions[groups]", lambda: {"energy": _detailed_energy()},
+          lambda d: accounting.fuel_emissions(d["energy"], "hj2021", groups=True),
+          finite=("energy",), units=("energy",)),
+        E("group_fuels", lambda: {"da": _detailed_energy()}, lambda d: io.group_fuels(d["da"], "hj2021")),
+        # read back with from_iamc so the result is labelled; NaN is a valid (empty) IAMC cell
+        E("to_iamc", lambda: {"data": _series()},
+          lambda d: io.from_iamc(io.to_iamc(d["data"], model="m", scenario="RS", variable="Emissions|CO2")),
+          time={"data": ("year", "increasing")}, units=("data",)),
         E("bottom_up", _tensor, lambda d: accounting.bottom_up(d["activity"], d["intensity"], d["factor"]),
           finite=("activity", "intensity", "factor"), units=("activity", "intensity", "factor")),
         E("potentials", lambda: {"result": accounting.bottom_up(**_scenario_tensor())},

@@ -575,8 +575,8 @@ def _describe(cell: dict) -> str:
 def _raise_missing(labels, dims, where, empty, absent) -> None:
     if not empty.any() and not absent:
         return
-    parts = [f"{_describe(_cell(labels, dims, i))} empty at {where[i]}" for i in np.flatnonzero(empty)]
-    parts += [f"{_describe(c)} no row" for c in absent]
+    parts = [f"{_describe(_cell(labels, dims, i))} is empty at {where[i]}" for i in np.flatnonzero(empty)]
+    parts += [f"{_describe(c)} has no row" for c in absent]
     more = f"; and {len(parts) - LIMIT} more" if len(parts) > LIMIT else ""
     raise InvalidValueError(
         f"missing: {len(parts)} value(s) missing: {'; '.join(parts[:LIMIT])}{more}. Fill them in, or pass "
