@@ -157,6 +157,8 @@ def test_messy_csv_drop_reports_the_dropped_rows(messy):
     assert sorted(zip(dropped.region, dropped.fuel, dropped.year)) == sorted(GAPS)
     for city, fuel, year in GAPS:
         assert np.isnan(float(da.sel(region=city, fuel=fuel, year=year)))
+    left = report[report.action == "left"]  # one entry per cell: a dropped cell is not also "left"
+    assert set(left.region) == {SHORT} and len(left) == 4 * len(FUELS)
     mask = ~np.isnan(da.sel(region=truth.region, fuel=truth.fuel).values)
     np.testing.assert_allclose(da.sel(region=truth.region, fuel=truth.fuel).values[mask], truth.values[mask], rtol=1e-12)
 
@@ -396,6 +398,8 @@ def test_iamc_units_and_bad_inputs(tmp_path):
         io.to_iamc(da.expand_dims(fuel=["coal"]), model="m", variable=VAR)
     with pytest.raises(MissingDimensionError, match="scenario="):
         io.to_iamc(da.isel(scenario=0, drop=True), model="m", variable=VAR)
+    with pytest.raises(InputError, match="drop scenario='RS'"):
+        io.to_iamc(da, model="m", variable=VAR, scenario="RS")
     with pytest.raises(UnitError, match="no 'units' attr"):
         io.to_iamc(da.drop_attrs(), model="m", variable=VAR)
     with pytest.raises(InputError, match="'.json'"):

@@ -230,6 +230,11 @@ def _table(da, model, variable, unit, what, scenario_dim, region_dim, sector_dim
     columns = {}
     for col, dim, fixed in (("scenario", scenario_dim, scenario), ("region", region_dim, region)):
         if dim in da.dims:
+            if fixed is not None:
+                raise InputError(
+                    f"{col}: {what} has a {show(dim)} dim, which gives the {col} column; drop "
+                    f"{col}={show(fixed)}, or select one {col} first (.sel({dim}=...))"
+                )
             columns[col] = dim
         elif fixed is None:
             raise MissingDimensionError(

@@ -333,8 +333,10 @@ def read_table(
         _raise_missing(labels, dims, where, empty, absent)
     elif missing == "interpolate":
         da, report = _interpolate(da, labels, dims, where, empty, report)
-    else:
-        report += [{"action": "left", **cell, "where": None} for cell in absent]
+    else:  # drop: the dropped rows are reported as such; the cells no row ever filled as left
+        dropped = {tuple(r[d] for d in dims) for r in report}
+        report += [{"action": "left", **cell, "where": None} for cell in absent
+                   if tuple(cell[d] for d in dims) not in dropped]
 
     da.name = value
     attrs = {}
