@@ -10,6 +10,8 @@ import textwrap
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")  # never a window
@@ -401,6 +403,27 @@ def test_structure_by_sector_one_scenario(scenarios):
     assert len(ax.collections) == scenarios.sizes["sector"] and "Mt CO2" in ax.get_ylabel()
     top = ax.collections[-1].get_paths()[0].vertices[:, 1].max()
     np.testing.assert_allclose(top, scenarios.emissions.sel(scenario="AP-NZES").max())
+
+
+@settings(max_examples=10)
+@given(n_fuel=st.integers(1, 5), n_year=st.integers(2, 8), seed=st.integers(0, 2**32 - 1))
+def test_structure_top_layer_is_the_total(n_fuel, n_year, seed):
+    values = np.random.default_rng(seed).random((n_year, n_fuel)) * 10
+    da = xr.DataArray(values, dims=("year", "fuel"), attrs={"units": "Mtce", "long_name": "energy"},
+                      coords={"year": np.arange(2020, 2020 + n_year), "fuel": [f"f{k}" for k in range(n_fuel)]})
+    fig, ax = plot.structure(da, by="fuel")
+    assert len(ax.collections) == n_fuel
+    verts = ax.collections[-1].get_paths()[0].vertices  # the top layer's outline
+    upper = [verts[verts[:, 0] == year, 1].max() for year in da.year.values]
+    np.testing.assert_allclose(upper, values.sum(axis=1))  # each year's stack reaches its total
+    plt.close(fig)
+
+
+def test_dask_backed_inputs_are_drawn(draws, scenarios):
+    _, ax = plot.fan(draws.chunk({"draw": 40}))
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), draws.emissions.sel(scenario="RS").median("draw").values)
+    _, ax = plot.structure(scenarios.chunk({"year": 10}), by="sector", scenario="RS")
+    assert len(ax.collections) == scenarios.sizes["sector"]
 
 
 def test_structure_bad_inputs(scenarios):

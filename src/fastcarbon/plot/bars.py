@@ -83,7 +83,7 @@ def peak_years(draws, *, variable: str = "emissions", dim: Hashable = "year", dr
         panel.bar(years, prob, width=0.8 * step, color=colour, label="peak in this year")
         panel.bar([at], [censored], width=0.8 * step, color="0.75", edgecolor="0.3", hatch="//",
                   label=f"no peak by {years[-1]:g}" if years.size else "censored")
-        panel.annotate(f"none by {years[-1]:g}: {100 * censored:.1f} %" if years.size else f"{100 * censored:.1f} %", (at, censored), ha="center", va="bottom", fontsize="small",
+        panel.annotate(f"{100 * censored:.1f} %", (at, censored), ha="center", va="bottom", fontsize="small",
                        xytext=(0, 2), textcoords="offset points")
         median = float(d["peak_year_median"]) if "peak_year_median" in d else np.nan
         if np.isfinite(median):
@@ -92,6 +92,15 @@ def peak_years(draws, *, variable: str = "emissions", dim: Hashable = "year", dr
         who = f"{c.text(name)}: " if name is not None else ""
         panel.set_title(f"{who}peak-year distribution{of}: censored {100 * censored:.1f} %", fontsize="medium")
         panel.legend(fontsize="small")
+    if years.size:
+        # whole years, and the censored bar's place named: it is no year
+        from matplotlib.ticker import MaxNLocator
+
+        ticks = [t for t in MaxNLocator(integer=True, nbins=8).tick_values(years[0], years[-1])
+                 if years[0] <= t <= years[-1]]
+        axes[-1, 0].set_xticks(ticks + [at], [f"{t:g}" for t in ticks] + ["none"])
+        for panel in axes[:, 0]:
+            panel.set_ylim(top=1.12 * max(panel.get_ylim()[1], 1e-9))  # room for the censored share's label
     axes[-1, 0].set_xlabel("peak year")
     return c.panels_result(fig, axes)
 
