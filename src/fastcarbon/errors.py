@@ -16,6 +16,7 @@ __all__ = [
     "FlaggedFactorWarning",
     "InputError",
     "InputTypeError",
+    "MissingDependencyError",
     "OutputPathError",
     "MissingDimensionError",
     "CoordinateMismatchError",
@@ -102,6 +103,11 @@ class ShapeError(InputError):
 class TimeAxisError(InvalidValueError):
     """A time coordinate that is not numeric, not strictly increasing, or not in the steps the
     method assumes (consecutive years, equal steps)."""
+
+
+class MissingDependencyError(FastcarbonError, ImportError):
+    """An optional dependency a feature needs is not installed (matplotlib for
+    :mod:`fastcarbon.plot`); the message names the ``pip install`` command that adds it."""
 
 
 class OutputPathError(InputError):
