@@ -241,10 +241,10 @@ def national_panel(n_regions: int = 300, *, seed: int = 0, n_sectors: int = 21, 
     coords = {"region": labels, "scenario": list(PANEL_SCENARIOS), "sector": sectors, "year": yr, "period": periods}
     ds = xr.Dataset(
         {
-            "gdp": (("region", "sector", "year"), gdp,
-                    {"units": "1e8 CNY", "long_name": "industrial value added by sector (synthetic)"}),
             "carbon_intensity": (("region", "scenario", "sector", "year"), ci,
                                  {"units": "t CO2 / (1e8 CNY)", "long_name": "carbon intensity of value added (synthetic)"}),
+            "gdp": (("region", "sector", "year"), gdp,
+                    {"units": "1e8 CNY", "long_name": "industrial value added by sector (synthetic)"}),
             "reduction_rate": (("region", "scenario", "sector", "period"), rates,
                                {"units": "%", "long_name": "annual carbon-intensity reduction rate (synthetic)"}),
         },
