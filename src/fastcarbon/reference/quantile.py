@@ -66,7 +66,7 @@ def summarize_numpy(e, years, quantiles=(0.05, 0.5, 0.95), level=0.95, target=No
     peaked = (x[..., -1] < top) & ~np.isnan(x).any(axis=-1)
     counts = np.stack([(peaked & (k == t)).sum(axis=0) for t in range(years.size)], axis=-1).astype(np.float64)
     peak_p = np.cumsum(counts, axis=-1) / n
-    cens = 1.0 - peaked.mean(axis=0)
+    cens = (~peaked).mean(axis=0)
     std = x.std(axis=0)
     out = {
         "quantile": np.quantile(x, qs, axis=0),
