@@ -12,7 +12,14 @@ from scipy.stats import binom
 
 from fastcarbon import uncertainty
 from fastcarbon.core import NonFiniteSampleError, draws_needed, order_statistic_interval, summarize_draws
-from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, OverflowResultError, ShapeError, TimeAxisError
+from fastcarbon.errors import (
+    InputError,
+    InputTypeError,
+    InvalidValueError,
+    OverflowResultError,
+    ShapeError,
+    TimeAxisError,
+)
 from fastcarbon.reference.quantile import summarize_numpy
 
 FIELDS_EXACT = ("quantile", "quantile_low", "quantile_high", "peak_probability", "peak_probability_se",

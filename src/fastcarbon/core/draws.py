@@ -205,7 +205,7 @@ def summarize_draws(
     target : float or array_like, optional
         Threshold(s) in the units of ``e``, broadcastable to the batch shape; needs ``target_year``.
     target_year : number, optional
-        One of ``years``.
+        One of ``years``; without ``target`` it is not used (``prob_below`` is None).
     axis : int
         The draw axis; not the last (the year) axis.
     nan_policy : {"raise", "propagate"}
@@ -298,7 +298,7 @@ def summarize_draws(
     censored, below = np.empty(n_b), np.full(n_b, np.nan)
     kern = _kernels.draw_summary_parallel if use_parallel(parallel, x.size) else _kernels.draw_summary
     if n_b:
-        kern(rows, y, qs, ci_lo, ci_hi, t_target, tgt, quant, q_low, q_high, mean, std, peak_count, censored,
+        kern(rows, qs, ci_lo, ci_hi, t_target, tgt, quant, q_low, q_high, mean, std, peak_count, censored,
              below)
 
     # The mean is finite exactly for the rows and years without NaN, infinity or overflow: only
