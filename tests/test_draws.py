@@ -243,3 +243,22 @@ def test_labelled_summarize_adds_the_errors():
     np.testing.assert_allclose(s.peak_year_median, uncertainty.peak_year_distribution(da).peak_year_median)
     lazy = uncertainty.summarize(da.chunk({"draw": 100, "scenario": 1}), target_year=2030)
     xr.testing.assert_identical(lazy.compute(), s)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_no_copy_of_the_draws_whatever_the_axis(axis):
+    import tracemalloc
+
+    shape = [50, 4, 41]
+    shape.insert(axis, 400)
+    x = np.random.default_rng(0).normal(size=shape)  # 26 MB
+    years = np.arange(41)
+    summarize_draws(x[:2] if axis else x[:, :1], years, axis=axis)  # compile outside the trace
+    tracemalloc.start()
+    try:
+        s = summarize_draws(x, years, axis=axis, target=0.0, target_year=10)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    outputs = sum(a.nbytes for a in s if isinstance(a, np.ndarray))
+    assert peak < outputs + 2e6 < x.nbytes / 4

@@ -356,8 +356,10 @@ def quantile_tiles_parallel(x, q, out):
 def _summary_row(e, b, lo_at, hi_at, gamma, ks, ci_lo_at, ci_hi_at, t_target, target,
                  quant, q_low, q_high, mean, std, peak_count, below, slab, picked, stack):
     """Every summary of batch row ``b``; returns the number of censored draws."""
-    n_d = e.shape[0]
-    n_t = e.shape[2]
+    n_d = e.shape[1]
+    n_t = e.shape[3]
+    p = b // e.shape[2]
+    s = b % e.shape[2]
     last = n_t - 1
     n_cens = 0
     n_below = 0
@@ -365,21 +367,21 @@ def _summary_row(e, b, lo_at, hi_at, gamma, ks, ci_lo_at, ci_hi_at, t_target, ta
         peak_count[b, t] = 0.0
     for d in range(n_d):
         # the peak scan of kernels/peaks.py, fused with the transposing copy into the slab
-        best = e[d, b, 0]
+        best = e[p, d, s, 0]
         k_best = 0
         clean = True
         for t in range(n_t):
-            v = e[d, b, t]
+            v = e[p, d, s, t]
             slab[t, d] = v
             clean &= v == v
             if v > best:
                 best = v
                 k_best = t
-        if clean and e[d, b, last] < best:
+        if clean and e[p, d, s, last] < best:
             peak_count[b, k_best] += 1.0
         else:
             n_cens += 1
-        if t_target >= 0 and e[d, b, t_target] <= target[b]:  # NaN is never below
+        if t_target >= 0 and e[p, d, s, t_target] <= target[b]:  # NaN is never below
             n_below += 1
     if t_target >= 0:
         below[b] = n_below / n_d
@@ -415,8 +417,8 @@ def _summary_row(e, b, lo_at, hi_at, gamma, ks, ci_lo_at, ci_hi_at, t_target, ta
 @inline_kernel
 def _summary_rows(e, b0, b1, q, ci_lo, ci_hi, t_target, target, quant, q_low, q_high, mean, std,
                   peak_count, censored, below):
-    n_d = e.shape[0]
-    n_t = e.shape[2]
+    n_d = e.shape[1]
+    n_t = e.shape[3]
     ks, lo_at, hi_at, gamma, extra_at = linear_plan(n_d, q, np.concatenate((ci_lo, ci_hi)))
     n_q = q.shape[0]
     ci_lo_at = extra_at[:n_q]
@@ -437,8 +439,9 @@ def draw_summary(e, q, ci_lo, ci_hi, t_target, target, quant, q_low, q_high, mea
 
     Parameters
     ----------
-    e : float64 array (D, B, T), any strides
-        D >= 1 draws of B trajectories over T >= 1 years.
+    e : float64 array (P, D, S, T), any strides
+        D >= 1 draws of B = P·S trajectories over T >= 1 years: batch row b = p·S + s is
+        e[p, :, s, :] (so draws between batch axes need no copy: ``x.reshape(P, D, S, T)``).
     q : float64 array (Q,)
         Probabilities in [0, 1].
     ci_lo, ci_hi : int64 arrays (Q,)
@@ -457,7 +460,7 @@ def draw_summary(e, q, ci_lo, ci_hi, t_target, target, quant, q_low, q_high, mea
     censored : float64 array (B,), written
         Share of censored draws (NaN draws included).
     below : float64 array (B,), written when t_target >= 0
-        Share of draws with e[d, b, t_target] <= target[b] (NaN counts as not below).
+        Share of draws with e[p, d, s, t_target] <= target[b] (NaN counts as not below).
 
     Notes
     -----
@@ -466,7 +469,7 @@ def draw_summary(e, q, ci_lo, ci_hi, t_target, target, quant, q_low, q_high, mea
     Examples
     --------
     >>> import numpy as np
-    >>> e = np.array([[1.0, 3.0, 2.0], [1.0, 2.0, 3.0], [4.0, 2.0, 1.0], [2.0, 3.0, 0.0]])[:, None, :]
+    >>> e = np.array([[1.0, 3.0, 2.0], [1.0, 2.0, 3.0], [4.0, 2.0, 1.0], [2.0, 3.0, 0.0]])[None, :, None, :]
     >>> f = [np.empty((1, 1, 3)) for _ in range(3)] + [np.empty((1, 3)) for _ in range(3)]
     >>> cens, below = np.empty(1), np.empty(1)
     >>> draw_summary(e, np.array([0.5]), np.array([0]), np.array([3]), 2,
@@ -474,7 +477,7 @@ def draw_summary(e, q, ci_lo, ci_hi, t_target, target, quant, q_low, q_high, mea
     >>> f[0][0, 0].tolist(), f[5][0].tolist(), float(cens[0]), float(below[0])
     ([1.5, 2.5, 1.5], [1.0, 2.0, 0.0], 0.25, 0.5)
     """
-    _summary_rows(e, 0, e.shape[1], q, ci_lo, ci_hi, t_target, target, quant, q_low, q_high, mean,
+    _summary_rows(e, 0, e.shape[0] * e.shape[2], q, ci_lo, ci_hi, t_target, target, quant, q_low, q_high, mean,
                   std, peak_count, censored, below)
 
 
@@ -482,7 +485,7 @@ def draw_summary(e, q, ci_lo, ci_hi, t_target, target, quant, q_low, q_high, mea
 def draw_summary_parallel(e, q, ci_lo, ci_hi, t_target, target, quant, q_low, q_high, mean, std,
                           peak_count, censored, below):
     """Multi-threaded :func:`draw_summary`: rows shared among threads, bit-identical results."""
-    n_b = e.shape[1]
+    n_b = e.shape[0] * e.shape[2]
     # a few more blocks than threads (one slab each) balance rows of uneven selection cost
     n_blocks = min(n_b, 8 * 64)
     for k in prange(n_blocks):
