@@ -57,6 +57,14 @@ def test_equals_the_labelled_functions(x, data):
     np.testing.assert_allclose(s.mean, x.mean(0), rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(s.std, x.std(0), rtol=1e-12, atol=1e-13)
     assert s.n_draws == x.shape[0]
+    # the labelled summary keeps the outputs it had before it was built on summarize_draws
+    with np.errstate(all="ignore"), __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("ignore", RuntimeWarning)  # all-NaN median of no peaks
+        labelled = uncertainty.summarize(da, target_year=ty)
+    np.testing.assert_array_equal(labelled.peak_year_median.values, dist.peak_year_median.values)
+    assert np.array_equal(labelled.probability.values, dist.probability.values)
+    assert np.array_equal(labelled.p50.values, bands.p50.values)
+    assert np.array_equal(labelled.prob_peak_by_target.values, uncertainty.peak_probability(da).sel(year=ty).values)
 
 
 @given(x=draws(), axis=st.integers(0, 2))

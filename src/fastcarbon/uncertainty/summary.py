@@ -216,7 +216,7 @@ def _summary_blocks(x, years, qs, level, parallel):
     """:func:`fastcarbon.core.summarize_draws` on (..., D, T) with the quantile axis moved last,
     as :func:`xarray.apply_ufunc` wants its outputs."""
     s = summarize_draws(x, years, quantiles=qs, level=level, axis=-2, parallel=parallel)
-    counts = s.peak_year_probability * s.n_draws
+    counts = np.rint(s.peak_year_probability * s.n_draws)  # the counts back, exactly (k / n · n may miss k by an ulp)
     return (np.moveaxis(s.quantile, 0, -1), np.moveaxis(s.quantile_low, 0, -1), np.moveaxis(s.quantile_high, 0, -1),
             s.mean, s.std, s.peak_probability, s.peak_year_probability, s.censored_share,
             _median_from_counts(counts, years))
