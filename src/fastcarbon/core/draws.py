@@ -18,7 +18,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from fastcarbon._format import show
-from fastcarbon.core._common import use_parallel
+from fastcarbon.core._common import show_number, use_parallel
 from fastcarbon.core.peaks import check_years
 from fastcarbon.core.quantiles import check_probabilities, raise_nonfinite
 from fastcarbon.errors import (
@@ -158,7 +158,7 @@ def _target_index(target_year, years: np.ndarray) -> int:
     hit = np.flatnonzero(years == float(target_year))
     if hit.size == 0:
         raise InputError(f"target_year: {show(target_year)} is not one of the years "
-                         f"({show(years[0])}..{show(years[-1])}, {years.size} of them)")
+                         f"({show_number(years[0])}..{show_number(years[-1])}, {years.size} of them)")
     return int(hit[0])
 
 
