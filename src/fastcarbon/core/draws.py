@@ -361,7 +361,8 @@ def draws_needed(p, half_width, level: float = 0.95) -> np.ndarray:
 
     .. math::
 
-        n = \\left\\lceil \\frac{z^2\\, p (1 - p)}{h^2} \\right\\rceil, \\qquad z = Φ^{-1}\\!\\left(\\frac{1 + level}{2}\\right).
+        n = \\left\\lceil \\frac{z^2\\, p (1 - p)}{h^2} \\right\\rceil, \\qquad
+        z = Φ^{-1}\\!\\left(\\frac{1 + level}{2}\\right).
 
     Use the estimated p of a pilot run (or 0.5, the worst case).
 

@@ -298,7 +298,8 @@ def summarize(emissions: xr.DataArray, *, quantiles: Sequence[float] = (0.05, 0.
         out[f"{lab}_high"] = high.isel(quantile=k).transpose(*order).assign_attrs(
             long_name=f"upper bound of the {what} (order statistic {hi_rank} of {n_d})", **ci)
     out["sample_mean"] = mean.transpose(*order).assign_attrs(units=units, long_name=f"mean over {draw_dim}s")
-    out["sample_std"] = std.transpose(*order).assign_attrs(units=units, long_name=f"standard deviation over {draw_dim}s (ddof 0)")
+    out["sample_std"] = std.transpose(*order).assign_attrs(
+        units=units, long_name=f"standard deviation over {draw_dim}s (ddof 0)")
     out["sample_mean_se"] = (out.sample_std / np.sqrt(n_d)).assign_attrs(
         units=units, long_name=f"standard error of the mean over {draw_dim}s (std / sqrt({n_d}))")
     long_pp = f"probability of peaking in this {dim} or earlier"
