@@ -182,6 +182,8 @@ def summarize_draws(
     - quantiles by numpy's "linear" method (:func:`fastcarbon.core.quantile`) and their
       distribution-free ``level`` confidence intervals [x_(l), x_(u)], order statistics whose
       ranks come from Binomial(D, q) (:func:`order_statistic_interval`; Conover 1999, section 3.2);
+      where D draws are too few for ``level`` (e.g. q = 0 or 1) the interval is the sample range
+      and ``quantile_ci_exact`` is False for that q;
     - mean, standard deviation (ddof 0) and the standard error of the mean std/√D;
     - peaks as :func:`fastcarbon.peaks.peak` defines them (Dai et al. 2025, section 4): the peak
       year of a draw is the first year of its maximum; a draw whose maximum is not followed by a
