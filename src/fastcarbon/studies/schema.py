@@ -277,7 +277,7 @@ def load_study(path) -> Study:
     >>> study.base_year, list(study.scenarios), study.energy.dims
     (2020, ['BAU', 'PEAK2030', 'FAST'], ('region', 'fuel', 'year'))
     >>> (folder / "bad.toml").write_text('[data.energy]\\npath = "city_energy.csv"\\n[acounting]\\nfactors = "hj2021"\\n')
-    63
+    70
     >>> load_study(folder / "bad.toml")
     Traceback (most recent call last):
     ...
