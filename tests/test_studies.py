@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from fastcarbon.cli import BUNDLED_JOBS, app
 from fastcarbon.errors import InputError, StudyFileError
-from fastcarbon.studies import load_study, run_study, write_example
+from fastcarbon.studies import load_study, run_study
 
 runner = CliRunner()
 

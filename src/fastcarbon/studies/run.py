@@ -76,7 +76,7 @@ def forecast(study: Study, emissions: xr.DataArray) -> xr.Dataset:
         bt = backtest(emissions, horizon=n_bt, min_train=max(4, emissions.sizes["year"] - 4))
         ds["backtest_mape"] = bt.mape.assign_attrs(units="1", long_name=f"rolling-origin MAPE, leads 1-{n_bt}")
     ds.attrs.update(by=by, horizon=horizon)
-    return ds
+    return ds, fit
 
 
 def scenario_set(study: Study, base_emissions: xr.DataArray):
@@ -181,7 +181,8 @@ def monte_carlo(study: Study, built: xr.Dataset) -> xr.Dataset:
                   activity_noise=noise("gdp", None))
     em = _with_total(mc.emissions.transpose("draw", "scenario", "region", "year"))
     target = sec.get("target_year", min(2030, study.end_year))
-    out = summarize(em.assign_attrs(units=units, long_name="CO2 emissions"), target_year=target)
+    out = summarize(em.assign_attrs(units=units, long_name="CO2 emissions"), target_year=target,
+                    quantiles=(0.05, 0.25, 0.5, 0.75, 0.95))
     out.attrs.update(target_year=target, seed=int(st.get("seed", 0)), n_draws=int(em.sizes["draw"]),
                      noise=str({k: sec[k] for k in ("intensity", "gdp") if k in sec}))
     return out
@@ -256,7 +257,7 @@ def run_study(study, output=None, progress: bool = True) -> dict:
             if name == "accounting":
                 results["accounting"] = accounting(study)
             elif name == "forecast":
-                results["forecast"] = forecast(study, results["accounting"].emissions)
+                results["forecast"], results["_fit"] = forecast(study, results["accounting"].emissions)
             elif name == "scenarios":
                 base = results["accounting"].emissions.sel(year=study.base_year, drop=True)
                 built, peaks, growth, rates = scenarios(study, base)
@@ -274,4 +275,5 @@ def run_study(study, output=None, progress: bool = True) -> dict:
     from fastcarbon.studies.write import write_outputs
 
     files, notes = write_outputs(study, results, out, console)
+    results.pop("_fit", None)
     return {**results, "files": files, "notes": notes, "timings": timings}

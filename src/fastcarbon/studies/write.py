@@ -3,6 +3,7 @@ atomically (:func:`fastcarbon.report.write_atomic`)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -87,36 +88,72 @@ def _iamc(study: Study, results: dict, path: Path):
     return path
 
 
+#: forecast figures drawn at most (one per region): a national study has hundreds of regions
+MAX_FORECAST_FIGURES = 6
+
+
 def _figures(results: dict, folder: Path) -> tuple[list[Path], list[str]]:
-    """PNG figures through :mod:`fastcarbon.plot` (forecast, trajectories, fan, peak_years,
-    sensitivity; each ``f(data, ax=None) -> (fig, ax)``).  Without ``fastcarbon.plot`` (or
-    matplotlib) nothing is drawn and a note says so; a figure that fails is noted, not fatal:
-    the results are written by then."""
+    """PNG figures through :mod:`fastcarbon.plot`: the EGM forecast of each region (up to
+    :data:`MAX_FORECAST_FIGURES`), the scenario trajectories, the Monte Carlo fan and peak-year
+    distribution (of the total over regions, or the one region), the Sobol' indices of the peak
+    year.  Each plot function is ``f(data, ..., ax=None) -> (fig, ax)``.
+
+    Without ``fastcarbon.plot`` (or matplotlib) nothing is drawn and a note says so; a figure
+    that fails is noted, not fatal: the results are written by then."""
     try:
         from fastcarbon import plot
     except ImportError as err:
         return [], [f"figures skipped: fastcarbon.plot is not available ({err})"]
-    import matplotlib
+    from fastcarbon.errors import FastcarbonError
 
-    matplotlib.use("Agg")
+    wanted = []
+    if "_fit" in results:
+        fit = results["_fit"]
+        regions = [str(r) for r in fit.region.values]
+        for r in regions[:MAX_FORECAST_FIGURES]:
+            wanted.append((f"forecast_{_slug(r)}", lambda r=r: plot.forecast(
+                fit, horizon=results["forecast"].attrs["horizon"], select={"region": r}, label="CO2 emissions")))
+    if "scenarios" in results:
+        em = results["scenarios"].emissions
+        one = {"region": TOTAL} if "emissions_total" in results["scenarios"] else {"region": str(em.region.values[0])}
+        draw = em if one["region"] != TOTAL else results["scenarios"].emissions_total
+        wanted.append(("trajectories", lambda: plot.trajectories(
+            draw, select=None if one["region"] == TOTAL else one)))
+    if "monte_carlo" in results:
+        mc = results["monte_carlo"]
+        pick = {"region": TOTAL if TOTAL in mc.region.values else str(mc.region.values[0])}
+        wanted.append(("fan", lambda: plot.fan(mc, select=pick)))
+        wanted.append(("peak_years", lambda: plot.peak_years(mc, select=pick)))
+    if "sensitivity" in results:
+        wanted.append(("sensitivity", lambda: plot.sensitivity(results["sensitivity"][["S1", "S1_conf", "ST", "ST_conf"]],
+                                                              select={"output": "peak_year"})))
+    files, notes = [], []
+    for stem, draw_figure in wanted:
+        try:
+            fig, _ = draw_figure()
+            files.append(_save(plot, fig, folder / f"{stem}.png"))
+        except (FastcarbonError, ImportError, TypeError, ValueError, KeyError) as err:
+            # a figure must not lose the results already written; the report lists the failure
+            notes.append(f"figure {stem} not drawn: {type(err).__name__}: {err}")
+    if len(results.get("_fit", {}).get("region", [])) > MAX_FORECAST_FIGURES:
+        notes.append(f"forecast figures drawn for the first {MAX_FORECAST_FIGURES} regions only")
+    return files, notes
+
+
+def _save(plot, fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    wanted = [("forecast", "forecast", "forecast"), ("trajectories", "scenarios", "trajectories"),
-              ("fan", "monte_carlo", "fan"), ("peak_years", "monte_carlo", "peak_years"),
-              ("sensitivity", "sensitivity", "sensitivity")]
-    files, notes = [], []
-    for func, key, stem in wanted:
-        if key not in results or not hasattr(plot, func):
-            continue
-        path = folder / f"{stem}.png"
-        try:
-            fig, _ = getattr(plot, func)(results[key], ax=None)
-            write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight"))
-            plt.close(fig)
-            files.append(path)
-        except Exception as err:  # noqa: BLE001 - a figure must not lose the results already written
-            notes.append(f"figure {stem} failed: {type(err).__name__}: {err}")
-    return files, notes
+    try:
+        if hasattr(plot, "save"):
+            return plot.save(fig, path)
+        return write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=150))
+    finally:
+        plt.close(fig)
+
+
+def _slug(label: str) -> str:
+    """A region label as part of a file name."""
+    return re.sub(r"[^\w.-]+", "_", label).strip("_") or "region"
 
 
 def _markdown(df, floatfmt=".4g") -> str:
