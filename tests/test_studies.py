@@ -54,8 +54,10 @@ def test_init_then_run_writes_results_that_read_back(example_run):
         p = mc.prob_peak_by_target.sel(region="total")
         assert float(p.sel(scenario="FAST")) >= float(p.sel(scenario="BAU"))
     with xr.open_dataset(out / "sensitivity.nc", engine="h5netcdf") as si:
-        # the dummy is ignored by the model: its total index is the noise floor, near 0
-        assert float(abs(si.ST.sel(param="dummy")).max()) < 0.05
+        # later rates cannot move the 2030 emissions; convergence on 32, 64 and 128 base points
+        assert float(abs(si.ST.sel(output="emissions_2030", param="rates_2046_2060")).max()) == 0.0
+        assert si.ST_convergence.base_points.values.tolist() == [32, 64, 128]
+        xr.testing.assert_equal(si.ST_convergence.sel(base_points=128, drop=True), si.ST)
     # IAMC: history and scenarios, read back with pandas
     iamc = pd.read_csv(out / "iamc.csv")
     assert list(iamc.columns[:5]) == ["model", "scenario", "region", "variable", "unit"]

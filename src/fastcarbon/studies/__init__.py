@@ -40,8 +40,8 @@ Tables and keys (every key optional unless marked *required*; paths relative to 
                    emissions (total over regions): base_points (power of 2, 128),
                    spread (0.2: multipliers on [0.8, 1.2]), rate_groups ({ NAME = "YYYY-YYYY" },
                    contiguous over the horizon; default one group), ranges ({ NAME = [lo, hi] }),
-                   gdp_growth (true: a growth multiplier), dummy (a parameter the model ignores:
-                   the noise floor), resamples (100), enabled
+                   gdp_growth (true: a growth multiplier), resamples (bootstrap, 100), convergence
+                   (true: the indices again on the first n/4 and n/2 base points), enabled
     [outputs]      folder ("results"), formats (["netcdf", "csv", "iamc"]), figures (true),
                    report (true), iamc_model
 

@@ -196,10 +196,13 @@ def sensitivity(study: Study, base_emissions: xr.DataArray, growth, rates) -> xr
     groups = sec.get("rate_groups", {"rates": f"{base + 1}-{end}"})
     use_growth = sec.get("gdp_growth", True)
     problem = rate_problem(groups, spread=sec.get("spread", 0.2), ranges=sec.get("ranges"),
-                           growth="gdp_growth" if use_growth else None, dummy=sec.get("dummy", False))
+                           growth="gdp_growth" if use_growth else None)
     target = (study.section("monte_carlo") or {}).get("target_year", min(2030, end))
     total = base_emissions.sum("region").assign_attrs(base_emissions.attrs)
-    si = rate_sensitivity(problem, sec.get("base_points", 128), seed=study.config.get("study", {}).get("seed", 0),
+    n = sec.get("base_points", 128)
+    # the indices again on the first n/4 and n/2 base points: do they still move? (sensobol)
+    convergence = [m for m in (n // 4, n // 2) if m >= 4] if sec.get("convergence", True) else None
+    si = rate_sensitivity(problem, n, seed=study.config.get("study", {}).get("seed", 0), convergence=convergence,
                           num_resamples=sec.get("resamples", 100), base_emissions=total, rates=rates,
                           groups=groups, base_year=base, years=range(base, end + 1),
                           growth=growth if use_growth else None, report_years=sorted({target, end}))

@@ -193,8 +193,8 @@ SCHEMA = Table({
     "sensitivity": Table({
         "enabled": Bool(), "base_points": Int(2, 2 ** 20), "spread": Num(0, 1, open_lo=True),
         "rate_groups": Map(Str(), key_doc="a parameter name"),
-        "ranges": Map(List(Num(0), min_len=2)), "gdp_growth": Bool(), "dummy": Bool(),
-        "resamples": Int(2, 10_000),
+        "ranges": Map(List(Num(0), min_len=2)), "gdp_growth": Bool(),
+        "resamples": Int(2, 10_000), "convergence": Bool(),
     }),
     "outputs": Table({"folder": Str(), "formats": List(Str(FORMATS)), "figures": Bool(), "report": Bool(),
                       "iamc_model": Str()}),
@@ -478,7 +478,7 @@ def _check_methods(study: Study, fail) -> None:
             if not _PERIOD.match(lab):
                 raise fail(f"sensitivity.rate_groups.{g}", f"{show(lab)} is not a period 'YYYY-YYYY'")
         _check_periods({lab: 0.0 for lab in groups.values()}, base, end, "sensitivity.rate_groups", fail)
-        names = list(groups) + (["gdp_growth"] if si.get("gdp_growth", True) else []) + (["dummy"] if si.get("dummy") else [])
+        names = list(groups) + (["gdp_growth"] if si.get("gdp_growth", True) else [])
         for k, b in si.get("ranges", {}).items():
             if k not in names:
                 near = difflib.get_close_matches(k, names, n=1)

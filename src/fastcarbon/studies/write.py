@@ -63,6 +63,9 @@ def summary_tables(results: dict) -> dict:
     if "sensitivity" in results:
         s = results["sensitivity"]
         tables["sensitivity"] = s[["S1", "S1_conf", "ST", "ST_conf"]].to_dataframe().round(4)
+        if "ST_convergence" in s:
+            conv = s[["ST_convergence", "ST_conf_convergence"]].sel(output="peak_year", drop=True)
+            tables["sensitivity_convergence"] = conv.to_dataframe().round(4)
     return tables
 
 
@@ -193,7 +196,8 @@ def _report(study: Study, results: dict, tables: dict, files: list[Path], notes:
         "forecast": "## EGM(1,1) forecast per region (a, posterior-difference C and P, grade, peak)",
         "peaks": f"## Scenario peaks ({units})",
         "monte_carlo": f"## Monte Carlo ({results.get('monte_carlo', xr.Dataset()).attrs.get('n_draws', '')} draws, {units})",
-        "sensitivity": "## Sobol' indices (total over regions; `dummy` marks the noise floor)",
+        "sensitivity": "## Sobol' indices (total over regions; ± bootstrap 95 % half-width)",
+        "sensitivity_convergence": "## Convergence of the peak year's ST (recomputed on the first n base points)",
     }
     if "peaks" in results:
         p = results["peaks"]
@@ -205,8 +209,10 @@ def _report(study: Study, results: dict, tables: dict, files: list[Path], notes:
             said.append(f"{s} peaks in {int(y)}" if y == y else f"{s} does not peak by {study.end_year}")
         lines += [f"**Peaks ({region}):** " + "; ".join(said) + ".", ""]
     for key, df in tables.items():
-        if key == "sensitivity":  # one row per output and parameter, ST ± its interval per scenario
-            st_ = df["ST"].round(3).astype(str) + " ± " + df["ST_conf"].round(3).astype(str)
+        if key in ("sensitivity", "sensitivity_convergence"):  # ST ± its interval, one column per scenario
+            stem = "ST" if key == "sensitivity" else "ST_convergence"
+            conf = "ST_conf" if key == "sensitivity" else "ST_conf_convergence"
+            st_ = df[stem].round(3).astype(str) + " ± " + df[conf].round(3).astype(str)
             df = st_.unstack("scenario")
             df.columns = [f"ST {c}" for c in df.columns]
         lines += [titles.get(key, f"## {key}"), "", _markdown(df), ""]

@@ -22,10 +22,7 @@ from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, Unk
 from fastcarbon.scenarios.trajectory import parse_periods
 from fastcarbon.uncertainty.sensitivity import _check_seed, check_problem, sobol_analyze, sobol_sample
 
-__all__ = ["rate_problem", "rate_model", "rate_sensitivity", "DUMMY"]
-
-#: name of the parameter the model ignores: its index is the estimator's noise floor (sensobol)
-DUMMY = "dummy"
+__all__ = ["rate_problem", "rate_model", "rate_sensitivity"]
 
 
 def _group_years(groups, name: str = "groups") -> dict[str, np.ndarray]:
@@ -55,7 +52,7 @@ def _group_years(groups, name: str = "groups") -> dict[str, np.ndarray]:
 
 
 def rate_problem(groups: Mapping, *, spread: float = 0.2, ranges: Mapping | None = None,
-                 growth: str | None = "gdp_growth", dummy: bool = False) -> dict:
+                 growth: str | None = "gdp_growth") -> dict:
     """The SALib problem of :func:`rate_model`: one multiplier per rate group (and on growth).
 
     Parameters
@@ -70,10 +67,6 @@ def rate_problem(groups: Mapping, *, spread: float = 0.2, ranges: Mapping | None
         Parameter name -> [lower, upper], overriding ``spread`` for that parameter.
     growth : str or None
         Name of the growth multiplier; None: activity growth is not uncertain.
-    dummy : bool
-        Add a parameter :data:`DUMMY` that the model ignores: its estimated indices are the
-        noise floor of the estimator (Khorashadi Zadeh et al. 2017; R's sensobol), below which
-        no other index means anything.
 
     Returns
     -------
@@ -82,9 +75,9 @@ def rate_problem(groups: Mapping, *, spread: float = 0.2, ranges: Mapping | None
 
     Examples
     --------
-    >>> p = rate_problem({"early": "2021-2030", "late": ["2031-2045", "2046-2060"]}, spread=0.1, dummy=True)
+    >>> p = rate_problem({"early": "2021-2030", "late": ["2031-2045", "2046-2060"]}, spread=0.1)
     >>> p["names"], p["bounds"][0]
-    (['early', 'late', 'gdp_growth', 'dummy'], [0.9, 1.1])
+    (['early', 'late', 'gdp_growth'], [0.9, 1.1])
     """
     if isinstance(spread, bool) or not isinstance(spread, numbers.Real) or not 0 < spread < 1:
         raise InvalidValueError(f"spread: must be a number in (0, 1) (multipliers stay positive), got {show(spread)}")
@@ -93,8 +86,6 @@ def rate_problem(groups: Mapping, *, spread: float = 0.2, ranges: Mapping | None
         if growth in names:
             raise InputError(f"growth: {show(growth)} is also a rate group's name; give it another")
         names.append(growth)
-    if dummy:
-        names.append(DUMMY)
     ranges = dict(ranges or {})
     unknown = [k for k in ranges if k not in names]
     if unknown:
@@ -163,8 +154,8 @@ def rate_model(
     ----------
     sample : xarray.DataArray
         (``draw``, ``param``), e.g. ``sobol_sample(rate_problem(groups), n, seed=...)``.  Params
-        of ``groups`` it lacks count as 1; so does ``growth_param``; other params (the dummy)
-        are ignored.  Multipliers must be >= 0.
+        of ``groups`` it lacks count as 1; so does ``growth_param``; other params are
+        ignored.  Multipliers must be >= 0.
     base_emissions : float or xarray.DataArray
         :math:`E_0` in ``base_year`` (any dims, e.g. region), with ``units``.
     rates : xarray.DataArray
@@ -272,11 +263,20 @@ def rate_model(
     return out.transpose(*lead, ...)
 
 
-def rate_sensitivity(problem: Mapping, n: int, *, seed: int, num_resamples: int = 100, **model) -> xr.Dataset:
+def rate_sensitivity(problem: Mapping, n: int, *, seed: int, num_resamples: int = 100,
+                     convergence: Sequence[int] | None = None, **model) -> xr.Dataset:
     """Sobol' indices of :func:`rate_model`'s outputs: :func:`sobol_sample` of ``problem``
     (n(D+2) runs), :func:`rate_model` on the whole sample (``**model``: its keywords), and
     :func:`sobol_analyze` of every output and scenario.  ``censored_share`` says how many draws
     entered with a censored peak year (last year + 1).
+
+    Convergence (as R's sensobol ``sobol_convergence``): with ``convergence`` = base-point
+    counts m < n (powers of 2, >= 2), the indices are recomputed on the first m base points of
+    the same design — the first m points of a Sobol' sequence are themselves a balanced Sobol'
+    design, and the rows come in blocks per base point, so the first m(D+2) rows are a whole
+    Saltelli sample — and returned as ``S1_convergence``, ``ST_convergence`` (and their
+    ``_conf``) over a ``base_points`` dim ending at n.  Indices that still move between m and n,
+    or whose interval is wider than the index, need more base points.
 
     Examples
     --------
@@ -285,20 +285,39 @@ def rate_sensitivity(problem: Mapping, n: int, *, seed: int, num_resamples: int 
     ...                  attrs={"units": "%"})
     >>> g = xr.DataArray(np.full(41, 6.0), dims="year", coords={"year": np.arange(2020, 2061)}, attrs={"units": "%"})
     >>> groups = {"early": "2021-2030", "late": "2031-2060"}
-    >>> si = rate_sensitivity(rate_problem(groups, dummy=True), 64, seed=1, base_emissions=100.0, rates=r,
-    ...                       groups=groups, growth=g, base_year=2020, years=range(2020, 2061), report_years=[2030])
+    >>> si = rate_sensitivity(rate_problem(groups), 64, seed=1, rates=r,
+    ...                       base_emissions=100.0, groups=groups, growth=g, base_year=2020, years=range(2020, 2061),
+    ...                       report_years=[2030], convergence=[16, 32])
     >>> float(si.ST.sel(output="emissions_2030", param="late"))  # later rates cannot move 2030
     0.0
-    >>> si.ST.sel(output="peak_year").idxmax("param").item()  # 6 % growth against 6 % cuts: growth decides
-    'gdp_growth'
+    >>> bool(si.ST.sel(output="emissions_2030", param="early") > 0.3)
+    True
+    >>> si.ST_convergence.base_points.values.tolist()
+    [16, 32, 64]
     """
     seed = _check_seed(seed)
     x = sobol_sample(problem, n, seed=seed)
     res = rate_model(x, **model)
     outputs = res.drop_vars("peaked")
-    # a constant output (e.g. every draw censored) has no variance to apportion: SALib's NaN, no warning storm
     si = sobol_analyze(problem, outputs, seed=seed, num_resamples=num_resamples)
     si["censored_share"] = (1.0 - res.peaked.mean("draw")).assign_attrs(
         units="1", long_name="share of draws with no peak within the horizon (peak year set to last year + 1)")
+    if convergence:
+        sizes = sorted({int(m) for m in convergence})
+        bad = [m for m in sizes if m < 2 or m >= n or m & (m - 1)]
+        if bad:
+            raise InvalidValueError(f"convergence: {show(bad)} are not powers of 2 in [2, {n}); each is a number of "
+                                    f"base points of a sub-sample of the n = {n} design")
+        block = x.sizes["draw"] // n
+        steps = []
+        for m in sizes:
+            sub = outputs.isel(draw=slice(0, m * block))
+            steps.append(sobol_analyze(problem, sub, seed=seed, num_resamples=num_resamples))
+        steps.append(si[["S1", "S1_conf", "ST", "ST_conf"]])
+        conv = xr.concat([s[["S1", "S1_conf", "ST", "ST_conf"]] for s in steps],
+                         dim=xr.DataArray([*sizes, int(n)], dims="base_points", name="base_points"))
+        for k in ("S1", "S1_conf", "ST", "ST_conf"):
+            si[f"{k}_convergence"] = conv[k].assign_attrs(
+                units="1", long_name=f"{k} recomputed on the first base_points points of the design")
     si.attrs.update(title="Sobol' indices of the top-down rate model", n=int(n), seed=seed)
     return si
