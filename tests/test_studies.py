@@ -198,6 +198,18 @@ groups = true
     (BASE + "[outputs]\nformats = [\"netcdf\", \"parquet\"]\n", "outputs.formats[1]", ["'parquet'", "allowed"]),
     (BASE + "[sensitivity]\nbase_points = 100\n[scenarios.A]\n", "sensitivity.base_points", ["power of 2", "64 or 128"]),
     (BASE + "[sensitivity]\n", "sensitivity", ["needs scenarios"]),
+    (BASE + "[scenarios.A]\ngdp_growth = { 2070 = 2.0 }\n", "scenarios.A.gdp_growth.2070", ["outside the horizon"]),
+    (BASE + "[scenarios.A]\ngdp_growth = \"fast\"\n", "scenarios.A.gdp_growth", ["'fast'", "a number (% per year)"]),
+    (BASE + "[study]\nbase_year = 2030\n", "study.base_year", ["not a year of the data", "2013-2020"]),
+    (BASE + "[scenarios.A]\n[monte_carlo]\ntarget_year = 2100\n", "monte_carlo.target_year", ["outside 2021-2060"]),
+    (BASE + "[scenarios.A]\n[monte_carlo]\nintensity = { distribution = \"gamma\" }\n",
+     "monte_carlo.intensity.distribution", ["'gamma' is not allowed", "'lognormal'"]),
+    (BASE.replace('rename = { City = "region" }', 'rename = "City"'), "data.energy.rename", ["expected a table"]),
+    (BASE.replace('factors = "hj2021"', 'factor = "hj2021"'), "accounting.factor", ["did you mean 'factors'"]),
+    (BASE.replace('factors = "hj2021"\n', '') , "accounting.factors", ["missing; this key is required"]),
+    (BASE + "[accounting2]\n", "accounting2", ["did you mean 'accounting'"]),
+    (BASE.replace("[accounting]", "[accounting]\nenergy = \"fuel_use\""), "accounting.energy",
+     ["'fuel_use'", "defined: ['energy']"]),
 ])
 def test_bad_study_files_name_the_key_what_was_found_and_what_is_allowed(tmp_path, text, key, words):
     with pytest.raises(StudyFileError) as info:
@@ -299,3 +311,31 @@ def test_rate_model_bad_inputs():
         rate_problem({"a": "2021-2025", "b": "2025-2030"})
     with pytest.raises(InputError, match="spread"):
         rate_problem({"a": "2021-2030"}, spread=1.5)
+
+
+def test_readme_study_file_runs_as_written(tmp_path):
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = text.split("## Studies", 1)[1].split("```toml", 1)[1].split("```", 1)[0]
+    assert len(block.strip().splitlines()) <= 22
+    _user_csv(tmp_path / "energy.csv")
+    (tmp_path / "study.toml").write_text(block)
+    study = load_study(tmp_path / "study.toml")
+    assert list(study.scenarios) == ["BAU", "FAST"] and study.end_year == 2060
+    out = run_study(study, output=tmp_path / "out", progress=False)
+    assert {"forecast", "peaks", "monte_carlo", "sensitivity"} <= set(out)
+    # the README's example of an error message is the one the code gives
+    (tmp_path / "study.toml").write_text(block.replace('parent = "BAU"', 'parent = "BUA"'))
+    with pytest.raises(StudyFileError) as info:
+        load_study(tmp_path / "study.toml")
+    assert f"`{info.value}`" in " ".join(text.split())
+
+
+def test_study_file_error_pickles_with_its_key():
+    import pickle
+
+    err = StudyFileError("'BUA' is not a scenario", key="scenarios.A.parent", file="study.toml")
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is StudyFileError and back.key == err.key and str(back) == str(err)
+    assert str(err) == "study.toml: scenarios.A.parent: 'BUA' is not a scenario"
