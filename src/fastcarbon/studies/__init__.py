@@ -33,9 +33,11 @@ Tables and keys (every key optional unless marked *required*; paths relative to 
                    carry its parent's labels override those periods only; other labels replace
                    the schedule.  Emissions = GDP x carbon intensity, per region, from the
                    base-year accounting.
-    [monte_carlo]  draws (1000), target_year (2030), intensity and gdp noise: { distribution =
-                   "lognormal" | "normal" | "uniform" | "triangular", spread, on = "rate" |
-                   "level", ar1 } (fastcarbon.uncertainty.Noise), enabled
+    [monte_carlo]  draws (1000), target_year (2030), intensity, gdp and factor noise:
+                   { distribution = "lognormal" | "normal" | "uniform" | "triangular", spread,
+                   on = "rate" | "level", ar1 } (fastcarbon.uncertainty.Noise; intensity default
+                   lognormal 0.1 on the rates, gdp and factor none; factor: a multiplier of mean 1
+                   on the emission factors, on the level, ar1 = 1 unless given), enabled
     [sensitivity]  Sobol' indices of the scenarios' peak year, emissions and cumulative
                    emissions (total over regions): base_points (power of 2, 128),
                    spread (0.2: multipliers on [0.8, 1.2]), rate_groups ({ NAME = "YYYY-YYYY" },

@@ -169,22 +169,27 @@ def monte_carlo(study: Study, built: xr.Dataset) -> xr.Dataset:
     sec = study.section("monte_carlo")
     st = study.config.get("study", {})
 
-    def noise(key, default):
+    def noise(key, default, on="rate", ar1=0.0):
         spec = sec.get(key, default)
         return None if spec is None else Noise(spec.get("distribution", "lognormal"), spec.get("spread", 0.1),
-                                               on=spec.get("on", "rate"), ar1=spec.get("ar1", 0.0))
+                                               on=spec.get("on", on), ar1=spec.get("ar1", ar1))
 
     units = built.emissions.attrs["units"]
+    # uncertain emission factors: a multiplier of mean 1 on every year's emissions, on its level
+    # (the rate of a constant 1 is 0), ar1 = 1 by default: a factor error persists from year to year
+    factor_noise = noise("factor", None, on="level", ar1=1.0)
+    factor = None if factor_noise is None else xr.DataArray(
+        np.ones(built.sizes["year"]), dims="year", coords={"year": built.year.values}, attrs={"units": "1"})
     mc = mc_draws(built[["gdp", "carbon_intensity"]], sec.get("draws", 1000), seed=st.get("seed", 0), activity="gdp",
-                  intensity="carbon_intensity", emissions_units=units,
+                  intensity="carbon_intensity", factor=factor, emissions_units=units,
                   intensity_noise=noise("intensity", {"distribution": "lognormal", "spread": 0.1}),
-                  activity_noise=noise("gdp", None))
+                  activity_noise=noise("gdp", None), factor_noise=factor_noise)
     em = _with_total(mc.emissions.transpose("draw", "scenario", "region", "year"))
     target = sec.get("target_year", min(2030, study.end_year))
     out = summarize(em.assign_attrs(units=units, long_name="CO2 emissions"), target_year=target,
                     quantiles=(0.05, 0.25, 0.5, 0.75, 0.95))
     out.attrs.update(target_year=target, seed=int(st.get("seed", 0)), n_draws=int(em.sizes["draw"]),
-                     noise=str({k: sec[k] for k in ("intensity", "gdp") if k in sec}))
+                     noise=str({k: sec[k] for k in ("intensity", "gdp", "factor") if k in sec}))
     return out
 
 

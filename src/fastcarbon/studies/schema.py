@@ -189,7 +189,7 @@ SCHEMA = Table({
         "intensity_rates": Map(Num(0, 100), _PERIOD, "a period 'YYYY-YYYY' (2021-2025)"),
     })),
     "monte_carlo": Table({"enabled": Bool(), "draws": Int(2, 10_000_000), "target_year": Int(1000, 3000),
-                          "intensity": _NOISE, "gdp": _NOISE}),
+                          "intensity": _NOISE, "gdp": _NOISE, "factor": _NOISE}),
     "sensitivity": Table({
         "enabled": Bool(), "base_points": Int(2, 2 ** 20), "spread": Num(0, 1, open_lo=True),
         "rate_groups": Map(Str(), key_doc="a parameter name"),
