@@ -339,3 +339,25 @@ def test_study_file_error_pickles_with_its_key():
     back = pickle.loads(pickle.dumps(err))
     assert type(back) is StudyFileError and back.key == err.key and str(back) == str(err)
     assert str(err) == "study.toml: scenarios.A.parent: 'BUA' is not a scenario"
+
+
+def test_morris_screening_instead_of_sobol(tmp_path):
+    path = _study(tmp_path, BASE + textwrap.dedent("""\
+        [study]
+        end_year = 2050
+        [scenarios.BAU]
+        gdp_growth = 5.0
+        intensity_rates = { 2021-2030 = 4.8, 2031-2050 = 8.0 }
+        [sensitivity]
+        method = "morris"
+        trajectories = 10
+        rate_groups = { early = "2021-2030", late = "2031-2050" }
+        [outputs]
+        formats = ["netcdf"]
+        """))
+    out = run_study(path, progress=False)
+    m = out["sensitivity"]
+    assert {"mu_star", "sigma"} <= set(m.data_vars) and set(m.param.values) == {"early", "late", "gdp_growth"}
+    assert float(m.mu_star.sel(output="emissions_2030", param="late", scenario="BAU")) == 0.0
+    assert "Morris screening" in (tmp_path / "results" / "report.md").read_text(encoding="utf-8")
+    assert not (tmp_path / "results" / "iamc.csv").exists()  # formats = ["netcdf"] only

@@ -38,8 +38,9 @@ Tables and keys (every key optional unless marked *required*; paths relative to 
                    on = "rate" | "level", ar1 } (fastcarbon.uncertainty.Noise; intensity default
                    lognormal 0.1 on the rates, gdp and factor none; factor: a multiplier of mean 1
                    on the emission factors, on the level, ar1 = 1 unless given), enabled
-    [sensitivity]  Sobol' indices of the scenarios' peak year, emissions and cumulative
-                   emissions (total over regions): base_points (power of 2, 128),
+    [sensitivity]  Sobol' indices (or Morris screening) of the scenarios' peak year, emissions
+                   and cumulative emissions (total over regions): method ("sobol" | "morris"),
+                   base_points (Sobol', a power of 2, 128), trajectories and levels (Morris, 20, 4),
                    spread (0.2: multipliers on [0.8, 1.2]), rate_groups ({ NAME = "YYYY-YYYY" },
                    contiguous over the horizon; default one group), ranges ({ NAME = [lo, hi] }),
                    gdp_growth (true: a growth multiplier), resamples (bootstrap, 100), convergence

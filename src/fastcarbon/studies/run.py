@@ -204,13 +204,26 @@ def sensitivity(study: Study, base_emissions: xr.DataArray, growth, rates) -> xr
                            growth="gdp_growth" if use_growth else None)
     target = (study.section("monte_carlo") or {}).get("target_year", min(2030, end))
     total = base_emissions.sum("region").assign_attrs(base_emissions.attrs)
+    model = dict(base_emissions=total, rates=rates, groups=groups, base_year=base, years=range(base, end + 1),
+                 growth=growth if use_growth else None, report_years=sorted({target, end}))
+    seed = study.config.get("study", {}).get("seed", 0)
+    if sec.get("method", "sobol") == "morris":
+        from fastcarbon.uncertainty import morris_analyze, morris_sample
+        from fastcarbon.uncertainty.rates import rate_model
+
+        x = morris_sample(problem, sec.get("trajectories", 20), seed=seed, num_levels=sec.get("levels", 4))
+        res = rate_model(x, **model)
+        si = morris_analyze(problem, x, res.drop_vars("peaked"), seed=seed, num_levels=sec.get("levels", 4),
+                            num_resamples=sec.get("resamples", 100))
+        si["censored_share"] = (1.0 - res.peaked.mean("draw")).assign_attrs(
+            units="1", long_name="share of runs with no peak within the horizon (peak year set to last year + 1)")
+        si.attrs.update(problem=str(problem), what="total over regions")
+        return si
     n = sec.get("base_points", 128)
     # the indices again on the first n/4 and n/2 base points: do they still move? (sensobol)
     convergence = [m for m in (n // 4, n // 2) if m >= 4] if sec.get("convergence", True) else None
-    si = rate_sensitivity(problem, n, seed=study.config.get("study", {}).get("seed", 0), convergence=convergence,
-                          num_resamples=sec.get("resamples", 100), base_emissions=total, rates=rates,
-                          groups=groups, base_year=base, years=range(base, end + 1),
-                          growth=growth if use_growth else None, report_years=sorted({target, end}))
+    si = rate_sensitivity(problem, n, seed=seed, convergence=convergence, num_resamples=sec.get("resamples", 100),
+                          **model)
     si.attrs.update(problem=str(problem), what="total over regions")
     return si
 

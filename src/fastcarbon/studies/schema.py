@@ -191,7 +191,8 @@ SCHEMA = Table({
     "monte_carlo": Table({"enabled": Bool(), "draws": Int(2, 10_000_000), "target_year": Int(1000, 3000),
                           "intensity": _NOISE, "gdp": _NOISE, "factor": _NOISE}),
     "sensitivity": Table({
-        "enabled": Bool(), "base_points": Int(2, 2 ** 20), "spread": Num(0, 1, open_lo=True),
+        "enabled": Bool(), "method": Str(("sobol", "morris")), "base_points": Int(2, 2 ** 20),
+        "trajectories": Int(2, 100_000), "levels": Int(2, 100), "spread": Num(0, 1, open_lo=True),
         "rate_groups": Map(Str(), key_doc="a parameter name"),
         "ranges": Map(List(Num(0), min_len=2)), "gdp_growth": Bool(),
         "resamples": Int(2, 10_000), "convergence": Bool(),
@@ -470,9 +471,11 @@ def _check_methods(study: Study, fail) -> None:
     si = study.section("sensitivity")
     if si is not None:
         n = si.get("base_points", 128)
-        if n & (n - 1):
+        if si.get("method", "sobol") == "sobol" and n & (n - 1):
             raise fail("sensitivity.base_points", f"{n} is not a power of 2 (a Sobol' sequence is balanced only "
                        f"for 2**k points); use {1 << (n.bit_length() - 1)} or {1 << n.bit_length()}")
+        if si.get("levels", 4) % 2:
+            raise fail("sensitivity.levels", f"{si['levels']} is odd; Morris' grid needs an even number of levels")
         groups = si.get("rate_groups", {"rates": f"{base + 1}-{end}"})
         for g, lab in groups.items():
             if not _PERIOD.match(lab):

@@ -62,7 +62,8 @@ def summary_tables(results: dict) -> dict:
         tables["monte_carlo"] = df.round(4)
     if "sensitivity" in results:
         s = results["sensitivity"]
-        tables["sensitivity"] = s[["S1", "S1_conf", "ST", "ST_conf"]].to_dataframe().round(4)
+        keys = ["S1", "S1_conf", "ST", "ST_conf"] if "ST" in s else ["mu_star", "mu_star_conf", "sigma"]
+        tables["sensitivity"] = s[keys].to_dataframe().round(4)
         if "ST_convergence" in s:
             conv = s[["ST_convergence", "ST_conf_convergence"]].sel(output="peak_year", drop=True)
             tables["sensitivity_convergence"] = conv.to_dataframe().round(4)
@@ -128,8 +129,9 @@ def _figures(results: dict, folder: Path) -> tuple[list[Path], list[str]]:
         wanted.append(("fan", lambda: plot.fan(mc, select=pick)))
         wanted.append(("peak_years", lambda: plot.peak_years(mc, select=pick)))
     if "sensitivity" in results:
-        wanted.append(("sensitivity", lambda: plot.sensitivity(results["sensitivity"][["S1", "S1_conf", "ST", "ST_conf"]],
-                                                              select={"output": "peak_year"})))
+        s = results["sensitivity"]
+        keys = ["S1", "S1_conf", "ST", "ST_conf"] if "ST" in s else ["mu_star", "mu_star_conf", "sigma"]
+        wanted.append(("sensitivity", lambda: plot.sensitivity(s[keys], select={"output": "peak_year"})))
     files, notes = [], []
     for stem, draw_figure in wanted:
         try:
@@ -196,7 +198,9 @@ def _report(study: Study, results: dict, tables: dict, files: list[Path], notes:
         "forecast": "## EGM(1,1) forecast per region (a, posterior-difference C and P, grade, peak)",
         "peaks": f"## Scenario peaks ({units})",
         "monte_carlo": f"## Monte Carlo ({results.get('monte_carlo', xr.Dataset()).attrs.get('n_draws', '')} draws, {units})",
-        "sensitivity": "## Sobol' indices (total over regions; ± bootstrap 95 % half-width)",
+        "sensitivity": ("## Sobol' indices (total over regions; ± bootstrap 95 % half-width)"
+                        if "ST" in results.get("sensitivity", {"ST": 0})
+                        else "## Morris screening (mu*: mean |elementary effect| over the whole range, total over regions)"),
         "sensitivity_convergence": "## Convergence of the peak year's ST (recomputed on the first n base points)",
     }
     if "peaks" in results:
@@ -209,12 +213,12 @@ def _report(study: Study, results: dict, tables: dict, files: list[Path], notes:
             said.append(f"{s} peaks in {int(y)}" if y == y else f"{s} does not peak by {study.end_year}")
         lines += [f"**Peaks ({region}):** " + "; ".join(said) + ".", ""]
     for key, df in tables.items():
-        if key in ("sensitivity", "sensitivity_convergence"):  # ST ± its interval, one column per scenario
-            stem = "ST" if key == "sensitivity" else "ST_convergence"
-            conf = "ST_conf" if key == "sensitivity" else "ST_conf_convergence"
+        if key in ("sensitivity", "sensitivity_convergence"):  # ST (mu*) ± its interval, one column per scenario
+            stem = ("ST" if "ST" in df else "mu_star") if key == "sensitivity" else "ST_convergence"
+            conf = f"{stem}_conf" if key == "sensitivity" else "ST_conf_convergence"
             st_ = df[stem].round(3).astype(str) + " ± " + df[conf].round(3).astype(str)
             df = st_.unstack("scenario")
-            df.columns = [f"ST {c}" for c in df.columns]
+            df.columns = [f"{'ST' if stem != 'mu_star' else 'mu*'} {c}" for c in df.columns]
         lines += [titles.get(key, f"## {key}"), "", _markdown(df), ""]
     figs = [f for f in files if f.suffix == ".png"]
     if figs:
