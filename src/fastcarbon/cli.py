@@ -1,4 +1,5 @@
-"""Command line: ``fastcarbon run`` (the reproductions on bundled data), ``fastcarbon factors``.
+"""Command line: ``fastcarbon run [STUDY]`` (a study file, or the reproductions on bundled data),
+``fastcarbon init [FOLDER]`` (an example study), ``fastcarbon factors``.
 
 Only typer is imported at module level; rich, xarray and the accounting code load inside the
 commands, so ``fastcarbon --version`` and ``--help`` stay fast.
@@ -36,39 +37,64 @@ def _main(
     """fastcarbon command line."""
 
 
-@app.command()
+#: the bundled jobs, named in ``fastcarbon run --help`` without importing them (--help stays
+#: fast); tests/test_cli_and_docs.py checks the list against fastcarbon.report.JOBS
+BUNDLED_JOBS = ("bengbu_accounting", "bengbu_forecast", "chongqing_peaks", "chongqing_monte_carlo")
+
+_RUN_HELP = "\n\n".join([
+    "Run a study file, or the reproductions on the bundled data.",
+    "fastcarbon run STUDY: run a study file (fastcarbon init FOLDER writes an example): accounting, EGM forecast, "
+    "scenarios and peaks, Monte Carlo, sensitivity, as the file asks; netCDF, CSV, an IAMC table, figures and "
+    "report.md go into the folder its outputs table names (or OUTPUT).",
+    "fastcarbon run: run the bundled jobs, print each result as a table and write it to OUTPUT as <job>.nc "
+    "(netCDF, h5netcdf) and <job>.csv. Jobs: " + ", ".join(BUNDLED_JOBS) + ".",
+    "Exit code 2: a bad study file or an unusable OUTPUT (checked before anything runs). Exit code 1: a job "
+    "failed. Either prints one line on stderr. Files are written to a temporary, then renamed: never left "
+    "half-written.",
+])
+
+
+@app.command(help=_RUN_HELP)
 def run(
-    output: Path = typer.Option(
-        Path("fastcarbon-output"), "--output", "-o", help="Folder for the netCDF and CSV results."
+    study: Optional[Path] = typer.Argument(  # noqa: UP007
+        None, metavar="STUDY", help="A study file (study.toml) to run instead of the bundled jobs.",
+        show_default=False,
+    ),
+    output: Optional[Path] = typer.Option(  # noqa: UP007
+        None, "--output", "-o", show_default=False,
+        help="Folder for the results (default: fastcarbon-output; for a STUDY, the folder its outputs table names).",
     ),
     job: Optional[list[str]] = typer.Option(  # noqa: UP007 (typer needs Optional on 3.11)
-        None, "--job", "-j", help="Run only this job (repeatable); default: all jobs."
+        None, "--job", "-j", help="Run only this bundled job (repeatable); default: all jobs."
     ),
     traceback: bool = typer.Option(
         False, "--traceback", help="On an error, show the full Python traceback (for bug reports)."
     ),
 ) -> None:
-    """Run the reproductions on the bundled data: print each result as a table and write it to
-    OUTPUT as <job>.nc (netCDF, h5netcdf) and <job>.csv.
-
-    Exit code 2: OUTPUT is unusable (checked before any job runs).
-    Exit code 1: a job failed.  Either prints one line on stderr.
-    Files are written to a temporary, then renamed: never left half-written."""
+    """``fastcarbon run [STUDY]``: a study file, or the bundled jobs (help text: ``_RUN_HELP``)."""
     from rich.console import Console
 
     from fastcarbon.errors import FastcarbonError
     from fastcarbon.report import JOBS, prepare_output, write_result
+
+    def fail(message: str, code: int) -> typer.Exit:
+        # One plain line, not rich: rich wraps at the console width (80 off a terminal).
+        typer.echo("fastcarbon run: " + " ".join(line.strip() for line in message.splitlines()), err=True)
+        return typer.Exit(code=code)
+
+    if study is not None:
+        if job:
+            raise typer.BadParameter("a study runs as a whole; --job selects bundled jobs (run without STUDY)",
+                                     param_hint="--job")
+        _run_study(study, output, traceback, fail)
+        return
+    output = Path("fastcarbon-output") if output is None else output
 
     names = [j.name for j in JOBS]
     unknown = [n for n in job or [] if n not in names]
     if unknown:
         raise typer.BadParameter(f"unknown job(s) {unknown}; jobs: {names}", param_hint="--job")
     selected = [j for j in JOBS if not job or j.name in job]
-
-    def fail(message: str, code: int) -> typer.Exit:
-        # One plain line, not rich: rich wraps at the console width (80 off a terminal).
-        typer.echo("fastcarbon run: " + " ".join(line.strip() for line in message.splitlines()), err=True)
-        return typer.Exit(code=code)
 
     # Every target is checked before the first job computes: a bad folder costs seconds, not
     # the minutes of a full run that would then fail at its first write.
@@ -101,6 +127,51 @@ def run(
                 raise
             raise fail(f"error in job {item.name}: {exc}", 1) from None
         console.print(f"wrote {nc} and {csv}", markup=False, highlight=False)
+
+
+def _run_study(path: Path, output: Optional[Path], traceback: bool, fail) -> None:  # noqa: UP007
+    """``fastcarbon run STUDY``: validate the whole file first (exit 2), then run it (exit 1 on
+    an error while computing)."""
+    from fastcarbon.errors import FastcarbonError, OutputPathError
+    from fastcarbon.studies import load_study, run_study
+
+    try:
+        study = load_study(path)
+    except FastcarbonError as exc:
+        if traceback:
+            raise
+        raise fail(str(exc), 2) from None
+    try:
+        result = run_study(study, output=output, progress=True)
+    except OutputPathError as exc:
+        if traceback:
+            raise
+        raise fail(str(exc), 2) from None
+    except FastcarbonError as exc:
+        if traceback:
+            raise
+        raise fail(f"error in study {path}: {exc}", 1) from None
+    report = [f for f in result["files"] if f.name == "report.md"]
+    typer.echo(f"wrote {len(result['files'])} files into {result['files'][0].parent}"
+               + (f"; report: {report[0]}" if report else ""))
+
+
+@app.command()
+def init(
+    folder: Path = typer.Argument(Path("my-study"), help="Folder for the example study (created)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the example's files if they exist."),
+) -> None:
+    """Write an example study (study.toml, city_energy.csv) into FOLDER; run: fastcarbon run FOLDER/study.toml."""
+    from fastcarbon.errors import FastcarbonError
+    from fastcarbon.studies import write_example
+
+    try:
+        write_example(folder, overwrite=force)
+    except FastcarbonError as exc:
+        typer.echo(f"fastcarbon init: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(f"wrote {folder / 'study.toml'} and {folder / 'city_energy.csv'}; "
+               f"run it with: fastcarbon run {folder / 'study.toml'}")
 
 
 def _table(ds, title: str):

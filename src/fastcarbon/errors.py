@@ -18,6 +18,7 @@ __all__ = [
     "InputTypeError",
     "MissingDependencyError",
     "OutputPathError",
+    "StudyFileError",
     "MissingDimensionError",
     "CoordinateMismatchError",
     "InvalidValueError",
@@ -115,6 +116,19 @@ class OutputPathError(InputError):
     """A result cannot be written where it was asked for: the output folder is a file, cannot be
     created or is read-only, a folder sits where a result file goes, or writing failed (the
     message carries the system's reason, e.g. no space left on the device)."""
+class StudyFileError(InputError):
+    """A study file (:mod:`fastcarbon.studies`) that cannot run: an unknown key, a value of the
+    wrong type or range, a data file that is missing or unreadable, an unknown fuel, a scenario
+    whose parent is missing or whose parents form a cycle.  Raised by ``load_study`` before
+    anything computes; the message starts with the file and the dotted key
+    (``study.toml: scenarios.LOW.parent: ...``), which ``key`` and ``file`` also hold."""
+
+    def __init__(self, message: str, key: str = "", file: str = ""):
+        self.key, self.file = key, file
+        where = ": ".join(p for p in (file, key) if p)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
 class OverflowResultError(InvalidValueError):
     """Finite inputs gave a result outside the float64 range (±inf, or NaN from inf - inf).
 
