@@ -66,7 +66,12 @@ def test_init_then_run_writes_results_that_read_back(example_run):
     assert hist["2020"].item() == pytest.approx(float(em.sel(region="Huainan", year=2020)))
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "# Four cities" in report and "PEAK2030 peaks in 2027" in report and "BAU peaks in 2043" in report
-    assert "Sobol'" in report and "figures skipped" in report  # fastcarbon.plot not merged yet
+    assert "Sobol'" in report and "figures skipped" not in report
+    # the figures are drawn and named in the report: PNG files that are not blank
+    for name in ("trajectories", "fan", "peak_years", "sensitivity", "forecast_Huainan"):
+        png = out / f"{name}.png"
+        assert f"`{name}.png`" in report and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert png.stat().st_size > 10_000
 
 
 def test_rerun_is_identical_and_output_option_wins(example_run, tmp_path):
