@@ -263,11 +263,23 @@ def stream_factors(key, shared, w_shared, w_stream, draw, dist, spread, phi, cho
                 for m in range(n_m):
                     zt[t * n_m + m] = a * zt[(t - 1) * n_m + m] + c * zt[t * n_m + m]
         d = dist[v]
+        sv = spread[v]
+        # one loop per law, so that the normal one vectorises (same expressions as _factor)
         for t in range(n_t):
-            for m in range(n_m):
-                xv[t, m] = _factor(zt[t * n_m + m], d, spread[v, m])
+            zr = zt[t * n_m:(t + 1) * n_m]
+            xr = xv[t]
+            if d == NORMAL:
+                for m in range(n_m):
+                    xr[m] = 1.0 + sv[m] * zr[m]
+            elif d == LOGNORMAL:
+                for m in range(n_m):
+                    s = sv[m]
+                    xr[m] = math.exp(s * zr[m] - 0.5 * s * s)
+            else:
+                for m in range(n_m):
+                    xr[m] = _factor(zr[m], d, sv[m])
             for m in range(n_m, n_mp):
-                xv[t, m] = 1.0
+                xr[m] = 1.0
 
 
 @kernel
@@ -479,7 +491,12 @@ def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, draw_offs
 @parallel_kernel
 def monte_carlo_streams_parallel(x, keys, row_stream, seed, w_shared, w_stream, draw_offset, dist, mode, spread,
                                  phi, chol, use_chol, active, out_total, out_sector):
-    """Multi-threaded :func:`monte_carlo_streams`: (stream × block of draws) items among threads."""
+    """Multi-threaded :func:`monte_carlo_streams`: (stream × block of draws) items among threads.
+
+    Call it under ``numba.set_parallel_chunksize(1)`` (as :func:`fastcarbon.core.montecarlo.monte_carlo`
+    does) for dynamic scheduling: a thread slowed down by a busy machine then no longer holds up
+    a fixed half of the items.  The items are independent, so the schedule never changes a bit.
+    """
     n_v, n_b, n_m, n_t = x.shape
     n_s = keys.shape[0]
     n_d = out_total.shape[0]
