@@ -396,3 +396,23 @@ def test_bad_independent():
     unlabelled = xr.DataArray(np.ones((2, 3)), dims=("region", "year"))
     with pytest.raises(InputError, match="no coordinate labels"):
         uncertainty.monte_carlo(None, 2, seed=1, activity=unlabelled, intensity=unlabelled)
+
+
+def test_public_shared_noise_kernels_still_agree():
+    # monte_carlo_emissions[_parallel] (the pre-streams kernel API) run the stream kernels with one
+    # stream keyed by the seed
+    gdp, ci, share = _inputs(10)
+    n_b, n_m, n_t = ci.shape
+    x = np.stack([np.broadcast_to(a, ci.shape) for a in (gdp, ci, share)]).astype(np.float64)
+    args = (np.array([0, 1, 2]), np.array([1, 1, 0]), np.full((3, n_m), 0.2), np.array([0.5, 0.5, 0.0]),
+            np.zeros((3, n_m, n_m)), np.zeros(3, np.bool_), np.array([True, True, True]))
+    a, b = np.empty((33, n_b, n_t)), np.empty((33, n_b, n_t))
+    sa, sb = np.empty((33, n_b, n_m, n_t)), np.empty((33, n_b, n_m, n_t))
+    kmc.monte_carlo_emissions(x, np.uint64(4), np.uint64(0), *args, a, sa)
+    kmc.monte_carlo_emissions_parallel(x, np.uint64(4), np.uint64(0), *args, b, sb)
+    assert np.array_equal(a, b) and np.array_equal(sa, sb)
+    r = monte_carlo(gdp, ci, share, n_draws=33, seed=4, by_sector=True,
+                    activity_noise=Noise("normal", 0.2, on="rate", ar1=0.5),
+                    intensity_noise=Noise("lognormal", 0.2, on="rate", ar1=0.5),
+                    factor_noise=Noise("uniform", 0.2, on="level"))
+    assert np.array_equal(r.emissions, a) and np.array_equal(r.emissions_by_sector, sa)

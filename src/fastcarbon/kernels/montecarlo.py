@@ -324,10 +324,8 @@ def _row_emissions(xt, rr, den, b, n_m, xi, mode, active, path, mult, prev, e, t
         xv = xt[v, b]
         pv = path[v]
         if not active[v]:
-            for t in range(n_t):
-                for m in range(n_mp):
-                    pv[t, m] = xv[t, m]
-        elif mode[v] == LEVEL:
+            continue  # the product below reads x itself
+        if mode[v] == LEVEL:
             xiv = xi[v]
             for t in range(n_t):
                 for m in range(n_mp):
@@ -360,9 +358,13 @@ def _row_emissions(xt, rr, den, b, n_m, xi, mode, active, path, mult, prev, e, t
                     mult[m] = mu if ok else mult[m]
                     prev[m] = p
                     out[m] = p
+    p0 = path[0] if active[0] else xt[0, b]
+    p1 = path[1] if active[1] else xt[1, b]
+    p2 = path[2] if active[2] else xt[2, b]
     for t in range(n_t):
+        a0, a1, a2, et = p0[t], p1[t], p2[t], e[t]
         for m in range(n_mp):
-            e[t, m] = path[0, t, m] * path[1, t, m] * path[2, t, m]
+            et[m] = a0[m] * a1[m] * a2[m]
     # Σ_m in sector order for every year: the years are independent chains, the sectors in order.
     for t in range(n_t):
         tot[t] = 0.0
