@@ -19,7 +19,9 @@ own random stream (keyed by its label; the scenarios of a region share it):
   ``np.random.default_rng([seed, key])`` per region, the region's scenarios vectorized over draws
   (what a user writes to keep cities independent).
 
-``extra_info`` holds ns per normal variate (time / (regions x draws x 2 variables x 21 x 42)) and
+Two noises: ``sweep`` (the sweep's default, lognormal σ = 0.1 on the intensity rates) and
+``chongqing`` (the noise above: two variables, AR(1), sector correlations).
+``extra_info`` holds ns per normal variate (time / (regions x draws x variables x 21 x 42)) and
 ns per element (time / (draws x regions x scenarios x 21 x 41)).  Group ``monte_carlo_one``: a
 one-element call (1 draw, 1 sector, 1 year), the fixed cost of a call.
 
@@ -106,37 +108,44 @@ def make_region_block():
 BLOCK = make_region_block()
 
 
-def run_block_fastcarbon(parallel):
+#: the sweep's default noise (lognormal σ = 0.1 on the intensity rates: one perturbed variable)
+#: and the Chongqing noise of the cases above (two variables, AR(1), sector correlations)
+BLOCK_NOISES = {"sweep": {"intensity_noise": Noise("lognormal", 0.1, on="rate")}, "chongqing": NOISE}
+
+
+def run_block_fastcarbon(parallel, noise):
     gdp, ci, share, keys = BLOCK
     return monte_carlo(gdp, ci, share, n_draws=N_BLOCK_DRAWS, seed=1, streams=keys, parallel=parallel,
-                       **NOISE).emissions
+                       **BLOCK_NOISES[noise]).emissions
 
 
-def run_block_numpy():
+def run_block_numpy(noise):
     gdp, ci, share, keys = BLOCK
-    return ref.monte_carlo_numpy(gdp, ci, share, n_draws=N_BLOCK_DRAWS, seed=1, streams=keys, **NOISE)
+    return ref.monte_carlo_numpy(gdp, ci, share, n_draws=N_BLOCK_DRAWS, seed=1, streams=keys, **BLOCK_NOISES[noise])
 
 
+@pytest.mark.parametrize("noise", list(BLOCK_NOISES))
 @pytest.mark.parametrize("impl", ["fastcarbon", "fastcarbon_serial", "numpy"])
-def test_monte_carlo_region_block(benchmark, impl):
+def test_monte_carlo_region_block(benchmark, impl, noise):
     gdp, ci, share, keys = BLOCK
     gdp1, ci1, share1 = gdp[:1, :1], ci[:1, :1], share[:1]
     for par in (True, False):  # compile outside the timed region
-        monte_carlo(gdp1, ci1, share1, n_draws=2, seed=1, streams=keys[:1], parallel=par, **NOISE)
-    benchmark.group = f"monte_carlo_regions|{N_REGIONS}x{N_SCENARIOS}"
+        monte_carlo(gdp1, ci1, share1, n_draws=2, seed=1, streams=keys[:1], parallel=par, **BLOCK_NOISES[noise])
+    benchmark.group = f"monte_carlo_regions|{N_REGIONS}x{N_SCENARIOS}|{noise}"
     if impl == "numpy":
-        out = benchmark.pedantic(run_block_numpy, rounds=3, iterations=1)
+        out = benchmark.pedantic(run_block_numpy, args=(noise,), rounds=3, iterations=1)
     else:
-        out = benchmark.pedantic(run_block_fastcarbon, args=(impl == "fastcarbon",), rounds=3, iterations=1)
+        out = benchmark.pedantic(run_block_fastcarbon, args=(impl == "fastcarbon", noise), rounds=3, iterations=1)
     if benchmark.stats is not None:  # None under --benchmark-disable
         best = benchmark.stats.stats.min
-        normals = N_REGIONS * N_BLOCK_DRAWS * 2 * N_SECTORS * (N_YEARS + N_YEARS % 2)
+        n_var = len(BLOCK_NOISES[noise])
+        normals = N_REGIONS * N_BLOCK_DRAWS * n_var * N_SECTORS * (N_YEARS + N_YEARS % 2)
         elements = N_BLOCK_DRAWS * N_REGIONS * N_SCENARIOS * N_SECTORS * N_YEARS
         benchmark.extra_info.update(ns_per_normal=best / normals * 1e9, ns_per_element=best / elements * 1e9)
     assert out.shape == (N_BLOCK_DRAWS, N_REGIONS, N_SCENARIOS, N_YEARS)
     assert np.isfinite(out).all()
     # the same law: the 2060 mean of every region within a few standard errors of the other's
-    other = run_block_numpy() if impl != "numpy" else run_block_fastcarbon(True)
+    other = run_block_numpy(noise) if impl != "numpy" else run_block_fastcarbon(True, noise)
     se = np.sqrt(out[..., -1].var(0) / N_BLOCK_DRAWS + other[..., -1].var(0) / N_BLOCK_DRAWS)
     assert (np.abs(out[..., -1].mean(0) - other[..., -1].mean(0)) < 6 * se).mean() > 0.99
 
