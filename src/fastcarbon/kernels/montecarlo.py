@@ -7,10 +7,12 @@ For draw d (global id g = draw_offset + d), variable v in (activity, intensity, 
    index i = (v·M + m)·T2 + t, T2 = T rounded up to even (each (v, m) row starts on a Box–Muller
    pair).  The layout is fixed: switching a variable's noise on or off never changes another's.
    The Philox key k is the batch row's stream (below): k = s for the shared noise, or
-   k = :func:`~fastcarbon.kernels.random.stream_key` (s, σ_b) for a row with stream key σ_b.
+   k = :func:`~fastcarbon.kernels.random.stream_key` (s, σ_b) for a row with stream key σ_b,
+   whose innovations are :func:`~fastcarbon.kernels.random.stream_normal` (k, g, i): the same
+   Box–Muller pairs with a vectorised log and sincos (within 4e-15 of ``normal``).
    With a stream correlation ρ in (0, 1) the innovations follow a one-factor model::
 
-       ε[v, m, t] = sqrt(ρ) normal(s, g, i) + sqrt(1 - ρ) normal(k, g, i)
+       ε[v, m, t] = sqrt(ρ) normal(s, g, i) + sqrt(1 - ρ) stream_normal(k, g, i)
 
    (ρ = 0: the stream alone; ρ = 1: the shared noise, computed as such).  The step is linear
    and comes before the sector and AR(1) steps, so every e below is still N(0, 1) with the same
@@ -77,7 +79,7 @@ import numpy as np
 from numba import prange
 
 from fastcarbon.kernels._jit import kernel, parallel_kernel
-from fastcarbon.kernels.random import normal_block_run, normal_cdf, normal_pair, triangular_ppf
+from fastcarbon.kernels.random import normal_block_run, normal_cdf, normal_pair, stream_normal_run, triangular_ppf
 
 __all__ = [
     "NORMAL", "LOGNORMAL", "UNIFORM", "TRIANGULAR", "LEVEL", "RATE",
@@ -173,8 +175,8 @@ def perturbation_factors(seed, draw, dist, spread, phi, chol, use_chol, active, 
 
 
 @kernel
-def stream_factors(key, shared, w_shared, w_stream, draw, dist, spread, phi, chol, use_chol, active,
-                   u1, u2, z, zs, zt, row, xi):
+def stream_factors(key, shared, w_shared, w_stream, draw, fast, dist, spread, phi, chol, use_chol, active,
+                   u1, u2, wbuf, kbuf, z, zs, zt, row, xi):
     """The factors ξ[v, t, m] of one draw of one stream (steps 1–4; note the (V, T, M) layout).
 
     Parameters
@@ -191,9 +193,13 @@ def stream_factors(key, shared, w_shared, w_stream, draw, dist, spread, phi, cho
         innovations are drawn, and ε is exactly that draw.
     draw : int
         Global draw id.
+    fast : bool
+        Draw the stream's innovations (key ``key``) as
+        :func:`~fastcarbon.kernels.random.stream_normal` (vectorised Box–Muller); False: as
+        :func:`~fastcarbon.kernels.random.normal` (libm), as the shared noise always is.
     dist, spread, phi, chol, use_chol, active
         As :func:`perturbation_factors`.
-    u1, u2 : float64 arrays (M·T2/2,), scratch
+    u1, u2, wbuf, kbuf : float64 arrays (M·T2/2,), scratch
     z, zs : float64 arrays (M·T2,), scratch (innovations of one variable, row m at m·T2)
     zt : float64 array (T·M,), scratch (the correlated normals, year-major)
     row : float64 array (T,), scratch
@@ -201,8 +207,8 @@ def stream_factors(key, shared, w_shared, w_stream, draw, dist, spread, phi, cho
 
     Notes
     -----
-    Bit-identical to :func:`perturbation_factors` (transposed) when ``key`` is the seed and
-    ``w_shared == 0``: the same innovations, and every later value computed by the same IEEE
+    Bit-identical to :func:`perturbation_factors` (transposed) when ``key`` is the seed,
+    ``w_shared == 0`` and ``fast`` is False: the same innovations, and every later value computed by the same IEEE
     operations in the same order.  The loops run over years or sectors innermost so that LLVM
     vectorises them; the Philox words are made for a whole variable at once
     (:func:`fastcarbon.kernels.random.normal_block_run`).
@@ -215,8 +221,8 @@ def stream_factors(key, shared, w_shared, w_stream, draw, dist, spread, phi, cho
     >>> args = (np.array([1, 1, 1]), np.full((V, M), 0.2), np.zeros(V), np.zeros((V, M, M)),
     ...         np.zeros(V, np.bool_), np.ones(V, np.bool_))
     >>> perturbation_factors(4, 0, *args, np.empty((M, 4)), xi_a)
-    >>> stream_factors(4, 4, 0.0, 1.0, 0, *args, np.empty(4), np.empty(4), np.empty(8),
-    ...                np.empty(8), np.empty(6), np.empty(3), xi_b)
+    >>> stream_factors(4, 4, 0.0, 1.0, 0, False, *args, np.empty(4), np.empty(4), np.empty(4), np.empty(4),
+    ...                np.empty(8), np.empty(8), np.empty(6), np.empty(3), xi_b)
     >>> bool((xi_a == xi_b.transpose(0, 2, 1)).all())
     True
     """
@@ -234,7 +240,10 @@ def stream_factors(key, shared, w_shared, w_stream, draw, dist, spread, phi, cho
                     xv[t, m] = 1.0
             continue
         first = v * n_blocks  # = (v·M + 0)·T2 / 2: the variable's rows are consecutive blocks
-        normal_block_run(shared if only_shared else key, draw, first, u1, u2, z)
+        if only_shared or not fast:
+            normal_block_run(shared if only_shared else key, draw, first, u1, u2, z)
+        else:
+            stream_normal_run(key, draw, first, u1, u2, wbuf, kbuf, z)
         if mix:
             normal_block_run(shared, draw, first, u1, u2, zs)
             for i in range(z.shape[0]):
@@ -374,7 +383,7 @@ def _row_emissions(xt, rr, den, b, n_m, xi, mode, active, path, mult, prev, e, t
 
 
 @kernel
-def _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, draw_offset,
+def _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, fast, draw_offset,
                   dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector):
     """Draws lo..hi-1 of stream s: ξ once per draw, then every batch row of the stream."""
     n_v, _, n_t, n_mp = xt.shape
@@ -382,6 +391,8 @@ def _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w
     n_t2 = n_t + (n_t & 1)
     u1 = np.empty(n_m * n_t2 // 2)
     u2 = np.empty(n_m * n_t2 // 2)
+    w = np.empty(n_m * n_t2 // 2)
+    k_ = np.empty(n_m * n_t2 // 2)
     z = np.empty(n_m * n_t2)
     zs = np.empty(n_m * n_t2)
     zt = np.empty(n_t * n_m)
@@ -395,8 +406,8 @@ def _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w
     keep_sector = out_sector.shape[0] > 0
     key = np.uint64(keys[s])
     for d in range(lo, hi):
-        stream_factors(key, np.uint64(seed), w_shared, w_stream, np.uint64(draw_offset) + np.uint64(d), dist,
-                       spread, phi, chol, use_chol, active, u1, u2, z, zs, zt, row, xi)
+        stream_factors(key, np.uint64(seed), w_shared, w_stream, np.uint64(draw_offset) + np.uint64(d), fast,
+                       dist, spread, phi, chol, use_chol, active, u1, u2, w, k_, z, zs, zt, row, xi)
         for k in range(starts[s], starts[s + 1]):
             b = order[k]
             _row_emissions(xt, rr, den, b, n_m, xi, mode, active, path, mult, prev, e, tot)
@@ -433,8 +444,8 @@ def _n_blocks(n_s, n_d):
 
 
 @kernel
-def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, draw_offset, dist, mode, spread, phi,
-                        chol, use_chol, active, out_total, out_sector):
+def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, fast, draw_offset, dist, mode, spread,
+                        phi, chol, use_chol, active, out_total, out_sector):
     """Monte Carlo emissions of D draws with one random stream per group of batch rows, serial.
 
     Parameters
@@ -450,13 +461,19 @@ def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, draw_offs
         The shared noise's key (only read when mixing: ``w_shared`` and ``w_stream`` > 0).
     w_shared, w_stream : float
         sqrt(ρ) and sqrt(1 - ρ) of the one-factor model ε = sqrt(ρ) ε_shared + sqrt(1 - ρ) ε_stream.
+    fast : bool
+        The streams' innovations by :func:`~fastcarbon.kernels.random.stream_normal` (True, as
+        the numpy API draws streams) or by :func:`~fastcarbon.kernels.random.normal` (False);
+        the shared part is always :func:`~fastcarbon.kernels.random.normal`.
     draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector
         As :func:`monte_carlo_emissions`.
 
     Notes
     -----
-    With ``keys = [seed]``, ``row_stream = 0`` and ``w_shared = 0`` this is
-    :func:`monte_carlo_emissions` bit for bit.  Each (stream, draw) computes its ξ once and
+    With ``keys = [seed]``, ``row_stream = 0``, ``w_shared = 0`` and ``fast`` False this is
+    :func:`monte_carlo_emissions` bit for bit.  Scratch: three arrays of 3·B·T·M' doubles per
+    call (the transposed rows and their rate terms; M' = M rounded up to a multiple of 8), and
+    a few of V·T·M' doubles per work item; no (D, B, M, T) temporary.  Each (stream, draw) computes its ξ once and
     writes only its own rows' outputs, so :func:`monte_carlo_streams_parallel` and any split of
     the draws give bit-identical results.
 
@@ -467,7 +484,7 @@ def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, draw_offs
     >>> x = np.ones((3, 2, 1, 3)); x[1] = 0.9 ** np.arange(3)
     >>> keys = np.array([stream_key(7, 11), stream_key(7, 12)], np.uint64)
     >>> tot = np.empty((4, 2, 3))
-    >>> monte_carlo_streams(x, keys, np.array([0, 1]), 7, 0.0, 1.0, 0, np.array([1, 1, 1]),
+    >>> monte_carlo_streams(x, keys, np.array([0, 1]), 7, 0.0, 1.0, True, 0, np.array([1, 1, 1]),
     ...                     np.array([0, 1, 0]), np.full((3, 1), 0.3), np.zeros(3), np.zeros((3, 1, 1)),
     ...                     np.zeros(3, np.bool_), np.array([False, True, False]), tot, np.empty((0, 2, 1, 3)))
     >>> bool((tot[:, 0, 2] != tot[:, 1, 2]).all())  # two streams: other draws
@@ -486,13 +503,13 @@ def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, draw_offs
     starts = np.empty(n_s + 1, np.int64)
     _group_rows(row_stream, n_s, order, starts)
     for s in range(n_s):
-        _stream_draws(s, 0, n_d, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, draw_offset,
-                      dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector)
+        _stream_draws(s, 0, n_d, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, fast,
+                      draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector)
 
 
 @parallel_kernel
-def monte_carlo_streams_parallel(x, keys, row_stream, seed, w_shared, w_stream, draw_offset, dist, mode, spread,
-                                 phi, chol, use_chol, active, out_total, out_sector):
+def monte_carlo_streams_parallel(x, keys, row_stream, seed, w_shared, w_stream, fast, draw_offset, dist, mode,
+                                 spread, phi, chol, use_chol, active, out_total, out_sector):
     """Multi-threaded :func:`monte_carlo_streams`: (stream × block of draws) items among threads.
 
     Call it under ``numba.set_parallel_chunksize(1)`` (as :func:`fastcarbon.core.montecarlo.monte_carlo`
@@ -517,8 +534,8 @@ def monte_carlo_streams_parallel(x, keys, row_stream, seed, w_shared, w_stream, 
         j = k % n_blocks
         lo = j * n_d // n_blocks
         hi = (j + 1) * n_d // n_blocks
-        _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, draw_offset,
-                      dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector)
+        _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, fast,
+                      draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector)
 
 @kernel
 def monte_carlo_emissions(x, seed, draw_offset, dist, mode, spread, phi, chol, use_chol, active,
@@ -563,7 +580,7 @@ def monte_carlo_emissions(x, seed, draw_offset, dist, mode, spread, phi, chol, u
     >>> bool((tot[:, 0, 1:] != [5.0, 3.0]).all())
     True
     """
-    monte_carlo_streams(x, np.full(1, np.uint64(seed)), np.zeros(x.shape[1], np.int64), seed, 0.0, 1.0,
+    monte_carlo_streams(x, np.full(1, np.uint64(seed)), np.zeros(x.shape[1], np.int64), seed, 0.0, 1.0, False,
                         draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector)
 
 
@@ -574,5 +591,5 @@ def monte_carlo_emissions_parallel(x, seed, draw_offset, dist, mode, spread, phi
                                    active, out_total, out_sector):
     """Multi-threaded :func:`monte_carlo_emissions` (:func:`monte_carlo_streams_parallel`, one stream)."""
     monte_carlo_streams_parallel(x, np.full(1, np.uint64(seed)), np.zeros(x.shape[1], np.int64), seed, 0.0, 1.0,
-                                 draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total,
+                                 False, draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total,
                                  out_sector)
