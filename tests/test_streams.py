@@ -147,6 +147,17 @@ def test_stream_normal_run_equals_stream_normal(key, draw, first, n):
     assert out.tolist() == expected
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(-750.0, 750.0), min_size=1, max_size=40))
+def test_exp_run_against_libm(values):
+    x = np.array(values)
+    out = np.empty_like(x)
+    rnd.exp_run(x, np.empty(x.size, np.int64), out)
+    with np.errstate(over="ignore", invalid="ignore"):  # exp(750) = inf on both sides
+        expected = np.exp(x)
+        assert np.all((np.abs(out - expected) <= 3e-16 * expected) | (out == expected))
+
+
 def test_stream_normals_against_libm_and_their_law():
     n_blocks, n_draws = 500, 400
     out, ref_out = np.empty(2 * n_blocks), np.empty(2 * n_blocks)
@@ -368,7 +379,7 @@ def test_stream_factors_equal_perturbation_factors_for_the_shared_key():
     kmc.perturbation_factors(np.uint64(9), np.uint64(4), *args, np.empty((m, 6)), old)
     kmc.stream_factors(np.uint64(9), np.uint64(9), 0.0, 1.0, np.uint64(4), False, *args, np.empty(m * 3),
                        np.empty(m * 3), np.empty(m * 3), np.empty(m * 3), np.empty(m * 6), np.empty(m * 6),
-                       np.empty(t * m), np.empty(t), new)
+                       np.empty(t * m), np.empty(t), np.empty(t * m), np.empty(t * m, np.int64), new)
     assert np.array_equal(old, new.transpose(0, 2, 1))
 
 

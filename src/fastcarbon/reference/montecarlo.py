@@ -27,7 +27,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from fastcarbon.core.montecarlo import Noise, correlation_factor
-from fastcarbon.kernels.random import normal, stream_key, stream_normal, triangular_ppf
+from fastcarbon.kernels.random import exp_run, normal, stream_key, stream_normal, triangular_ppf
 
 __all__ = ["REGISTRY", "monte_carlo_loops", "monte_carlo_numpy"]
 
@@ -97,7 +97,14 @@ def monte_carlo_loops(activity, intensity, factor=None, *, n_draws, seed, draw_o
                 e[:, t] = noise.ar1 * e[:, t - 1] + math.sqrt(1.0 - noise.ar1**2) * eta[:, t]
             for m in range(n_m):
                 for t in range(n_t):
-                    xi[v, m, t] = _factor_of(float(e[m, t]), noise, float(spread[m]))
+                    s_ = float(spread[m])
+                    if is_stream and noise.distribution == "lognormal":  # the streams' exp
+                        arg = np.array([s_ * float(e[m, t]) - 0.5 * s_ * s_])
+                        out1 = np.empty(1)
+                        exp_run(arg, np.empty(1, np.int64), out1)
+                        xi[v, m, t] = out1[0]
+                    else:
+                        xi[v, m, t] = _factor_of(float(e[m, t]), noise, s_)
         for m in range(n_m):
             paths = []
             for v, noise in enumerate(noises):
