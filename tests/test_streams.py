@@ -90,9 +90,9 @@ def test_label_key_is_stable_across_processes():
     assert outs == {f"{label_key('Hefei')} {label_key(7)}\n"}
 
 
-@pytest.mark.parametrize("label, error", [(None, InputTypeError), (True, InputTypeError), (np.bool_(False), InputTypeError),
-                                          (float("nan"), InvalidValueError), (float("inf"), InvalidValueError),
-                                          ((1, 2), InputTypeError)])
+@pytest.mark.parametrize("label, error", [(None, InputTypeError), (True, InputTypeError),
+                                          (np.bool_(False), InputTypeError), (float("nan"), InvalidValueError),
+                                          (float("inf"), InvalidValueError), ((1, 2), InputTypeError)])
 def test_bad_labels(label, error):
     with pytest.raises(error, match="label_key"):
         label_key(label)
@@ -291,7 +291,8 @@ def test_labelled_regions_are_keyed_by_label():
     core = monte_carlo(np.broadcast_to(gdp, ci.shape)[:, None],
                        ds.carbon_intensity.transpose("region", "scenario", "sector", "year").values,
                        n_draws=50, seed=3, streams=label_keys(names)[:, None], **_noises())
-    np.testing.assert_array_equal(core.emissions, whole.emissions.transpose("draw", "region", "scenario", "year").values)
+    labelled = whole.emissions.transpose("draw", "region", "scenario", "year").values
+    np.testing.assert_array_equal(core.emissions, labelled)
     # scenarios share noise within a region; the numeric dims of a region are its labels too
     shared = uncertainty.monte_carlo(ds, 50, independent=(), **kw)
     assert shared.attrs["independent"] == ""

@@ -445,7 +445,9 @@ def monte_carlo(
     **Streams.**  By default every batch row of a draw sees the same noise (common random
     numbers).  ``streams`` gives each batch row a stream key instead: rows with equal keys
     share their noise (the scenarios of one region), rows with different keys draw from
-    different Philox streams (:func:`fastcarbon.kernels.random.stream_key`), independent for
+    different Philox streams (:func:`fastcarbon.kernels.random.stream_key`; their normals by
+    a vectorised Box–Muller, :func:`fastcarbon.kernels.random.stream_normal`, and their
+    lognormal factors by a vectorised exp, both within a few ulp of libm's), independent for
     ``stream_correlation=0``.  A row's draws depend only on (seed, its key, draw id), never on
     its position or on the other rows: adding, removing or reordering regions leaves every
     other region's draws bit-identical.  With ρ = ``stream_correlation`` the innovations follow
