@@ -17,6 +17,7 @@ __all__ = [
     "InputError",
     "InputTypeError",
     "OutputPathError",
+    "StoreMismatchError",
     "MissingDimensionError",
     "CoordinateMismatchError",
     "InvalidValueError",
@@ -108,6 +109,11 @@ class OutputPathError(InputError):
     """A result cannot be written where it was asked for: the output folder is a file, cannot be
     created or is read-only, a folder sits where a result file goes, or writing failed (the
     message carries the system's reason, e.g. no space left on the device)."""
+class StoreMismatchError(InputError):
+    """A result store cannot be resumed by this run: it was made by a different computation (its
+    fingerprint of inputs, noise, seed and outputs differs) or by something else than fastcarbon."""
+
+
 class OverflowResultError(InvalidValueError):
     """Finite inputs gave a result outside the float64 range (±inf, or NaN from inf - inf).
 
