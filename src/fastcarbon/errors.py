@@ -22,6 +22,7 @@ __all__ = [
     "CoordinateMismatchError",
     "InvalidValueError",
     "OverflowResultError",
+    "NonFiniteSampleError",
     "UnknownLabelError",
     "UnitError",
     "DuplicateLabelError",
@@ -141,4 +142,29 @@ class OverflowResultError(InvalidValueError):
             f"{self.variable}: overflows to {show(self.value)} at {where}: the inputs are finite but the "
             f"result exceeds the float64 range (about 1.8e308)"
             + (f"; {self.hint}" if self.hint else "; check the inputs' magnitudes and units")
+        )
+
+
+class NonFiniteSampleError(InvalidValueError):
+    """A sample to be reduced (quantiles, draw summaries) holds NaN or an infinity.
+
+    NaN-skipping reductions would hide a broken draw, so fastcarbon's exact quantiles refuse
+    NaN instead; skipping is explicit (``skipna=True`` in
+    :func:`fastcarbon.uncertainty.quantile_bands`).
+
+    Attributes
+    ----------
+    name : str
+        The argument holding it.
+    index : tuple of int
+        Position of the first such value in the array as it was passed.
+    value : float
+    """
+
+    def __init__(self, name: str, index: tuple[int, ...], value: float, hint: str = ""):
+        self.name, self.index, self.value = name, tuple(int(k) for k in index), float(value)
+        where = f"index {self.index}" if self.index else "the only element"
+        super().__init__(
+            f"{name}: {show(self.value)} at {where}; every value must be a finite number"
+            + (f" ({hint})" if hint else "")
         )

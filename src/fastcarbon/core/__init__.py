@@ -7,6 +7,7 @@ these functions.
 # grey has its own PARALLEL_THRESHOLD (a fit is cheaper per element): exported as a module.
 from fastcarbon.core import grey
 from fastcarbon.core.accounting import PARALLEL_THRESHOLD, BadValueError, bottom_up, sector_fuel_totals
+from fastcarbon.core.draws import DrawSummary, draws_needed, order_statistic_interval, summarize_draws
 from fastcarbon.core.entropy import (
     AllConstantError,
     ConstantIndicatorWarning,
@@ -18,6 +19,7 @@ from fastcarbon.core.entropy import (
 )
 from fastcarbon.core.montecarlo import MonteCarloResult, Noise, monte_carlo
 from fastcarbon.core.peaks import InfiniteTrajectoryError, NaNTrajectoryError, PeakResult, peak
+from fastcarbon.core.quantiles import NonFiniteSampleError, quantile
 
 __all__ = [
     "PARALLEL_THRESHOLD",
@@ -39,4 +41,10 @@ __all__ = [
     "MonteCarloResult",
     "Noise",
     "monte_carlo",
+    "NonFiniteSampleError",
+    "quantile",
+    "DrawSummary",
+    "summarize_draws",
+    "draws_needed",
+    "order_statistic_interval",
 ]
