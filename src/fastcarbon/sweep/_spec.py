@@ -41,8 +41,12 @@ _DEFAULT_NOISE = Noise("lognormal", 0.1, on="rate")
 
 def _label_key(label) -> int:
     """Stream key of a region label (:func:`fastcarbon.core.montecarlo.label_key`)."""
-    from fastcarbon.core.montecarlo import label_key
+    try:
+        from fastcarbon.core.montecarlo import label_key
+    except ImportError:  # TEMPORARY until the streams branch is merged
+        import hashlib as _h
 
+        return int.from_bytes(_h.blake2b(str(label).encode(), digest_size=8).digest(), "little")
     return int(label_key(label))
 
 
@@ -374,7 +378,14 @@ class Sweep:
             if d in self.coords:
                 values = np.asarray(self.coords[d])
                 coords[d] = values.astype(object) if values.dtype.kind in "US" else values
+        from fastcarbon.core.draws import order_statistic_interval
+
         coords["quantile"] = ("quantile", np.array(self.quantiles), {"units": "1", "long_name": "quantile level"})
+        # the same for every region: the intervals' ranks depend on n_draws, q and level only
+        cover = [order_statistic_interval(self.n_draws, q, self.level)[2] for q in self.quantiles]
+        coords["quantile_ci_coverage"] = ("quantile", np.array(cover), {
+            "units": "1", "long_name": "coverage of the quantile's confidence interval for continuous draws "
+                                       f"(below {100 * self.level:g} %: too few draws for that quantile)"})
         coords["peak_year"] = ("peak_year", np.asarray(self.coords[self.dim]),
                                {"units": self.units_of_years, "long_name": "peak year"})
         if self.keep:

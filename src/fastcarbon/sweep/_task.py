@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from fastcarbon.core.draws import draws_needed, summarize_draws
 from fastcarbon.core.montecarlo import monte_carlo
 
 __all__ = ["BlockInputs", "block_summaries", "task_bytes"]
@@ -48,8 +49,6 @@ def block_summaries(inputs: BlockInputs, years: np.ndarray, *, n_draws: int, see
     ``keep`` are positions in the block whose raw draws are returned too, as ``draws``
     (k, n_draws, *batch, T).  ``target_index`` is the position of ``target_year`` in ``years``.
     """
-    from fastcarbon.sweep._reduce import draws_needed, summarize_draws
-
     act, inten, fac, streams = inputs
     shapes = [a.shape for a in (act, inten, fac) if a is not None]
     batch = np.broadcast_shapes(*(s[:-2] for s in shapes))
@@ -58,6 +57,9 @@ def block_summaries(inputs: BlockInputs, years: np.ndarray, *, n_draws: int, see
     extra = {} if streams is None else {"streams": streams, "stream_correlation": stream_correlation}
     for start in range(0, n_draws, draw_chunk):
         size = min(draw_chunk, n_draws - start)
+        if streams is not None and not _HAS_STREAMS:
+            e[start:start + size] = _per_region_draws_fallback(act, inten, fac, streams, size, seed, start, noises, parallel)
+            continue
         r = monte_carlo(act, inten, fac, n_draws=size, seed=seed, draw_offset=start, parallel=parallel,
                         **noises, **extra)
         e[start:start + size] = r.emissions
@@ -99,3 +101,18 @@ def draw_chunk_size(n_draws: int, per_draw_bytes: int, limit: int = 64 << 20) ->
     if n_draws * per_draw_bytes <= limit:
         return n_draws
     return max(1, min(math.ceil(n_draws / 4), limit // max(per_draw_bytes, 1)))
+
+
+import inspect as _inspect  # noqa: E402  TEMPORARY until the streams branch is merged
+
+_HAS_STREAMS = "streams" in _inspect.signature(monte_carlo).parameters
+
+
+def _per_region_draws_fallback(act, inten, fac, streams, size, seed, start, noises, parallel):
+    """TEMPORARY stand-in for ``monte_carlo(..., streams=)``: one call per region, seed mixed with the key."""
+    outs = []
+    for i in range(streams.shape[0]):
+        sub = [None if a is None else (a[i:i + 1] if a.shape[0] > 1 else a) for a in (act, inten, fac)]
+        s = (seed ^ int(streams.reshape(-1)[i])) % 2**64
+        outs.append(monte_carlo(*sub, n_draws=size, seed=s, draw_offset=start, parallel=parallel, **noises).emissions)
+    return np.concatenate(outs, axis=1)
