@@ -287,6 +287,7 @@ def test_a_worker_killed_mid_sweep_changes_nothing(tmp_path):
         killed_at = _markers(store)
         thread.join(timeout=240)
         assert "ds" in box, "the sweep did not finish after the kill"
+        assert victim not in client.scheduler_info()["workers"]  # it died (its nanny started a new one)
     assert killed_at < 16
     xr.testing.assert_identical(results(box["ds"]), ref)
 

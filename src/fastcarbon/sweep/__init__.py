@@ -85,7 +85,7 @@ from collections.abc import Hashable, Sequence
 import xarray as xr
 
 from fastcarbon.core.montecarlo import Noise
-from fastcarbon.sweep._spec import STORE_FORMAT, SUMMARIES, TASK_BUDGET, Sweep, _DEFAULT_NOISE
+from fastcarbon.sweep._spec import _DEFAULT_NOISE, STORE_FORMAT, SUMMARIES, TASK_BUDGET, Sweep
 
 __all__ = ["run", "Sweep", "SUMMARIES", "TASK_BUDGET", "STORE_FORMAT"]
 

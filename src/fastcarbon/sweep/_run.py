@@ -8,8 +8,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from fastcarbon.errors import InvalidValueError, InputTypeError
 from fastcarbon._format import show
+from fastcarbon.errors import InputTypeError, InvalidValueError
 from fastcarbon.sweep._schedule import Timer, open_client, progress_bar
 from fastcarbon.sweep._store import SweepStore
 from fastcarbon.sweep._task import block_summaries

@@ -148,7 +148,7 @@ class Sweep:
         """Validate the inputs (through the labelled Monte Carlo, which names a bad value by its
         labels), then hold each variable as numpy (region, *batch, sector, year), size 1 where the
         variable lacks a dim."""
-        from fastcarbon.units import format_units, parse, scale_to
+        from fastcarbon.units import parse, scale_to
 
         if inputs is not None:
             inputs = as_dataset(inputs, "inputs", "trajectories (e.g. fastcarbon.datasets.national_panel())")

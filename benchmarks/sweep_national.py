@@ -1,0 +1,150 @@
+"""The national sweep, full size, side by side in one run: fastcarbon.sweep against the plain
+numpy version of the same model, and 1 against 2 worker processes.
+
+Size: :func:`fastcarbon.datasets.national_panel` (300 regions × 4 scenarios × 21 sectors × 41
+years) × 1 000 draws, intensity noise on the annual reduction rates (lognormal σ 0.15, AR(1)
+0.8, sector correlation 0.5), independent per city.  Outputs of both: the peak-year
+distribution, P(peak <= year) for every year and the 5/50/95 % bands per city × scenario × year.
+
+- ``numpy``: :func:`numpy_sweep` below, what a competent user writes: per city, draws in chunks
+  of 250 from its own ``np.random.default_rng([seed, city])``, the AR(1) and sector correlation
+  vectorized over draws, the rate perturbation by ``np.cumprod``, peaks by ``argmax``, bands by
+  ``np.quantile`` (one call per city on (draws, scenarios, years));
+- ``in-process``: ``fastcarbon.sweep.run(..., client=None)``, numba's threads inside each block;
+- ``1 worker`` / ``2 workers``: a LocalCluster started (and warmed up) before the clock, one
+  thread and one numba thread per worker.
+
+Also the peak memory of each worker (``ru_maxrss``) and the share of the sweep's time spent
+writing the store.  Run: ``PYTHONPATH=src python benchmarks/sweep_national.py [--regions 300]
+[--draws 1000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import resource
+import shutil
+import tempfile
+import time
+
+import numpy as np
+
+from fastcarbon.core.montecarlo import Noise, correlation_factor
+
+NOISE = Noise("lognormal", 0.15, on="rate", ar1=0.8, sector_correlation=0.5)
+SEED = 20261202
+QUANTILES = (0.05, 0.5, 0.95)
+
+
+def numpy_sweep(gdp, ci, years, n_draws, seed, chunk=250):
+    """Plain numpy, per city: returns (bands (Q, R, S, T), P(peak <= year) (R, S, T),
+    peak-year distribution (R, S, T), censored share (R, S)).
+
+    ``gdp`` (R, S, T), ``ci`` (R, S, M, T); emissions E = gdp × Σ_m ci' with ci' the intensity
+    whose annual reduction rates r are multiplied by ξ = exp(σe - σ²/2), e N(0, 1) AR(1) over
+    years and correlated across sectors.
+    """
+    n_r, n_s, n_m, n_t = ci.shape
+    sigma, phi = float(NOISE.spread), NOISE.ar1
+    chol = correlation_factor(NOISE.correlation(n_m))
+    keep = np.where(ci[..., 1:] > 0, ci[..., 1:] / np.where(ci[..., :-1] > 0, ci[..., :-1], 1.0), 0.0)
+    rate = 1.0 - keep  # (R, S, M, T-1)
+    bands = np.empty((len(QUANTILES), n_r, n_s, n_t))
+    p_by = np.empty((n_r, n_s, n_t))
+    p_year = np.empty((n_r, n_s, n_t))
+    censored = np.empty((n_r, n_s))
+    for r in range(n_r):
+        rng = np.random.default_rng([seed, r])
+        e_all = np.empty((n_draws, n_s, n_t))
+        for start in range(0, n_draws, chunk):
+            d = min(chunk, n_draws - start)
+            z = chol @ rng.standard_normal((d, n_m, n_t))
+            z[:, :, 1:] *= math.sqrt(1 - phi**2)
+            for t in range(1, n_t):
+                z[:, :, t] += phi * z[:, :, t - 1]
+            xi = np.exp(sigma * z - 0.5 * sigma**2)  # (d, M, T), shared by the scenarios
+            step = np.maximum(0.0, 1.0 - rate[r][None] * xi[:, None, :, 1:])  # (d, S, M, T-1)
+            path = np.empty((d, n_s, n_m, n_t))
+            path[..., 0] = ci[r, :, :, 0]
+            path[..., 1:] = ci[r, None, :, :, :1] * np.cumprod(step, axis=-1)
+            e_all[start:start + d] = gdp[r][None] * path.sum(axis=2)
+        bands[:, r] = np.quantile(e_all, QUANTILES, axis=0)
+        k = e_all.argmax(axis=-1)  # first year of the maximum
+        peaked = e_all[..., -1] < e_all.max(axis=-1)
+        hit = (k[..., None] == np.arange(n_t)) & peaked[..., None]
+        p_year[r] = hit.mean(axis=0)
+        p_by[r] = np.cumsum(p_year[r], axis=-1)
+        censored[r] = 1.0 - peaked.mean(axis=0)
+    return bands, p_by, p_year, censored
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--regions", type=int, default=300)
+    ap.add_argument("--draws", type=int, default=1000)
+    ap.add_argument("--skip-numpy", action="store_true")
+    args = ap.parse_args()
+
+    from distributed import Client, LocalCluster
+
+    from fastcarbon.datasets import national_panel
+    from fastcarbon.sweep import Sweep
+    from fastcarbon.sweep._schedule import WORKER_ENV
+
+    panel = national_panel(args.regions, seed=0)
+    shape = panel.carbon_intensity.isel(sector=0, drop=True)
+    gdp = panel.gdp.broadcast_like(shape).transpose("region", "scenario", "year").values
+    ci = panel.carbon_intensity.transpose("region", "scenario", "sector", "year").values
+    years = panel.year.values
+    print(f"panel: {dict(panel.sizes)} x {args.draws} draws; load average {os.getloadavg()[0]:.2f}")
+    spec = dict(n_draws=args.draws, seed=SEED, summaries=["bands", "peaks"], quantiles=QUANTILES,
+                target_year=2030, intensity_noise=NOISE, activity_noise=None)
+    sweep = Sweep(panel, **spec)
+    tmp = tempfile.mkdtemp(prefix="sweep-bench-")
+    rows = []
+
+    def timed_sweep(name, client=None):
+        # warm-up: compile (or load numba's cache) in this process or in every worker, off the clock
+        Sweep(panel.isel(region=slice(0, 2)), **{**spec, "n_draws": 4}).run(
+            os.path.join(tmp, f"warm-{name}.zarr"), client=client, progress=False)
+        store = os.path.join(tmp, f"{name}.zarr")
+        t0 = time.perf_counter()
+        ds = sweep.run(store, client=client, progress=False)
+        wall = time.perf_counter() - t0
+        st = sweep.last_run
+        mem = _maxrss_mb() if client is None else max(client.run(_maxrss_mb).values())
+        rows.append((name, wall, st.write_seconds / wall, mem, st.block, st.n_blocks))
+        return ds
+
+    ref = timed_sweep("in-process")
+    for n in (1, 2):
+        with LocalCluster(n_workers=n, threads_per_worker=1, env=WORKER_ENV, dashboard_address=":0") as cluster, \
+                Client(cluster) as client:
+            timed_sweep(f"{n} worker{'s' * (n > 1)}", client)
+    if not args.skip_numpy:
+        t0 = time.perf_counter()
+        bands, p_by, p_year, cens = numpy_sweep(gdp, ci, years, args.draws, SEED)
+        rows.append(("numpy", time.perf_counter() - t0, 0.0, _maxrss_mb(), None, None))
+        # the same model, other random numbers: the statistics agree within Monte Carlo error
+        diff = np.abs(ref.peak_probability.values - p_by).max()
+        print(f"max |P(peak <= year) fastcarbon - numpy| = {diff:.3f} (Monte Carlo error, ~{4 / math.sqrt(args.draws):.3f})")
+    base = {name: wall for name, wall, *_ in rows}
+    print(f"{'case':<12} {'wall (s)':>9} {'store share':>11} {'peak RSS (MB)':>14} {'block':>6} {'blocks':>6}  ratio")
+    for name, wall, share, mem, block, n_blocks in rows:
+        ratio = ""
+        if name != "numpy" and "numpy" in base:
+            ratio = f"numpy / this = {base['numpy'] / wall:.2f}"
+        if name == "2 workers":
+            ratio += f"; 1 worker / 2 workers = {base['1 worker'] / wall:.2f}"
+        print(f"{name:<12} {wall:9.2f} {100 * share:10.1f}% {mem:14.0f} {block or '':>6} {n_blocks or '':>6}  {ratio}")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
