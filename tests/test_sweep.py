@@ -95,6 +95,19 @@ def test_any_block_gives_identical_results_and_the_store_layout(tmp_path):
     assert opened.draws.dims == ("draws_region", "draw", "scenario", "year")
 
 
+def test_draw_chunks_inside_a_task_give_the_same_summaries():
+    from fastcarbon.sweep._task import block_summaries
+
+    sweep = Sweep(panel(3), **{k: v for k, v in sweep_args().items() if k != "progress"})
+    inputs, kwargs = sweep.task_arguments(0, 3, None)
+    whole = block_summaries(inputs, sweep.years, **kwargs)
+    for chunk in (1, 7, 50):
+        parts = block_summaries(inputs, sweep.years, **{**kwargs, "draw_chunk": chunk})
+        assert whole.keys() == parts.keys()
+        for name in whole:
+            np.testing.assert_array_equal(parts[name], whole[name], err_msg=name)
+
+
 def test_summaries_equal_the_labelled_summaries_of_the_same_draws(tmp_path):
     from fastcarbon.uncertainty import summarize
 

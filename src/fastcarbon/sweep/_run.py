@@ -3,6 +3,7 @@ client says, write each block as it arrives, return the store opened with xarray
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import NamedTuple
 
@@ -76,11 +77,12 @@ def execute(sweep, store, *, block=None, client=None, progress: bool = True, dur
 def _on_cluster(client, sweep, st, todo, writing, bar, durable) -> None:
     from distributed import as_completed
 
-    tag = sweep.fingerprint[:12]
+    # readable on the dashboard, unique per run (two runs of one sweep on one client never share a key)
+    tag = f"{sweep.fingerprint[:8]}-{secrets.token_hex(3)}"
     futures = {}
     for k in todo:
         inputs, kwargs = sweep.task_arguments(k, st.block, False)  # one numba thread per worker
-        fut = client.submit(block_summaries, inputs, sweep.years, **kwargs, key=f"fastcarbon-sweep-{tag}-block-{k}",
+        fut = client.submit(block_summaries, inputs, sweep.years, **kwargs, key=f"sweep-{tag}-block-{k}",
                             pure=False)
         futures[fut] = k
     try:
