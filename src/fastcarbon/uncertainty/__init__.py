@@ -4,7 +4,8 @@
   uncertain intensity (activity, factor) paths, reproducible for any chunking (module
   ``sampling``).
 - :func:`summarize`, :func:`quantile_bands`, :func:`peak_probability`,
-  :func:`peak_year_distribution`, :func:`prob_below`: what the draws say (module ``summary``).
+  :func:`peak_year_distribution`, :func:`prob_below`: what the draws say, with their Monte
+  Carlo errors; :func:`draws_needed`: how many draws a stated precision needs (module ``summary``).
 - :func:`chongqing_monte_carlo`: the Chongqing scenarios of Dai et al. (2025) under uncertain
   rates (module ``examples``).
 - Sobol' and Morris indices via SALib (module ``sensitivity``).
@@ -25,6 +26,7 @@ from fastcarbon.uncertainty.sensitivity import (
     sobol_sample,
 )
 from fastcarbon.uncertainty.summary import (
+    draws_needed,
     peak_probability,
     peak_year_distribution,
     prob_below,
@@ -34,7 +36,7 @@ from fastcarbon.uncertainty.summary import (
 
 __all__ = [
     "Noise", "monte_carlo",
-    "summarize", "quantile_bands", "peak_probability", "peak_year_distribution", "prob_below",
+    "summarize", "draws_needed", "quantile_bands", "peak_probability", "peak_year_distribution", "prob_below",
     "chongqing_monte_carlo",
     "check_problem", "sobol_sample", "sobol_analyze", "morris_sample", "morris_analyze",
     "chongqing_problem", "chongqing_model", "chongqing_sensitivity",
