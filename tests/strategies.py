@@ -155,6 +155,14 @@ def _mc_inputs():
     return {"scenarios": xr.Dataset({"gdp": gdp, "carbon_intensity": ci})}
 
 
+def _mc_region_inputs():
+    """Two regions x two scenarios: the regions draw from streams keyed by their labels."""
+    ds = _mc_inputs()["scenarios"]
+    scale = xr.DataArray([1.0, 0.8], dims="region", coords={"region": ["Hefei", "Bengbu"]})
+    return {"scenarios": (ds * scale).transpose("region", ...).assign_attrs(ds.attrs)
+            .assign({k: (ds * scale)[k].assign_attrs(ds[k].attrs) for k in ds.data_vars})}
+
+
 def _draws():
     r = _rng(4)
     years = np.arange(2020, 2041)
@@ -223,6 +231,9 @@ def _registry() -> list[Entry]:
         E("bottom_up_emissions", lambda: {"scenarios": xr.Dataset(dict(list(_scenario_tensor().items())[:2]))},
           lambda d: scenarios.bottom_up_emissions(d["scenarios"], _hj_factors()), finite=("scenarios",)),
         E("monte_carlo", _mc_inputs, lambda d: uncertainty.monte_carlo(d["scenarios"], 20, seed=1),
+          finite=("scenarios",), time={"scenarios": ("year", "annual")}),
+        E("monte_carlo:regions", _mc_region_inputs,
+          lambda d: uncertainty.monte_carlo(d["scenarios"], 20, seed=1, stream_correlation=0.3),
           finite=("scenarios",), time={"scenarios": ("year", "annual")}),
         E("quantile_bands", _draws, lambda d: uncertainty.quantile_bands(d["emissions"]), finite=("emissions",)),
         E("peak_probability", _draws, lambda d: uncertainty.peak_probability(d["emissions"]),

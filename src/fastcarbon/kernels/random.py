@@ -33,6 +33,22 @@ To reproduce one value by hand: ``normal(seed, d, v)`` equals the formula above 
 ``philox4x32(v // 2 % 2**32, v // 2 // 2**32, d % 2**32, d // 2**32, seed % 2**32,
 seed // 2**32)``.
 
+**Streams.**  A Monte Carlo that keeps regions independent draws each region's variates from its
+own stream, keyed by (seed, stream key, draw, variate index), where the 64-bit stream key ``s``
+comes from the region's label (:func:`fastcarbon.core.montecarlo.label_key`), never from its
+position.  One Philox call turns (seed, s) into the stream's own Philox key::
+
+    (w0, w1, w2, w3) = philox4x32(s mod 2**32, s div 2**32, seed mod 2**32, seed div 2**32,
+                                  0x66617374, 0x73747265)          # key words: "fast", "stre"
+    stream_key(seed, s) = w0 + w1 * 2**32
+
+and the stream's variates are the ones above with that key in place of the seed:
+``normal(stream_key(seed, s), d, v)``.  For a fixed key Philox is a bijection of its counter,
+so distinct (seed, s) pairs give distinct 128-bit blocks; two streams share a key only if the
+first 64 bits of their blocks collide (probability about n**2 / 2**65 for n streams).  Every
+stream is a pure function of (seed, s): adding, removing or reordering the others changes
+nothing.
+
 Every function here is a serial numba kernel (GIL released) and may be called from a user's own
 ``@numba.njit`` code.  Integer arguments are read as unsigned 64-bit.  From Python, pass
 ``numpy.uint64`` values for seeds, draws or indices that may reach 2**63: numba may otherwise
@@ -61,6 +77,9 @@ __all__ = [
     "fill_uniform",
     "fill_normal",
     "fill_normal_parallel",
+    "stream_key",
+    "fill_stream_keys",
+    "normal_block_run",
 ]
 
 # Every constant is uint64 so that numba keeps the arithmetic unsigned (uint64 mixed with int64
@@ -74,6 +93,8 @@ _S32 = np.uint64(32)
 _S12 = np.uint64(12)
 _ONE = np.uint64(1)
 _TWO_M52 = 2.0 ** -52
+_STREAM_K0 = np.uint64(0x66617374)  # "fast"
+_STREAM_K1 = np.uint64(0x73747265)  # "stre"
 _TWO_PI = 2.0 * math.pi
 
 
@@ -323,3 +344,76 @@ def fill_normal_parallel(seed, draw_offset, out):
     """Multi-threaded :func:`fill_normal` (rows shared among threads), bit-identical results."""
     for d in prange(out.shape[0]):
         _fill_normal_row(seed, np.uint64(draw_offset) + np.uint64(d), out[d])
+
+
+@kernel
+def stream_key(seed, stream):
+    """The Philox key (a 64-bit integer) of stream ``stream`` under ``seed`` (module docstring).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> k = np.uint64(stream_key(7, 12345))
+    >>> w = philox4x32(12345, 0, 7, 0, 0x66617374, 0x73747265)
+    >>> int(k) == int(w[0]) + (int(w[1]) << 32)
+    True
+    >>> normal(k, 0, 3) != normal(7, 0, 3)
+    True
+    """
+    s = np.uint64(seed)
+    k = np.uint64(stream)
+    w0, w1, _, _ = philox4x32(k & _MASK, k >> _S32, s & _MASK, s >> _S32, _STREAM_K0, _STREAM_K1)
+    return w0 | (w1 << _S32)
+
+
+@kernel
+def fill_stream_keys(seed, streams, out):
+    """out[i] = :func:`stream_key` (seed, streams[i]) for uint64 arrays ``streams`` and ``out``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = np.array([3, 2**63], dtype=np.uint64); out = np.empty(2, np.uint64)
+    >>> fill_stream_keys(1, s, out)
+    >>> bool(out[1] == stream_key(1, np.uint64(2**63)))
+    True
+    """
+    for i in range(streams.shape[0]):
+        out[i] = stream_key(seed, streams[i])
+
+
+@kernel
+def normal_block_run(key, draw, first, u1, u2, out):
+    """Normals 2·first … 2·(first + n) − 1 of draw ``draw`` under ``key``, n = ``u1.shape[0]``.
+
+    ``out[2i]``, ``out[2i + 1]`` = :func:`normal_pair` (key, draw, first + i): the same values,
+    computed in two passes so that the first one vectorises — the Philox blocks and their
+    uniforms for the whole run (integer arithmetic, exact in any lane order) into the scratch
+    arrays ``u1`` and ``u2`` (float64, n), then Box–Muller on them with the scalar libm
+    ``log``/``sqrt``/``sincos`` that :func:`normal_pair` uses, so every value is bit-identical.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = np.empty(6); normal_block_run(5, 9, 4, np.empty(3), np.empty(3), out)
+    >>> bool(out[3] == normal(5, 9, 11)) and bool(out[0] == normal(5, 9, 8))
+    True
+    """
+    n = u1.shape[0]
+    k = np.uint64(key)
+    k0 = k & _MASK
+    k1 = k >> _S32
+    d = np.uint64(draw)
+    d0 = d & _MASK
+    d1 = d >> _S32
+    j0 = np.uint64(first)
+    for i in range(n):
+        j = j0 + np.uint64(i)
+        w0, w1, w2, w3 = philox4x32(j & _MASK, j >> _S32, d0, d1, k0, k1)
+        u1[i] = _bits_to_uniform(w0, w1)
+        u2[i] = _bits_to_uniform(w2, w3)
+    for i in range(n):
+        r = math.sqrt(-2.0 * math.log(u1[i]))
+        a = _TWO_PI * u2[i]
+        out[2 * i] = r * math.cos(a)
+        out[2 * i + 1] = r * math.sin(a)
