@@ -157,13 +157,15 @@ def test_two_regions_with_identical_inputs_get_independent_draws(tmp_path):
     np.testing.assert_array_equal(shared.draws.sel(draws_region="city-000"), shared.draws.sel(draws_region="city-twin"))
 
 
-def test_shared_noise_reproduces_the_monte_carlo_without_streams(tmp_path):
+@pytest.mark.parametrize("independent, rho", [((), 0.0), (("region",), 0.0), (("region",), 0.6)],
+                         ids=["shared", "independent", "correlated"])
+def test_the_sweep_reproduces_the_labelled_monte_carlo(tmp_path, independent, rho):
     from fastcarbon.uncertainty import monte_carlo
 
     ds = panel(4)
-    out = run(ds, store=tmp_path / "s.zarr", independent=(), **sweep_args()).load()
-    extra = {"independent": ()} if "independent" in monte_carlo.__code__.co_varnames else {}
-    mc = monte_carlo(ds, 120, seed=7, **NOISE, **extra).emissions.transpose("draw", "region", "scenario", "year")
+    out = run(ds, store=tmp_path / "s.zarr", independent=independent, stream_correlation=rho, **sweep_args()).load()
+    mc = monte_carlo(ds, 120, seed=7, **NOISE, independent=independent, stream_correlation=rho).emissions
+    mc = mc.transpose("draw", "region", "scenario", "year")
     ref = summarize_draws(mc.values, ds.year.values, target=500.0, target_year=2030)
     np.testing.assert_array_equal(out.emissions_quantile.transpose("quantile", ...).values, ref.quantile)
     np.testing.assert_array_equal(out.peak_probability.values, ref.peak_probability)

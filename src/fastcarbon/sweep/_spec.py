@@ -14,7 +14,7 @@ import xarray as xr
 
 from fastcarbon._format import show, show_list
 from fastcarbon._validate import as_dataarray, as_dataset, match_coords, require_numeric
-from fastcarbon.core.montecarlo import Noise, check_seed
+from fastcarbon.core.montecarlo import Noise, check_seed, label_keys
 from fastcarbon.errors import (
     InputError,
     InputTypeError,
@@ -37,17 +37,6 @@ BLOCKS_PER_WORKER = 4
 #: version of the store layout; part of the fingerprint
 STORE_FORMAT = 1
 _DEFAULT_NOISE = Noise("lognormal", 0.1, on="rate")
-
-
-def _label_key(label) -> int:
-    """Stream key of a region label (:func:`fastcarbon.core.montecarlo.label_key`)."""
-    try:
-        from fastcarbon.core.montecarlo import label_key
-    except ImportError:  # TEMPORARY until the streams branch is merged
-        import hashlib as _h
-
-        return int.from_bytes(_h.blake2b(str(label).encode(), digest_size=8).digest(), "little")
-    return int(label_key(label))
 
 
 def _int(value, name: str, low: int = 1) -> int:
@@ -182,7 +171,8 @@ class Sweep:
         from fastcarbon.uncertainty import monte_carlo
 
         probe = monte_carlo(None, 1, seed=self.seed, **{k: das.get(k) for k in given}, **self.noises,
-                            dim=self.dim, sector_dim=self.sector_dim, emissions_units=emissions_units)
+                            dim=self.dim, sector_dim=self.sector_dim, emissions_units=emissions_units,
+                            independent=())  # the streams are the sweep's own (self.keys)
         self.units = probe.emissions.attrs["units"]
         aligned = dict(zip(names, match_coords(list(das.values()), names)))
         # the units' conversion, as the labelled Monte Carlo applies it (into the factor)
@@ -213,8 +203,7 @@ class Sweep:
         self.arrays = arrays
         self.n_regions = self.sizes[self.region_dim]
         if self.independent:
-            keys = np.array([_label_key(r) for r in self.regions], dtype=np.uint64)
-            self.keys = keys.reshape((-1,) + (1,) * len(batch))
+            self.keys = label_keys(self.regions).reshape((-1,) + (1,) * len(batch))
         else:
             self.keys = None
 

@@ -57,9 +57,6 @@ def block_summaries(inputs: BlockInputs, years: np.ndarray, *, n_draws: int, see
     extra = {} if streams is None else {"streams": streams, "stream_correlation": stream_correlation}
     for start in range(0, n_draws, draw_chunk):
         size = min(draw_chunk, n_draws - start)
-        if streams is not None and not _HAS_STREAMS:
-            e[start:start + size] = _per_region_draws_fallback(act, inten, fac, streams, size, seed, start, noises, parallel)
-            continue
         r = monte_carlo(act, inten, fac, n_draws=size, seed=seed, draw_offset=start, parallel=parallel,
                         **noises, **extra)
         e[start:start + size] = r.emissions
@@ -102,17 +99,3 @@ def draw_chunk_size(n_draws: int, per_draw_bytes: int, limit: int = 64 << 20) ->
         return n_draws
     return max(1, min(math.ceil(n_draws / 4), limit // max(per_draw_bytes, 1)))
 
-
-import inspect as _inspect  # noqa: E402  TEMPORARY until the streams branch is merged
-
-_HAS_STREAMS = "streams" in _inspect.signature(monte_carlo).parameters
-
-
-def _per_region_draws_fallback(act, inten, fac, streams, size, seed, start, noises, parallel):
-    """TEMPORARY stand-in for ``monte_carlo(..., streams=)``: one call per region, seed mixed with the key."""
-    outs = []
-    for i in range(streams.shape[0]):
-        sub = [None if a is None else (a[i:i + 1] if a.shape[0] > 1 else a) for a in (act, inten, fac)]
-        s = (seed ^ int(streams.reshape(-1)[i])) % 2**64
-        outs.append(monte_carlo(*sub, n_draws=size, seed=s, draw_offset=start, parallel=parallel, **noises).emissions)
-    return np.concatenate(outs, axis=1)
