@@ -42,7 +42,7 @@ def numpy_sweep(gdp, ci, years, n_draws, seed, chunk=250):
     """Plain numpy, per city: returns (bands (Q, R, S, T), P(peak <= year) (R, S, T),
     peak-year distribution (R, S, T), censored share (R, S)).
 
-    ``gdp`` (R, S, T), ``ci`` (R, S, M, T); emissions E = gdp × Σ_m ci' with ci' the intensity
+    ``gdp`` (R, M, T) value added by sector, ``ci`` (R, S, M, T); emissions E = Σ_m gdp·ci' with ci' the intensity
     whose annual reduction rates r are multiplied by ξ = exp(σe - σ²/2), e N(0, 1) AR(1) over
     years and correlated across sectors.
     """
@@ -69,7 +69,7 @@ def numpy_sweep(gdp, ci, years, n_draws, seed, chunk=250):
             path = np.empty((d, n_s, n_m, n_t))
             path[..., 0] = ci[r, :, :, 0]
             path[..., 1:] = ci[r, None, :, :, :1] * np.cumprod(step, axis=-1)
-            e_all[start:start + d] = gdp[r][None] * path.sum(axis=2)
+            e_all[start:start + d] = (gdp[r][None, None] * path).sum(axis=2)
         bands[:, r] = np.quantile(e_all, QUANTILES, axis=0)
         k = e_all.argmax(axis=-1)  # first year of the maximum
         peaked = e_all[..., -1] < e_all.max(axis=-1)
@@ -81,6 +81,15 @@ def numpy_sweep(gdp, ci, years, n_draws, seed, chunk=250):
 
 
 def _maxrss_mb() -> float:
+    """Peak resident memory of this process in MB: VmHWM of its own address space (ru_maxrss
+    would report the parent's peak in a spawned worker: Linux keeps it across fork and exec)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -98,8 +107,7 @@ def main() -> None:
     from fastcarbon.sweep._schedule import WORKER_ENV
 
     panel = national_panel(args.regions, seed=0)
-    shape = panel.carbon_intensity.isel(sector=0, drop=True)
-    gdp = panel.gdp.broadcast_like(shape).transpose("region", "scenario", "year").values
+    gdp = panel.gdp.transpose("region", "sector", "year").values
     ci = panel.carbon_intensity.transpose("region", "scenario", "sector", "year").values
     years = panel.year.values
     print(f"panel: {dict(panel.sizes)} x {args.draws} draws; load average {os.getloadavg()[0]:.2f}")

@@ -41,8 +41,7 @@ def test_sweep(benchmark, tmp_path, impl, n_regions, n_draws):
     panel = _panel(n_regions)
     benchmark.group = f"sweep|{n_regions}x{n_draws}"
     if impl == "numpy":
-        shape = panel.carbon_intensity.isel(sector=0, drop=True)
-        gdp = panel.gdp.broadcast_like(shape).transpose("region", "scenario", "year").values
+        gdp = panel.gdp.transpose("region", "sector", "year").values
         ci = panel.carbon_intensity.transpose("region", "scenario", "sector", "year").values
         out = benchmark(numpy_sweep, gdp, ci, panel.year.values, n_draws, SEED)
         assert out[0].shape == (len(QUANTILES), n_regions, 4, 41)

@@ -46,6 +46,49 @@ def _check_block(block) -> int | None:
     return int(block)
 
 
+class _Writer:
+    """The store's one writer: a thread that writes blocks in the order they arrive, so the
+    next block computes (in-process) or the next result is gathered (cluster) while one is
+    written and flushed.  At most two blocks wait (their summaries are small); an error while
+    writing is raised in the caller at the next ``put`` or at ``close``."""
+
+    def __init__(self, st, durable: bool, bar):
+        import queue
+        import threading
+
+        self.st, self.durable, self.bar = st, durable, bar
+        self.timer = Timer()
+        self.error: BaseException | None = None
+        self.queue = queue.Queue(maxsize=2)
+        self.thread = threading.Thread(target=self._loop, name="fastcarbon-sweep-writer", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    with self.timer:
+                        self.st.write(*item, self.durable)
+                    self.bar.advance(self.bar.task_id)
+                except BaseException as exc:  # noqa: BLE001 (handed to the caller)
+                    self.error = exc
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def put(self, k: int, result: dict) -> None:
+        self._raise()
+        self.queue.put((k, result))
+
+    def close(self, raise_error: bool = True) -> None:
+        """Write what was handed over (a few ms a block), then stop."""
+        self.queue.put(None)
+        self.thread.join()
+        if raise_error:
+            self._raise()
+
+
 def execute(sweep, store, *, block=None, client=None, progress: bool = True, durable: bool = True):
     """Run ``sweep`` into ``store``; returns ``(xarray.Dataset, RunStats)``."""
     started = time.perf_counter()
@@ -53,28 +96,30 @@ def execute(sweep, store, *, block=None, client=None, progress: bool = True, dur
     with open_client(client) as (dask_client, n_workers, where):
         st = SweepStore(store, sweep, block, n_workers)
         todo = [k for k in range(st.n_blocks) if k not in st.completed()]
-        writing = Timer()
         dashboard = None if dask_client is None else dask_client.dashboard_link
         bar = progress_bar(progress, st.n_blocks, st.n_blocks - len(todo), where, dashboard)
         with bar:
-            if dask_client is None:
-                for k in todo:
-                    # in-process: numba's threads share each block's kernels (parallel=None picks
-                    # them by size); the blocks themselves run one after the other
-                    inputs, kwargs = sweep.task_arguments(k, st.block, None)
-                    result = block_summaries(inputs, sweep.years, **kwargs)
-                    with writing:
-                        st.write(k, result, durable)
-                    bar.advance(bar.task_id)
-            else:
-                _on_cluster(dask_client, sweep, st, todo, writing, bar, durable)
+            writer = _Writer(st, durable, bar)
+            try:
+                if dask_client is None:
+                    for k in todo:
+                        # in-process: numba's threads share each block's kernels (parallel=None
+                        # picks them by size); the blocks run one after the other
+                        inputs, kwargs = sweep.task_arguments(k, st.block, None)
+                        writer.put(k, block_summaries(inputs, sweep.years, **kwargs))
+                else:
+                    _on_cluster(dask_client, sweep, st, todo, writer)
+            except BaseException:
+                writer.close(raise_error=False)  # the blocks handed over are written whole; the first error wins
+                raise
+            writer.close()
         ds = st.open()
     stats = RunStats(str(st.path), st.block, st.n_blocks, len(todo), st.n_blocks - len(todo),
-                     time.perf_counter() - started, writing.seconds, where, dashboard)
+                     time.perf_counter() - started, writer.timer.seconds, where, dashboard)
     return ds, stats
 
 
-def _on_cluster(client, sweep, st, todo, writing, bar, durable) -> None:
+def _on_cluster(client, sweep, st, todo, writer) -> None:
     from distributed import as_completed
 
     # readable on the dashboard, unique per run (two runs of one sweep on one client never share a key)
@@ -88,11 +133,8 @@ def _on_cluster(client, sweep, st, todo, writing, bar, durable) -> None:
     try:
         for fut in as_completed(futures):
             result = fut.result()  # a task's error (bad value...) is raised here, as in-process
-            k = futures.pop(fut)
-            with writing:
-                st.write(k, result, durable)
+            writer.put(futures.pop(fut), result)
             fut.release()
-            bar.advance(bar.task_id)
     finally:
         if futures:  # an error or Ctrl-C: stop what is left, the written blocks stay complete
             client.cancel(list(futures))
