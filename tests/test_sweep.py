@@ -398,3 +398,20 @@ def test_a_dask_scheduler_and_worker_started_from_the_command_line(tmp_path):
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+def test_fastcarbon_run_national_sweep_prints_the_shares_and_the_store(tmp_path):
+    from typer.testing import CliRunner
+
+    from fastcarbon.cli import app
+
+    result = CliRunner().invoke(app, ["run", "-o", str(tmp_path), "--job", "national_sweep"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "share of regions likely (P >= 0.5) to peak by 2030: RS" in text
+    assert "national_sweep.zarr" in text  # the store's path (rich may wrap it)
+    store = xr.open_zarr(tmp_path / "national_sweep.zarr")
+    assert store.sizes["region"] == 50 and store.attrs["n_draws"] == 500
+    table = xr.open_dataset(tmp_path / "national_sweep.nc", engine="h5netcdf")
+    shares = (store.prob_peak_by_target >= 0.5).mean("region")
+    np.testing.assert_array_equal(table.share_likely_to_peak.values, shares.values)

@@ -254,7 +254,7 @@ def national_sweep(output: str | os.PathLike = ".", *, n_regions: int = 50, n_dr
         "mean_prob_peak": p.mean("region").assign_attrs(
             units="1", long_name=f"P(peak <= {target_year}), mean over the regions"),
         "draws_needed_max": res.draws_needed.max("region").load().assign_attrs(
-            units="1", long_name=f"draws the least settled region needs for ±1 point on P(peak <= {target_year})"),
+            units="draws", long_name=f"draws the least settled region needs for ±1 point on P(peak <= {target_year})"),
     })
     shares = ", ".join(f"{sc} {100 * float(v):.0f} %" for sc, v in zip(out.scenario.values, out.share_likely_to_peak.values))
     out.attrs.update(
