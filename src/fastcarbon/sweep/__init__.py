@@ -23,7 +23,8 @@ working copy for the order statistics, at most a quarter more for a draw chunk a
 summaries: about 2.3 × 8 · D · b · S · T bytes (:func:`fastcarbon.sweep._task.task_bytes`),
 whatever the number of regions.  The default ``block`` is the largest under 256 MB
 (:data:`TASK_BUDGET`) and at most n_regions / (4 · workers), so each worker gets several
-blocks.  1 000 draws × 4 scenarios × 41 years: 3.0 MB a region, so at most 84 regions a task.
+blocks.  1 000 draws × 4 scenarios × 41 years: 2.8 MiB a region (2.6 MiB measured), so at
+most 90 regions a task.
 Add the inputs and ~250 MB for a worker process's Python, numba, numpy and dask.
 
 The store.  Zarr v3; every variable has the region dim first, chunked by ``block``: block k is

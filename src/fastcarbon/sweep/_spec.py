@@ -3,6 +3,7 @@ store's layout (variables, dims, units) and the inputs of each region block."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -16,6 +17,7 @@ from fastcarbon._format import show, show_list
 from fastcarbon._validate import as_dataarray, as_dataset, match_coords, require_numeric
 from fastcarbon.core.montecarlo import Noise, check_seed, label_keys
 from fastcarbon.errors import (
+    FastcarbonError,
     InputError,
     InputTypeError,
     InvalidValueError,
@@ -170,9 +172,17 @@ class Sweep:
         # one draw over every region: every check of the Monte Carlo (years, values, units, noise)
         from fastcarbon.uncertainty import monte_carlo
 
-        probe = monte_carlo(None, 1, seed=self.seed, **{k: das.get(k) for k in given}, **self.noises,
-                            dim=self.dim, sector_dim=self.sector_dim, emissions_units=emissions_units,
-                            independent=())  # the streams are the sweep's own (self.keys)
+        try:
+            probe = monte_carlo(inputs, 1, seed=self.seed, **given, **self.noises, dim=self.dim,
+                                sector_dim=self.sector_dim, emissions_units=emissions_units,
+                                independent=())  # the streams are the sweep's own (self.keys)
+        except FastcarbonError as err:
+            # the labelled Monte Carlo names a variable of its Dataset scenarios['gdp']: here it is inputs['gdp']
+            text = str(err)
+            if "scenarios[" in text:
+                err = copy.copy(err)
+                err.args = (text.replace("scenarios[", "inputs["),)
+            raise err from None
         self.units = probe.emissions.attrs["units"]
         aligned = dict(zip(names, match_coords(list(das.values()), names)))
         # the units' conversion, as the labelled Monte Carlo applies it (into the factor)
