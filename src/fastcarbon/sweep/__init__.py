@@ -49,6 +49,8 @@ Where the blocks run (``client=``):
       python -c "import fastcarbon.sweep as s, fastcarbon.datasets as d; \\
                  s.run(d.national_panel(), n_draws=1000, seed=1, store='sweep.zarr', client='tcp://A:8786')"
 
+  Every worker needs the same fastcarbon (and numba, numpy) as the calling process.
+
 - a :class:`distributed.Client`, e.g. from dask-jobqueue on a Slurm cluster::
 
       from dask_jobqueue import SLURMCluster

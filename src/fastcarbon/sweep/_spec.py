@@ -271,8 +271,11 @@ class Sweep:
     def describe(self) -> dict:
         """What determines the results besides the input values, as JSON-ready values (stored in
         the store's attrs; a mismatch names the entries that differ)."""
+        from fastcarbon import __version__
+
         return {
-            "store_format": STORE_FORMAT, "n_draws": self.n_draws, "seed": str(self.seed),
+            # another version may compute other numbers: its store is another sweep's
+            "store_format": STORE_FORMAT, "fastcarbon": __version__, "n_draws": self.n_draws, "seed": str(self.seed),
             "noise": {k: repr(v) for k, v in self.noises.items()},
             "independent": [str(d) for d in self.independent], "stream_correlation": self.stream_correlation,
             "summaries": list(self.summaries), "quantiles": list(self.quantiles), "level": self.level,
