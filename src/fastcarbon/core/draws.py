@@ -205,7 +205,7 @@ def summarize_draws(
     target : float or array_like, optional
         Threshold(s) in the units of ``e``, broadcastable to the batch shape; needs ``target_year``.
     target_year : number, optional
-        One of ``years``.
+        One of ``years``; without ``target`` it is not used (``prob_below`` is None).
     axis : int
         The draw axis; not the last (the year) axis.
     nan_policy : {"raise", "propagate"}
@@ -232,8 +232,8 @@ def summarize_draws(
 
     Notes
     -----
-    Memory: the outputs plus one (T, D) float64 scratch slab per thread; no copy of ``e`` when
-    the batch axes of the moved-axis view merge (any C-ordered input).
+    Memory: the outputs plus one (T, D) float64 scratch slab per thread (and per block of rows
+    under ``parallel``); ``e`` is not copied when it is C-ordered float64, whatever ``axis``.
 
     Examples
     --------
@@ -290,23 +290,27 @@ def summarize_draws(
     ci_lo = np.array([r[0] - 1 for r in ranks], dtype=np.int64)
     ci_hi = np.array([r[1] - 1 for r in ranks], dtype=np.int64)
 
-    # (D, B, T): a view for C-ordered input, whatever axis the draws are on
-    rows = np.moveaxis(x.astype(np.float64, copy=False), axis, 0).reshape(n_d, n_b, n_t)
+    # (P, D, S, T) with the batch axes before and after the draws merged: a view of C-ordered
+    # input (and of the moved-axis views xarray passes), whatever axis the draws are on
+    pre = int(np.prod(x.shape[:axis], dtype=np.int64))
+    post = int(np.prod(x.shape[axis + 1:-1], dtype=np.int64))
+    slabs = x.astype(np.float64, copy=False).reshape(pre, n_d, post, n_t)
     n_q = qs.size
     quant, q_low, q_high = (np.empty((n_q, n_b, n_t)) for _ in range(3))
     mean, std, peak_count = (np.empty((n_b, n_t)) for _ in range(3))
     censored, below = np.empty(n_b), np.full(n_b, np.nan)
     kern = _kernels.draw_summary_parallel if use_parallel(parallel, x.size) else _kernels.draw_summary
     if n_b:
-        kern(rows, y, qs, ci_lo, ci_hi, t_target, tgt, quant, q_low, q_high, mean, std, peak_count, censored,
+        kern(slabs, qs, ci_lo, ci_hi, t_target, tgt, quant, q_low, q_high, mean, std, peak_count, censored,
              below)
 
     # The mean is finite exactly for the rows and years without NaN, infinity or overflow: only
     # those columns are looked at again, so clean input costs one test per output value.
     wild = ~np.isfinite(mean)
     if wild.any():
-        cols = rows[:, wild]
-        has_nan = np.isnan(cols).any(axis=0)
+        bw, tw = np.nonzero(wild)
+        cols = slabs[bw // post, :, bw % post, tw]  # (wild cells, D): only those columns are read
+        has_nan = np.isnan(cols).any(axis=1)
         hint = "drop or fill the broken draws first"
         if np.isinf(cols).any():
             _raise_first(x, np.isinf(x), hint + "; an infinity is an error upstream, e.g. an overflow")
@@ -314,7 +318,8 @@ def summarize_draws(
             _raise_first(x, np.isnan(x), hint + "; nan_policy='propagate' makes a NaN draw censored and its "
                          "years' quantiles NaN")
         if not has_nan.all():
-            b, t = (int(k) for k in np.argwhere(wild)[int(np.argmax(~has_nan))])
+            j = int(np.argmax(~has_nan))
+            b, t = int(bw[j]), int(tw[j])
             idx = tuple(int(k) for k in np.unravel_index(b, batch)) if batch else ()
             raise OverflowResultError("mean", (*idx, t), float(mean[b, t]),
                                       hint="the sum over the draws exceeds it; check the draws' magnitudes")

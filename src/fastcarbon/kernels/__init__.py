@@ -53,6 +53,15 @@ from fastcarbon.kernels.montecarlo import (
     perturbation_factors,
 )
 from fastcarbon.kernels.peaks import peak_stats, peak_stats_parallel
+from fastcarbon.kernels.quantile import (
+    draw_summary,
+    draw_summary_parallel,
+    linear_plan,
+    quantile_tiles,
+    quantile_tiles_parallel,
+    select,
+    select_many,
+)
 from fastcarbon.kernels.random import (
     fill_normal,
     fill_normal_parallel,
@@ -82,6 +91,13 @@ __all__ = [
     "sector_fuel_totals_parallel",
     "peak_stats",
     "peak_stats_parallel",
+    "select",
+    "select_many",
+    "linear_plan",
+    "quantile_tiles",
+    "quantile_tiles_parallel",
+    "draw_summary",
+    "draw_summary_parallel",
     "entropy_weights_one",
     "entropy_weights_serial",
     "entropy_weights_parallel",

@@ -197,7 +197,7 @@ def stream_factors(key, shared, w_shared, w_stream, draw, dist, spread, phi, cho
     z, zs : float64 arrays (M·T2,), scratch (innovations of one variable, row m at m·T2)
     zt : float64 array (T·M,), scratch (the correlated normals, year-major)
     row : float64 array (T,), scratch
-    xi : float64 array (V, T, M), written
+    xi : float64 array (V, T, M') with M' >= M, written (lanes M..M'-1: 1)
 
     Notes
     -----
@@ -220,7 +220,8 @@ def stream_factors(key, shared, w_shared, w_stream, draw, dist, spread, phi, cho
     >>> bool((xi_a == xi_b.transpose(0, 2, 1)).all())
     True
     """
-    n_v, n_t, n_m = xi.shape
+    n_v, n_t, n_mp = xi.shape  # n_mp >= M: lanes past the sectors (padding) get ξ = 1
+    n_m = spread.shape[1]
     n_t2 = z.shape[0] // n_m
     n_blocks = u1.shape[0]
     mix = w_shared != 0.0 and w_stream != 0.0
@@ -229,7 +230,7 @@ def stream_factors(key, shared, w_shared, w_stream, draw, dist, spread, phi, cho
         xv = xi[v]
         if not active[v]:
             for t in range(n_t):
-                for m in range(n_m):
+                for m in range(n_mp):
                     xv[t, m] = 1.0
             continue
         first = v * n_blocks  # = (v·M + 0)·T2 / 2: the variable's rows are consecutive blocks
@@ -265,6 +266,8 @@ def stream_factors(key, shared, w_shared, w_stream, draw, dist, spread, phi, cho
         for t in range(n_t):
             for m in range(n_m):
                 xv[t, m] = _factor(zt[t * n_m + m], d, spread[v, m])
+            for m in range(n_m, n_mp):
+                xv[t, m] = 1.0
 
 
 @kernel
@@ -272,10 +275,17 @@ def _prepare_row(x, mode, active, b, xt, rr, den):
     """Row b, transposed to (T, M), and for rate noise r[t] = 1 - x[t]/x[t-1] (0 where x[t] = 0
     gives r = 1) and its complement 1 - r, once per call instead of once per draw."""
     n_v, _, n_m, n_t = x.shape
+    n_mp = xt.shape[3]
     for v in range(n_v):
         for m in range(n_m):
             for t in range(n_t):
                 xt[v, b, t, m] = x[v, b, m, t]
+        # padding lanes (the sector count rounded up to whole vectors): x = 0, r = 0, 1 - r = 1
+        for t in range(n_t):
+            for m in range(n_m, n_mp):
+                xt[v, b, t, m] = 0.0
+                rr[v, b, t, m] = 0.0
+                den[v, b, t, m] = 1.0
         if not active[v] or mode[v] != RATE:
             continue
         for m in range(n_m):
@@ -292,20 +302,23 @@ def _prepare_row(x, mode, active, b, xt, rr, den):
 
 
 @kernel
-def _row_emissions(xt, rr, den, b, xi, mode, active, path, mult, e, tot):
-    """Steps 5–6 of one batch row under one draw's ξ: e[t, m] = E and tot[t] = Σ_m E."""
-    n_v, _, n_t, n_m = xt.shape
+def _row_emissions(xt, rr, den, b, n_m, xi, mode, active, path, mult, prev, e, tot):
+    """Steps 5–6 of one batch row under one draw's ξ: e[t, m] = E and tot[t] = Σ_{m<M} E.
+
+    The lanes run over all M' = ``xt.shape[3]`` (M rounded up to a multiple of 8, so that no
+    scalar remainder loop is left); the sum and the outputs take the M real sectors."""
+    n_v, _, n_t, n_mp = xt.shape
     for v in range(n_v):
         xv = xt[v, b]
         pv = path[v]
         if not active[v]:
             for t in range(n_t):
-                for m in range(n_m):
+                for m in range(n_mp):
                     pv[t, m] = xv[t, m]
         elif mode[v] == LEVEL:
             xiv = xi[v]
             for t in range(n_t):
-                for m in range(n_m):
+                for m in range(n_mp):
                     pv[t, m] = xv[t, m] * xiv[t, m]
         else:
             # x'[t] = x[t] Π max(0, 1 - r ξ)/(1 - r): the cumulative product runs over the years,
@@ -314,19 +327,29 @@ def _row_emissions(xt, rr, den, b, xi, mode, active, path, mult, e, tot):
             xiv = xi[v]
             rv = rr[v, b]
             dv = den[v, b]
-            for m in range(n_m):
+            for m in range(n_mp):
                 mult[m] = 1.0
+                prev[m] = xv[0, m]
                 pv[0, m] = xv[0, m]
             for t in range(1, n_t):
-                for m in range(n_m):
-                    q = xiv[t, m]
-                    dd = dv[t, m]
-                    mu = mult[m] * (max(0.0, 1.0 - rv[t, m] * q) / dd)
+                # one-dimensional rows and the previous year in its own buffer: LLVM then sees
+                # no dependence between lanes and vectorises the loop (division included)
+                x_t, r_t, d_t, q_t, out = xv[t], rv[t], dv[t], xiv[t], pv[t]
+                for m in range(n_mp):
+                    q = q_t[m]
+                    dd = d_t[m]
+                    y = 1.0 - r_t[m] * q
+                    y = y if y > 0.0 else 0.0  # max(0, y); y is never NaN or -0.0
+                    mu = mult[m] * (y / dd)
+                    z = 1.0 - q
+                    z = z if z > 0.0 else 0.0
                     ok = dd > 0.0
+                    p = x_t[m] * mu if ok else prev[m] * z
                     mult[m] = mu if ok else mult[m]
-                    pv[t, m] = xv[t, m] * mu if ok else pv[t - 1, m] * max(0.0, 1.0 - q)
+                    prev[m] = p
+                    out[m] = p
     for t in range(n_t):
-        for m in range(n_m):
+        for m in range(n_mp):
             e[t, m] = path[0, t, m] * path[1, t, m] * path[2, t, m]
     # Σ_m in sector order for every year: the years are independent chains, the sectors in order.
     for t in range(n_t):
@@ -340,7 +363,8 @@ def _row_emissions(xt, rr, den, b, xi, mode, active, path, mult, e, tot):
 def _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, draw_offset,
                   dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector):
     """Draws lo..hi-1 of stream s: ξ once per draw, then every batch row of the stream."""
-    n_v, _, n_t, n_m = xt.shape
+    n_v, _, n_t, n_mp = xt.shape
+    n_m = spread.shape[1]
     n_t2 = n_t + (n_t & 1)
     u1 = np.empty(n_m * n_t2 // 2)
     u2 = np.empty(n_m * n_t2 // 2)
@@ -348,10 +372,11 @@ def _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w
     zs = np.empty(n_m * n_t2)
     zt = np.empty(n_t * n_m)
     row = np.empty(n_t)
-    xi = np.empty((n_v, n_t, n_m))
-    path = np.empty((n_v, n_t, n_m))
-    mult = np.empty(n_m)
-    e = np.empty((n_t, n_m))
+    xi = np.empty((n_v, n_t, n_mp))
+    path = np.empty((n_v, n_t, n_mp))
+    mult = np.empty(n_mp)
+    prev = np.empty(n_mp)
+    e = np.empty((n_t, n_mp))
     tot = np.empty(n_t)
     keep_sector = out_sector.shape[0] > 0
     key = np.uint64(keys[s])
@@ -360,7 +385,7 @@ def _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w
                        spread, phi, chol, use_chol, active, u1, u2, z, zs, zt, row, xi)
         for k in range(starts[s], starts[s + 1]):
             b = order[k]
-            _row_emissions(xt, rr, den, b, xi, mode, active, path, mult, e, tot)
+            _row_emissions(xt, rr, den, b, n_m, xi, mode, active, path, mult, prev, e, tot)
             for t in range(n_t):
                 out_total[d, b, t] = tot[t]
             if keep_sector:
@@ -437,9 +462,10 @@ def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, draw_offs
     n_v, n_b, n_m, n_t = x.shape
     n_s = keys.shape[0]
     n_d = out_total.shape[0]
-    xt = np.empty((n_v, n_b, n_t, n_m))
-    rr = np.empty((n_v, n_b, n_t, n_m))
-    den = np.empty((n_v, n_b, n_t, n_m))
+    n_mp = (n_m + 7) // 8 * 8  # whole 8-lane vectors
+    xt = np.empty((n_v, n_b, n_t, n_mp))
+    rr = np.empty((n_v, n_b, n_t, n_mp))
+    den = np.empty((n_v, n_b, n_t, n_mp))
     for b in range(n_b):
         _prepare_row(x, mode, active, b, xt, rr, den)
     order = np.empty(n_b, np.int64)
@@ -457,9 +483,10 @@ def monte_carlo_streams_parallel(x, keys, row_stream, seed, w_shared, w_stream, 
     n_v, n_b, n_m, n_t = x.shape
     n_s = keys.shape[0]
     n_d = out_total.shape[0]
-    xt = np.empty((n_v, n_b, n_t, n_m))
-    rr = np.empty((n_v, n_b, n_t, n_m))
-    den = np.empty((n_v, n_b, n_t, n_m))
+    n_mp = (n_m + 7) // 8 * 8  # whole 8-lane vectors
+    xt = np.empty((n_v, n_b, n_t, n_mp))
+    rr = np.empty((n_v, n_b, n_t, n_mp))
+    den = np.empty((n_v, n_b, n_t, n_mp))
     for b in prange(n_b):
         _prepare_row(x, mode, active, b, xt, rr, den)
     order = np.empty(n_b, np.int64)
