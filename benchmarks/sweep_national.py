@@ -10,7 +10,9 @@ distribution, P(peak <= year) for every year and the 5/50/95 % bands per city ×
   of 250 from its own ``np.random.default_rng([seed, city])``, the AR(1) and sector correlation
   vectorized over draws, the rate perturbation by ``np.cumprod``, peaks by ``argmax``, bands by
   ``np.quantile`` (one call per city on (draws, scenarios, years));
-- ``in-process``: ``fastcarbon.sweep.run(..., client=None)``, numba's threads inside each block;
+- ``in-process``: ``fastcarbon.sweep.run(..., client=None)``, the default: one block per thread
+  (numba's thread count), serial kernels;
+- ``numba-par``: in-process, one block at a time with numba's parallel kernels inside it;
 - ``1 worker`` / ``2 workers``: a LocalCluster started (and warmed up) before the clock, one
   thread and one numba thread per worker.
 
@@ -130,7 +132,12 @@ def main() -> None:
         rows.append((name, wall, st.write_seconds / wall, mem, st.block, st.n_blocks))
         return ds
 
-    ref = timed_sweep("in-process")
+    import fastcarbon.sweep._run as sweep_run
+
+    ref = timed_sweep("in-process")  # the default: one block per thread, serial kernels
+    sweep_run.IN_PROCESS_THREADS = 1  # one block at a time, numba's parallel kernels inside it
+    timed_sweep("numba-par")
+    sweep_run.IN_PROCESS_THREADS = None
     for n in (1, 2):
         with LocalCluster(n_workers=n, threads_per_worker=1, env=WORKER_ENV, dashboard_address=":0") as cluster, \
                 Client(cluster) as client:

@@ -71,9 +71,16 @@ def results(ds: xr.Dataset) -> xr.Dataset:
 # ---------------------------------------------------------------------------- same results
 
 
-def test_any_block_gives_identical_results_and_the_store_layout(tmp_path):
+def test_any_block_gives_identical_results_and_the_store_layout(tmp_path, monkeypatch):
+    import fastcarbon.sweep._run as sweep_run
+
     ds = panel(11)
     ref = run(ds, store=tmp_path / "default.zarr", keep_draws=["city-004"], **sweep_args())
+    # one block at a time with numba's parallel kernels, instead of one block per thread
+    monkeypatch.setattr(sweep_run, "IN_PROCESS_THREADS", 1)
+    one = run(ds, store=tmp_path / "one-thread.zarr", block=3, keep_draws=["city-004"], **sweep_args())
+    xr.testing.assert_identical(results(one), results(ref))
+    monkeypatch.setattr(sweep_run, "IN_PROCESS_THREADS", 3)
     for block in (1, 4, 11, 50):
         other = run(ds, store=tmp_path / f"b{block}.zarr", block=block, keep_draws=["city-004"], **sweep_args())
         xr.testing.assert_identical(results(other), results(ref))

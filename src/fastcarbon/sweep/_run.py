@@ -15,7 +15,12 @@ from fastcarbon.sweep._schedule import Timer, open_client, progress_bar
 from fastcarbon.sweep._store import SweepStore
 from fastcarbon.sweep._task import block_summaries
 
-__all__ = ["RunStats", "execute"]
+__all__ = ["RunStats", "execute", "IN_PROCESS_THREADS"]
+
+#: threads of an in-process run, one block each with serial kernels; None: numba's thread count.
+#: Measured on 2 vCPUs (benchmarks/README.md): blocks on 2 threads beat one block at a time with
+#: numba's parallel kernels, whose threads idle in the serial parts of a task.
+IN_PROCESS_THREADS: int | None = None
 
 
 class RunStats(NamedTuple):
@@ -93,7 +98,7 @@ def execute(sweep, store, *, block=None, client=None, progress: bool = True, dur
     """Run ``sweep`` into ``store``; returns ``(xarray.Dataset, RunStats)``."""
     started = time.perf_counter()
     block = _check_block(block)
-    with open_client(client) as (dask_client, n_workers, where):
+    with open_client(client, IN_PROCESS_THREADS) as (dask_client, n_workers, where):
         st = SweepStore(store, sweep, block, n_workers)
         todo = [k for k in range(st.n_blocks) if k not in st.completed()]
         dashboard = None if dask_client is None else dask_client.dashboard_link
@@ -102,11 +107,7 @@ def execute(sweep, store, *, block=None, client=None, progress: bool = True, dur
             writer = _Writer(st, durable, bar)
             try:
                 if dask_client is None:
-                    for k in todo:
-                        # in-process: numba's threads share each block's kernels (parallel=None
-                        # picks them by size); the blocks run one after the other
-                        inputs, kwargs = sweep.task_arguments(k, st.block, None)
-                        writer.put(k, block_summaries(inputs, sweep.years, **kwargs))
+                    _in_process(sweep, st, todo, writer, n_workers)
                 else:
                     _on_cluster(dask_client, sweep, st, todo, writer)
             except BaseException:
@@ -117,6 +118,34 @@ def execute(sweep, store, *, block=None, client=None, progress: bool = True, dur
     stats = RunStats(str(st.path), st.block, st.n_blocks, len(todo), st.n_blocks - len(todo),
                      time.perf_counter() - started, writer.timer.seconds, where, dashboard)
     return ds, stats
+
+
+def _in_process(sweep, st, todo, writer, n_threads: int) -> None:
+    """One block per thread, serial kernels (they release the GIL), at most ``n_threads``
+    blocks in memory at once; with one thread, the blocks one after the other."""
+    if n_threads == 1 or len(todo) == 1:
+        for k in todo:
+            inputs, kwargs = sweep.task_arguments(k, st.block, None if n_threads == 1 else True)
+            writer.put(k, block_summaries(inputs, sweep.years, **kwargs))
+        return
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    def task(k):
+        inputs, kwargs = sweep.task_arguments(k, st.block, False)
+        return k, block_summaries(inputs, sweep.years, **kwargs)
+
+    pending, queue = set(), list(todo)
+    with ThreadPoolExecutor(n_threads, thread_name_prefix="fastcarbon-sweep") as pool:
+        try:
+            while queue or pending:
+                while queue and len(pending) < n_threads:
+                    pending.add(pool.submit(task, queue.pop(0)))
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    writer.put(*fut.result())
+        finally:
+            for fut in pending:
+                fut.cancel()
 
 
 def _on_cluster(client, sweep, st, todo, writer) -> None:

@@ -28,12 +28,16 @@ def _processes(client: str) -> int:
 
 
 @contextlib.contextmanager
-def open_client(client):
+def open_client(client, threads: int | None = None):
     """Yield ``(dask client or None, number of workers, what it is)`` for ``client``:
-    None (this process), ``"processes:N"`` (a LocalCluster, closed at the end), a scheduler
-    address (``"tcp://host:8786"``), or a :class:`distributed.Client` (used as it is)."""
+    None (this process, ``threads`` threads, default numba's count), ``"processes:N"`` (a
+    LocalCluster, closed at the end), a scheduler address (``"tcp://host:8786"``), or a
+    :class:`distributed.Client` (used as it is)."""
     if client is None:
-        yield None, 1, "in-process"
+        import numba
+
+        n = max(1, int(threads or numba.get_num_threads()))
+        yield None, n, f"this process ({n} thread{'s' * (n > 1)})"
         return
     from distributed import Client
 
