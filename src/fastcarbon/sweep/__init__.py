@@ -25,7 +25,8 @@ whatever the number of regions.  The default ``block`` is the largest under 256 
 (:data:`TASK_BUDGET`) and at most n_regions / (4 · workers), so each worker gets several
 blocks.  1 000 draws × 4 scenarios × 41 years: 2.8 MiB a region (2.6 MiB measured), so at
 most 90 regions a task.
-Add the inputs and ~250 MB for a worker process's Python, numba, numpy and dask.
+Add the inputs and ~250 MB for a worker process's Python, numba, numpy and dask.  In-process,
+one task runs per thread (numba's thread count), so that many tasks are in memory at once.
 
 The store.  Zarr v3; every variable has the region dim first, chunked by ``block``: block k is
 chunk k of every variable, written by one writer (the process calling :func:`run`), then flushed,
@@ -36,7 +37,8 @@ opens it; every variable has ``units`` and ``long_name``.
 
 Where the blocks run (``client=``):
 
-- None (default): in this process, no setup; each block's kernels use numba's threads.
+- None (default): in this process, no setup; one block per thread (numba's thread count),
+  each with serial kernels, which release the GIL.
 - ``"processes:N"``: a LocalCluster of N worker processes, one thread and one numba thread
   (NUMBA_NUM_THREADS=1) each, closed at the end.  The dashboard link is printed.
 - ``"tcp://host:8786"``: a running dask scheduler, e.g. on several machines::
