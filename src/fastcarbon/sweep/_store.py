@@ -26,6 +26,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
+import socket
 import warnings
 from pathlib import Path
 
@@ -60,6 +62,31 @@ def _fsync(path: Path, directory: bool = False) -> None:
         os.close(fd)
 
 
+_HOST = socket.gethostname()
+
+
+def _remove_dead_partials(path: Path) -> None:
+    """Remove the ".partial" templates of ``path`` that runs on this host, now dead, left."""
+    if os.name != "posix" or not path.parent.is_dir():
+        return
+    prefix = f".{path.name}.partial."
+    for entry in path.parent.glob(prefix + "*"):
+        # .<name>.partial.<pid>@<host>.<token>; the host may hold dots, the token does not
+        pid, _, host = entry.name[len(prefix):].rpartition(".")[0].partition("@")
+        if host == _HOST and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class SweepStore:
     """The store of one sweep at ``path``: created from the sweep's template, or reopened when
     it holds the same sweep's fingerprint (then its ``block`` is kept)."""
@@ -70,31 +97,34 @@ class SweepStore:
         self.path = Path(path)
         self.sweep = sweep
         self.fingerprint = sweep.fingerprint
-        self._check_writable()
+        where = f"store '{self.path}'"
+        if self.path.exists() and not self.path.is_dir():
+            raise OutputPathError(f"{where} is a file, not a folder: name a folder for the Zarr store")
         if (self.path / "zarr.json").exists():
             self.block = self._reopen(block)
+            self._check_writable(self.path / MARKERS)
         else:
-            if self.path.exists() and any(p.name != MARKERS for p in self.path.iterdir()):
+            if self.path.exists() and any(self.path.iterdir()):
                 raise OutputPathError(
                     f"store: '{self.path}' is a folder that is not a Zarr store and not empty; name a new or empty "
                     f"folder (it is created), or a store an earlier run of this sweep made")
+            self._check_writable(self.path.parent)
             self.block = sweep.default_block(n_workers) if block is None else block
             self._create()
         self.n_blocks = -(-sweep.n_regions // self.block)
         self._group = None
 
     # ---------------------------------------------------------------- opening
-    def _check_writable(self) -> None:
-        where = f"store '{self.path}'"
-        if self.path.exists() and not self.path.is_dir():
-            raise OutputPathError(f"{where} is a file, not a folder: name a folder for the Zarr store")
+    def _check_writable(self, folder: Path) -> None:
+        """Create ``folder`` (and its parents) and a file in it, or a clear error."""
         try:
-            (self.path / MARKERS).mkdir(parents=True, exist_ok=True)
-            probe = self.path / MARKERS / f".probe.{os.getpid()}.{secrets.token_hex(4)}"
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".{self.path.name}.probe.{os.getpid()}.{secrets.token_hex(4)}"
             probe.touch()
             probe.unlink()
         except OSError as exc:
-            raise OutputPathError(f"{where}: cannot write there ({_reason(exc)}); choose a folder you can write to") from None
+            raise OutputPathError(f"store '{self.path}': cannot write there ({_reason(exc)}); "
+                                  f"choose a folder you can write to") from None
 
     def _reopen(self, block: int | None) -> int:
         import zarr
@@ -133,14 +163,22 @@ class SweepStore:
             seed=str(self.sweep.seed), n_draws=self.sweep.n_draws, units=self.sweep.units,
             independent=", ".join(map(str, self.sweep.independent)) or "none (one noise shared by all regions)",
         )
-        with warnings.catch_warnings():
-            # zarr notes that consolidated metadata is not yet in the v3 spec; xarray reads it
-            # and opens the store without listing it
-            warnings.simplefilter("ignore", zarr.errors.ZarrUserWarning)
-            try:
-                ds.to_zarr(self.path, mode="w-", compute=False, zarr_format=3, consolidated=True, encoding=encoding)
-            except OSError as exc:
-                raise OutputPathError(f"store '{self.path}': cannot write the template ({_reason(exc)})") from None
+        # The template is written next to the store and renamed into place: a run killed while
+        # writing it leaves no half-made store under the final name (only a hidden ".partial"
+        # folder, removed by the next run once its process is gone).
+        _remove_dead_partials(self.path)
+        tmp = self.path.with_name(f".{self.path.name}.partial.{os.getpid()}@{_HOST}.{secrets.token_hex(4)}")
+        try:
+            with warnings.catch_warnings():
+                # zarr notes that consolidated metadata is not yet in the v3 spec; xarray reads
+                # it and opens the store without listing it
+                warnings.simplefilter("ignore", zarr.errors.ZarrUserWarning)
+                ds.to_zarr(tmp, mode="w-", compute=False, zarr_format=3, consolidated=True, encoding=encoding)
+            (tmp / MARKERS).mkdir()
+            os.replace(tmp, self.path)  # onto a missing or empty folder
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise OutputPathError(f"store '{self.path}': cannot write the template ({_reason(exc)})") from None
 
     # ---------------------------------------------------------------- blocks
     def _marker(self, k: int) -> Path:
