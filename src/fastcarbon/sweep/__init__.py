@@ -40,7 +40,8 @@ Where the blocks run (``client=``):
 - None (default): in this process, no setup; one block per thread (numba's thread count),
   each with serial kernels, which release the GIL.
 - ``"processes:N"``: a LocalCluster of N worker processes, one thread and one numba thread
-  (NUMBA_NUM_THREADS=1) each, closed at the end.  The dashboard link is printed.
+  (NUMBA_NUM_THREADS=1) each, closed at the end.  The dashboard link is printed.  In a script,
+  call it under ``if __name__ == "__main__":`` (the workers are spawned processes).
 - ``"tcp://host:8786"``: a running dask scheduler, e.g. on several machines::
 
       # machine A
