@@ -73,6 +73,21 @@ class Sweep:
     fingerprint : str
         SHA-256 of everything that determines the results (inputs, noise, seed, draws,
         summaries); a store made by another fingerprint is refused.
+    last_run : RunStats
+        After :meth:`run`: the store, its block, blocks computed and skipped, the wall time and
+        the time spent writing.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from fastcarbon.datasets import national_panel
+    >>> sweep = Sweep(national_panel(6), n_draws=100, seed=1, target_year=2030)
+    >>> sweep.default_block(n_workers=1), sweep.region_bytes() // 2**10  # regions a task, KiB a region
+    (2, 312)
+    >>> store = os.path.join(tempfile.mkdtemp(), "sweep.zarr")
+    >>> out = sweep.run(store, block=2, progress=False)
+    >>> sweep.last_run.computed, sweep.run(store, progress=False) is not None, sweep.last_run.skipped
+    (3, True, 3)
     """
 
     def __init__(
