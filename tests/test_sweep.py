@@ -293,8 +293,8 @@ def _markers(store: Path) -> int:
 def test_a_worker_killed_mid_sweep_changes_nothing(tmp_path):
     from distributed import Client, LocalCluster
 
-    ds = panel(16)
-    args = sweep_args(n_draws=400)
+    ds = panel(24)
+    args = sweep_args(n_draws=600)
     ref = results(run(ds, store=tmp_path / "ref.zarr", block=1, **args))
     store = tmp_path / "killed.zarr"
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0", env={"NUMBA_NUM_THREADS": "1"}) as cluster, \
@@ -306,7 +306,7 @@ def test_a_worker_killed_mid_sweep_changes_nothing(tmp_path):
         while _markers(store) < 3 and time.monotonic() < deadline:
             time.sleep(0.01)
         victim = sorted(client.scheduler_info()["workers"])[0]
-        assert _markers(store) < 16, "the sweep ended before the kill"
+        assert _markers(store) < 24, "the sweep ended before the kill"
         try:
             client.run(os._exit, 1, workers=[victim])
         except Exception:  # noqa: BLE001 (the worker dies before it can answer)
@@ -315,7 +315,7 @@ def test_a_worker_killed_mid_sweep_changes_nothing(tmp_path):
         thread.join(timeout=240)
         assert "ds" in box, "the sweep did not finish after the kill"
         assert victim not in client.scheduler_info()["workers"]  # it died (its nanny started a new one)
-    assert killed_at < 16
+    assert killed_at < 24
     xr.testing.assert_identical(results(box["ds"]), ref)
 
 
