@@ -22,6 +22,7 @@ import pytest
 import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from fastcarbon import uncertainty
 from fastcarbon.core.montecarlo import Noise, combine_keys, label_key, label_keys, monte_carlo
@@ -132,6 +133,47 @@ def test_stream_normal_by_hand(seed, stream, draw, index):
     u2 = (((v[2] << 32 | v[3]) >> 12) + 0.5) * 2.0**-52
     z = math.sqrt(-2.0 * math.log(u1)) * (math.sin if index % 2 else math.cos)(2.0 * math.pi * u2)
     assert rnd.normal(np.uint64(key), np.uint64(draw), np.uint64(index)) == z
+    # the streams' normals: the same pair, fastcarbon's log and sincos (module docstring bound)
+    assert abs(rnd.stream_normal(np.uint64(key), np.uint64(draw), np.uint64(index)) - z) <= 4e-15 * max(1.0, abs(z))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1), st.integers(0, 2**40), st.integers(1, 60))
+def test_stream_normal_run_equals_stream_normal(key, draw, first, n):
+    out = np.empty(2 * n)
+    rnd.stream_normal_run(np.uint64(key), np.uint64(draw), np.uint64(first), np.empty(n), np.empty(n), np.empty(n),
+                          np.empty(n), out)
+    expected = [rnd.stream_normal(np.uint64(key), np.uint64(draw), np.uint64(2 * first + i)) for i in range(2 * n)]
+    assert out.tolist() == expected
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(-750.0, 750.0), min_size=1, max_size=40))
+def test_exp_run_against_libm(values):
+    x = np.array(values)
+    out = np.empty_like(x)
+    rnd.exp_run(x, np.empty(x.size, np.int64), out)
+    with np.errstate(over="ignore", invalid="ignore"):  # exp(750) = inf on both sides
+        expected = np.exp(x)
+        assert np.all((np.abs(out - expected) <= 3e-16 * expected) | (out == expected))
+
+
+def test_stream_normals_against_libm_and_their_law():
+    n_blocks, n_draws = 500, 400
+    out, ref_out = np.empty(2 * n_blocks), np.empty(2 * n_blocks)
+    scratch = [np.empty(n_blocks) for _ in range(4)]
+    z = np.empty((n_draws, 2 * n_blocks))
+    worst = 0.0
+    for d in range(n_draws):
+        rnd.stream_normal_run(np.uint64(2024), np.uint64(d), np.uint64(0), *scratch, out)
+        rnd.normal_block_run(np.uint64(2024), np.uint64(d), np.uint64(0), scratch[0], scratch[1], ref_out)
+        worst = max(worst, float(np.max(np.abs(out - ref_out) / np.maximum(1.0, np.abs(ref_out)))))
+        z[d] = out
+    assert worst <= 4e-15
+    flat = z.ravel()  # 4e5 normals
+    assert stats.kstest(flat, "norm").pvalue > 1e-3
+    assert abs(flat.mean()) < 5 / math.sqrt(flat.size) and abs(flat.var() - 1) < 5 * math.sqrt(2 / flat.size)
+    assert abs(np.corrcoef(z[:, ::2].ravel(), z[:, 1::2].ravel())[0, 1]) < 5 / math.sqrt(flat.size / 2)
 
 
 @settings(max_examples=30, deadline=None)
@@ -335,8 +377,9 @@ def test_stream_factors_equal_perturbation_factors_for_the_shared_key():
             np.array([True, True, True]))
     old, new = np.empty((3, m, t)), np.empty((3, t, m))
     kmc.perturbation_factors(np.uint64(9), np.uint64(4), *args, np.empty((m, 6)), old)
-    kmc.stream_factors(np.uint64(9), np.uint64(9), 0.0, 1.0, np.uint64(4), *args, np.empty(m * 3), np.empty(m * 3),
-                       np.empty(m * 6), np.empty(m * 6), np.empty(t * m), np.empty(t), new)
+    kmc.stream_factors(np.uint64(9), np.uint64(9), 0.0, 1.0, np.uint64(4), False, *args, np.empty(m * 3),
+                       np.empty(m * 3), np.empty(m * 3), np.empty(m * 3), np.empty(m * 6), np.empty(m * 6),
+                       np.empty(t * m), np.empty(t), np.empty(t * m), np.empty(t * m, np.int64), new)
     assert np.array_equal(old, new.transpose(0, 2, 1))
 
 
@@ -396,3 +439,23 @@ def test_bad_independent():
     unlabelled = xr.DataArray(np.ones((2, 3)), dims=("region", "year"))
     with pytest.raises(InputError, match="no coordinate labels"):
         uncertainty.monte_carlo(None, 2, seed=1, activity=unlabelled, intensity=unlabelled)
+
+
+def test_public_shared_noise_kernels_still_agree():
+    # monte_carlo_emissions[_parallel] (the pre-streams kernel API) run the stream kernels with one
+    # stream keyed by the seed
+    gdp, ci, share = _inputs(10)
+    n_b, n_m, n_t = ci.shape
+    x = np.stack([np.broadcast_to(a, ci.shape) for a in (gdp, ci, share)]).astype(np.float64)
+    args = (np.array([0, 1, 2]), np.array([1, 1, 0]), np.full((3, n_m), 0.2), np.array([0.5, 0.5, 0.0]),
+            np.zeros((3, n_m, n_m)), np.zeros(3, np.bool_), np.array([True, True, True]))
+    a, b = np.empty((33, n_b, n_t)), np.empty((33, n_b, n_t))
+    sa, sb = np.empty((33, n_b, n_m, n_t)), np.empty((33, n_b, n_m, n_t))
+    kmc.monte_carlo_emissions(x, np.uint64(4), np.uint64(0), *args, a, sa)
+    kmc.monte_carlo_emissions_parallel(x, np.uint64(4), np.uint64(0), *args, b, sb)
+    assert np.array_equal(a, b) and np.array_equal(sa, sb)
+    r = monte_carlo(gdp, ci, share, n_draws=33, seed=4, by_sector=True,
+                    activity_noise=Noise("normal", 0.2, on="rate", ar1=0.5),
+                    intensity_noise=Noise("lognormal", 0.2, on="rate", ar1=0.5),
+                    factor_noise=Noise("uniform", 0.2, on="level"))
+    assert np.array_equal(r.emissions, a) and np.array_equal(r.emissions_by_sector, sa)

@@ -15,6 +15,7 @@ import numbers
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from fastcarbon._format import show, show_index
@@ -586,14 +587,23 @@ def monte_carlo(
     if row_keys is None or rho == 1.0:
         # one stream keyed by the seed itself: the shared noise, bit for bit as before streams
         keys, row_stream, w_shared, w_stream = np.full(1, seed, np.uint64), np.zeros(n_b, np.int64), 0.0, 1.0
+        fast = False
     else:
         unique, row_stream = np.unique(row_keys, return_inverse=True)
         keys = np.empty(unique.shape[0], np.uint64)
         fill_stream_keys(np.uint64(seed), unique, keys)
         row_stream = row_stream.reshape(-1).astype(np.int64)
         w_shared, w_stream = math.sqrt(rho), math.sqrt(1.0 - rho)
-    kern(x, keys, row_stream, np.uint64(seed), w_shared, w_stream, np.uint64(draw_offset), dist, mode, spread, phi,
-         chol, use_chol, active, total, sector)
+        fast = True  # the streams' normals: vectorised Box-Muller (kernels.random.stream_normal)
+    # dynamic scheduling of the parallel kernel's (stream × draw block) items (no effect on the
+    # values); the setting is per thread and restored afterwards
+    previous = numba.set_parallel_chunksize(1) if parallel else None
+    try:
+        kern(x, keys, row_stream, np.uint64(seed), w_shared, w_stream, fast, np.uint64(draw_offset), dist, mode,
+             spread, phi, chol, use_chol, active, total, sector)
+    finally:
+        if parallel:
+            numba.set_parallel_chunksize(previous)
     # Finite inputs (checked above) can still overflow: activity × intensity × factor near the
     # float64 range, or a wide noise.  The draw is named by its global id, the same under any
     # split of the draws.

@@ -7,10 +7,14 @@ For draw d (global id g = draw_offset + d), variable v in (activity, intensity, 
    index i = (v·M + m)·T2 + t, T2 = T rounded up to even (each (v, m) row starts on a Box–Muller
    pair).  The layout is fixed: switching a variable's noise on or off never changes another's.
    The Philox key k is the batch row's stream (below): k = s for the shared noise, or
-   k = :func:`~fastcarbon.kernels.random.stream_key` (s, σ_b) for a row with stream key σ_b.
+   k = :func:`~fastcarbon.kernels.random.stream_key` (s, σ_b) for a row with stream key σ_b,
+   whose innovations are :func:`~fastcarbon.kernels.random.stream_normal` (k, g, i): the same
+   Box–Muller pairs with a vectorised log and sincos (within 4e-15 of ``normal``); its lognormal
+   factors below take :func:`~fastcarbon.kernels.random.exp_run` (a vectorised exp, within
+   2.3e-16 of libm's) for ``exp``.
    With a stream correlation ρ in (0, 1) the innovations follow a one-factor model::
 
-       ε[v, m, t] = sqrt(ρ) normal(s, g, i) + sqrt(1 - ρ) normal(k, g, i)
+       ε[v, m, t] = sqrt(ρ) normal(s, g, i) + sqrt(1 - ρ) stream_normal(k, g, i)
 
    (ρ = 0: the stream alone; ρ = 1: the shared noise, computed as such).  The step is linear
    and comes before the sector and AR(1) steps, so every e below is still N(0, 1) with the same
@@ -77,7 +81,8 @@ import numpy as np
 from numba import prange
 
 from fastcarbon.kernels._jit import kernel, parallel_kernel
-from fastcarbon.kernels.random import normal_block_run, normal_cdf, normal_pair, triangular_ppf
+from fastcarbon.kernels.random import (exp_run, normal_block_run, normal_cdf, normal_pair, stream_normal_run,
+                                       triangular_ppf)
 
 __all__ = [
     "NORMAL", "LOGNORMAL", "UNIFORM", "TRIANGULAR", "LEVEL", "RATE",
@@ -173,8 +178,8 @@ def perturbation_factors(seed, draw, dist, spread, phi, chol, use_chol, active, 
 
 
 @kernel
-def stream_factors(key, shared, w_shared, w_stream, draw, dist, spread, phi, chol, use_chol, active,
-                   u1, u2, z, zs, zt, row, xi):
+def stream_factors(key, shared, w_shared, w_stream, draw, fast, dist, spread, phi, chol, use_chol, active,
+                   u1, u2, wbuf, kbuf, z, zs, zt, row, ex, scale, xi):
     """The factors ξ[v, t, m] of one draw of one stream (steps 1–4; note the (V, T, M) layout).
 
     Parameters
@@ -191,18 +196,23 @@ def stream_factors(key, shared, w_shared, w_stream, draw, dist, spread, phi, cho
         innovations are drawn, and ε is exactly that draw.
     draw : int
         Global draw id.
+    fast : bool
+        Draw the stream's innovations (key ``key``) as
+        :func:`~fastcarbon.kernels.random.stream_normal` (vectorised Box–Muller); False: as
+        :func:`~fastcarbon.kernels.random.normal` (libm), as the shared noise always is.
     dist, spread, phi, chol, use_chol, active
         As :func:`perturbation_factors`.
-    u1, u2 : float64 arrays (M·T2/2,), scratch
+    u1, u2, wbuf, kbuf : float64 arrays (M·T2/2,), scratch
     z, zs : float64 arrays (M·T2,), scratch (innovations of one variable, row m at m·T2)
     zt : float64 array (T·M,), scratch (the correlated normals, year-major)
     row : float64 array (T,), scratch
+    ex : float64 array (T·M,), scratch; scale : int64 array (T·M,), scratch
     xi : float64 array (V, T, M') with M' >= M, written (lanes M..M'-1: 1)
 
     Notes
     -----
-    Bit-identical to :func:`perturbation_factors` (transposed) when ``key`` is the seed and
-    ``w_shared == 0``: the same innovations, and every later value computed by the same IEEE
+    Bit-identical to :func:`perturbation_factors` (transposed) when ``key`` is the seed,
+    ``w_shared == 0`` and ``fast`` is False: the same innovations, and every later value computed by the same IEEE
     operations in the same order.  The loops run over years or sectors innermost so that LLVM
     vectorises them; the Philox words are made for a whole variable at once
     (:func:`fastcarbon.kernels.random.normal_block_run`).
@@ -215,8 +225,8 @@ def stream_factors(key, shared, w_shared, w_stream, draw, dist, spread, phi, cho
     >>> args = (np.array([1, 1, 1]), np.full((V, M), 0.2), np.zeros(V), np.zeros((V, M, M)),
     ...         np.zeros(V, np.bool_), np.ones(V, np.bool_))
     >>> perturbation_factors(4, 0, *args, np.empty((M, 4)), xi_a)
-    >>> stream_factors(4, 4, 0.0, 1.0, 0, *args, np.empty(4), np.empty(4), np.empty(8),
-    ...                np.empty(8), np.empty(6), np.empty(3), xi_b)
+    >>> stream_factors(4, 4, 0.0, 1.0, 0, False, *args, np.empty(4), np.empty(4), np.empty(4), np.empty(4),
+    ...                np.empty(8), np.empty(8), np.empty(6), np.empty(3), np.empty(6), np.empty(6, np.int64), xi_b)
     >>> bool((xi_a == xi_b.transpose(0, 2, 1)).all())
     True
     """
@@ -234,7 +244,10 @@ def stream_factors(key, shared, w_shared, w_stream, draw, dist, spread, phi, cho
                     xv[t, m] = 1.0
             continue
         first = v * n_blocks  # = (v·M + 0)·T2 / 2: the variable's rows are consecutive blocks
-        normal_block_run(shared if only_shared else key, draw, first, u1, u2, z)
+        if only_shared or not fast:
+            normal_block_run(shared if only_shared else key, draw, first, u1, u2, z)
+        else:
+            stream_normal_run(key, draw, first, u1, u2, wbuf, kbuf, z)
         if mix:
             normal_block_run(shared, draw, first, u1, u2, zs)
             for i in range(z.shape[0]):
@@ -263,11 +276,35 @@ def stream_factors(key, shared, w_shared, w_stream, draw, dist, spread, phi, cho
                 for m in range(n_m):
                     zt[t * n_m + m] = a * zt[(t - 1) * n_m + m] + c * zt[t * n_m + m]
         d = dist[v]
+        sv = spread[v]
+        # one loop per law, so that the normal one vectorises (same expressions as _factor)
         for t in range(n_t):
-            for m in range(n_m):
-                xv[t, m] = _factor(zt[t * n_m + m], d, spread[v, m])
+            zr = zt[t * n_m:(t + 1) * n_m]
+            xr = xv[t]
+            if d == NORMAL:
+                for m in range(n_m):
+                    xr[m] = 1.0 + sv[m] * zr[m]
+            elif d == LOGNORMAL and not fast:
+                for m in range(n_m):
+                    s = sv[m]
+                    xr[m] = math.exp(s * zr[m] - 0.5 * s * s)
+            elif d == LOGNORMAL:
+                continue  # below, for the whole variable at once
+            else:
+                for m in range(n_m):
+                    xr[m] = _factor(zr[m], d, sv[m])
             for m in range(n_m, n_mp):
-                xv[t, m] = 1.0
+                xr[m] = 1.0
+        if d == LOGNORMAL and fast:
+            # the streams' lognormal factors: the same argument, a vectorised exp (exp_run)
+            for t in range(n_t):
+                for m in range(n_m):
+                    s = sv[m]
+                    zt[t * n_m + m] = s * zt[t * n_m + m] - 0.5 * s * s
+            exp_run(zt, scale, ex)
+            for t in range(n_t):
+                for m in range(n_m):
+                    xv[t, m] = ex[t * n_m + m]
 
 
 @kernel
@@ -312,10 +349,8 @@ def _row_emissions(xt, rr, den, b, n_m, xi, mode, active, path, mult, prev, e, t
         xv = xt[v, b]
         pv = path[v]
         if not active[v]:
-            for t in range(n_t):
-                for m in range(n_mp):
-                    pv[t, m] = xv[t, m]
-        elif mode[v] == LEVEL:
+            continue  # the product below reads x itself
+        if mode[v] == LEVEL:
             xiv = xi[v]
             for t in range(n_t):
                 for m in range(n_mp):
@@ -348,9 +383,13 @@ def _row_emissions(xt, rr, den, b, n_m, xi, mode, active, path, mult, prev, e, t
                     mult[m] = mu if ok else mult[m]
                     prev[m] = p
                     out[m] = p
+    p0 = path[0] if active[0] else xt[0, b]
+    p1 = path[1] if active[1] else xt[1, b]
+    p2 = path[2] if active[2] else xt[2, b]
     for t in range(n_t):
+        a0, a1, a2, et = p0[t], p1[t], p2[t], e[t]
         for m in range(n_mp):
-            e[t, m] = path[0, t, m] * path[1, t, m] * path[2, t, m]
+            et[m] = a0[m] * a1[m] * a2[m]
     # Σ_m in sector order for every year: the years are independent chains, the sectors in order.
     for t in range(n_t):
         tot[t] = 0.0
@@ -360,7 +399,7 @@ def _row_emissions(xt, rr, den, b, n_m, xi, mode, active, path, mult, prev, e, t
 
 
 @kernel
-def _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, draw_offset,
+def _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, fast, draw_offset,
                   dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector):
     """Draws lo..hi-1 of stream s: ξ once per draw, then every batch row of the stream."""
     n_v, _, n_t, n_mp = xt.shape
@@ -368,10 +407,14 @@ def _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w
     n_t2 = n_t + (n_t & 1)
     u1 = np.empty(n_m * n_t2 // 2)
     u2 = np.empty(n_m * n_t2 // 2)
+    w = np.empty(n_m * n_t2 // 2)
+    k_ = np.empty(n_m * n_t2 // 2)
     z = np.empty(n_m * n_t2)
     zs = np.empty(n_m * n_t2)
     zt = np.empty(n_t * n_m)
     row = np.empty(n_t)
+    ex = np.empty(n_t * n_m)
+    scale = np.empty(n_t * n_m, np.int64)
     xi = np.empty((n_v, n_t, n_mp))
     path = np.empty((n_v, n_t, n_mp))
     mult = np.empty(n_mp)
@@ -381,8 +424,8 @@ def _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w
     keep_sector = out_sector.shape[0] > 0
     key = np.uint64(keys[s])
     for d in range(lo, hi):
-        stream_factors(key, np.uint64(seed), w_shared, w_stream, np.uint64(draw_offset) + np.uint64(d), dist,
-                       spread, phi, chol, use_chol, active, u1, u2, z, zs, zt, row, xi)
+        stream_factors(key, np.uint64(seed), w_shared, w_stream, np.uint64(draw_offset) + np.uint64(d), fast,
+                       dist, spread, phi, chol, use_chol, active, u1, u2, w, k_, z, zs, zt, row, ex, scale, xi)
         for k in range(starts[s], starts[s + 1]):
             b = order[k]
             _row_emissions(xt, rr, den, b, n_m, xi, mode, active, path, mult, prev, e, tot)
@@ -419,8 +462,8 @@ def _n_blocks(n_s, n_d):
 
 
 @kernel
-def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, draw_offset, dist, mode, spread, phi,
-                        chol, use_chol, active, out_total, out_sector):
+def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, fast, draw_offset, dist, mode, spread,
+                        phi, chol, use_chol, active, out_total, out_sector):
     """Monte Carlo emissions of D draws with one random stream per group of batch rows, serial.
 
     Parameters
@@ -436,13 +479,19 @@ def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, draw_offs
         The shared noise's key (only read when mixing: ``w_shared`` and ``w_stream`` > 0).
     w_shared, w_stream : float
         sqrt(ρ) and sqrt(1 - ρ) of the one-factor model ε = sqrt(ρ) ε_shared + sqrt(1 - ρ) ε_stream.
+    fast : bool
+        The streams' innovations by :func:`~fastcarbon.kernels.random.stream_normal` (True, as
+        the numpy API draws streams) or by :func:`~fastcarbon.kernels.random.normal` (False);
+        the shared part is always :func:`~fastcarbon.kernels.random.normal`.
     draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector
         As :func:`monte_carlo_emissions`.
 
     Notes
     -----
-    With ``keys = [seed]``, ``row_stream = 0`` and ``w_shared = 0`` this is
-    :func:`monte_carlo_emissions` bit for bit.  Each (stream, draw) computes its ξ once and
+    With ``keys = [seed]``, ``row_stream = 0``, ``w_shared = 0`` and ``fast`` False this is
+    :func:`monte_carlo_emissions` bit for bit.  Scratch: three arrays of 3·B·T·M' doubles per
+    call (the transposed rows and their rate terms; M' = M rounded up to a multiple of 8), and
+    a few of V·T·M' doubles per work item; no (D, B, M, T) temporary.  Each (stream, draw) computes its ξ once and
     writes only its own rows' outputs, so :func:`monte_carlo_streams_parallel` and any split of
     the draws give bit-identical results.
 
@@ -453,7 +502,7 @@ def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, draw_offs
     >>> x = np.ones((3, 2, 1, 3)); x[1] = 0.9 ** np.arange(3)
     >>> keys = np.array([stream_key(7, 11), stream_key(7, 12)], np.uint64)
     >>> tot = np.empty((4, 2, 3))
-    >>> monte_carlo_streams(x, keys, np.array([0, 1]), 7, 0.0, 1.0, 0, np.array([1, 1, 1]),
+    >>> monte_carlo_streams(x, keys, np.array([0, 1]), 7, 0.0, 1.0, True, 0, np.array([1, 1, 1]),
     ...                     np.array([0, 1, 0]), np.full((3, 1), 0.3), np.zeros(3), np.zeros((3, 1, 1)),
     ...                     np.zeros(3, np.bool_), np.array([False, True, False]), tot, np.empty((0, 2, 1, 3)))
     >>> bool((tot[:, 0, 2] != tot[:, 1, 2]).all())  # two streams: other draws
@@ -472,14 +521,19 @@ def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, draw_offs
     starts = np.empty(n_s + 1, np.int64)
     _group_rows(row_stream, n_s, order, starts)
     for s in range(n_s):
-        _stream_draws(s, 0, n_d, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, draw_offset,
-                      dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector)
+        _stream_draws(s, 0, n_d, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, fast,
+                      draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector)
 
 
 @parallel_kernel
-def monte_carlo_streams_parallel(x, keys, row_stream, seed, w_shared, w_stream, draw_offset, dist, mode, spread,
-                                 phi, chol, use_chol, active, out_total, out_sector):
-    """Multi-threaded :func:`monte_carlo_streams`: (stream × block of draws) items among threads."""
+def monte_carlo_streams_parallel(x, keys, row_stream, seed, w_shared, w_stream, fast, draw_offset, dist, mode,
+                                 spread, phi, chol, use_chol, active, out_total, out_sector):
+    """Multi-threaded :func:`monte_carlo_streams`: (stream × block of draws) items among threads.
+
+    Call it under ``numba.set_parallel_chunksize(1)`` (as :func:`fastcarbon.core.montecarlo.monte_carlo`
+    does) for dynamic scheduling: a thread slowed down by a busy machine then no longer holds up
+    a fixed half of the items.  The items are independent, so the schedule never changes a bit.
+    """
     n_v, n_b, n_m, n_t = x.shape
     n_s = keys.shape[0]
     n_d = out_total.shape[0]
@@ -498,8 +552,8 @@ def monte_carlo_streams_parallel(x, keys, row_stream, seed, w_shared, w_stream, 
         j = k % n_blocks
         lo = j * n_d // n_blocks
         hi = (j + 1) * n_d // n_blocks
-        _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, draw_offset,
-                      dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector)
+        _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, fast,
+                      draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector)
 
 @kernel
 def monte_carlo_emissions(x, seed, draw_offset, dist, mode, spread, phi, chol, use_chol, active,
@@ -544,7 +598,7 @@ def monte_carlo_emissions(x, seed, draw_offset, dist, mode, spread, phi, chol, u
     >>> bool((tot[:, 0, 1:] != [5.0, 3.0]).all())
     True
     """
-    monte_carlo_streams(x, np.full(1, np.uint64(seed)), np.zeros(x.shape[1], np.int64), seed, 0.0, 1.0,
+    monte_carlo_streams(x, np.full(1, np.uint64(seed)), np.zeros(x.shape[1], np.int64), seed, 0.0, 1.0, False,
                         draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector)
 
 
@@ -555,5 +609,5 @@ def monte_carlo_emissions_parallel(x, seed, draw_offset, dist, mode, spread, phi
                                    active, out_total, out_sector):
     """Multi-threaded :func:`monte_carlo_emissions` (:func:`monte_carlo_streams_parallel`, one stream)."""
     monte_carlo_streams_parallel(x, np.full(1, np.uint64(seed)), np.zeros(x.shape[1], np.int64), seed, 0.0, 1.0,
-                                 draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total,
+                                 False, draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total,
                                  out_sector)

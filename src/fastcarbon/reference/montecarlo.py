@@ -27,7 +27,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from fastcarbon.core.montecarlo import Noise, correlation_factor
-from fastcarbon.kernels.random import normal, stream_key, triangular_ppf
+from fastcarbon.kernels.random import exp_run, normal, stream_key, stream_normal, triangular_ppf
 
 __all__ = ["REGISTRY", "monte_carlo_loops", "monte_carlo_numpy"]
 
@@ -53,11 +53,12 @@ def _factor_of(e, noise: Noise, s):
 
 
 def _row_keys(streams, batch, seed, rho):
-    """Each batch cell's Philox key (and whether it mixes in the shared noise), by cell index."""
+    """Each batch cell's Philox key, whether it mixes in the shared noise and whether it is a
+    stream (not the shared noise), by cell index."""
     if streams is None or rho == 1.0:
-        return {b: (seed, False) for b in np.ndindex(*batch)}
+        return {b: (seed, False, False) for b in np.ndindex(*batch)}
     keys = np.broadcast_to(np.asarray(streams, dtype=np.uint64), tuple(batch))
-    return {b: (int(stream_key(np.uint64(seed), np.uint64(keys[b]))), rho > 0.0) for b in np.ndindex(*batch)}
+    return {b: (int(stream_key(np.uint64(seed), np.uint64(keys[b]))), rho > 0.0, True) for b in np.ndindex(*batch)}
 
 
 def monte_carlo_loops(activity, intensity, factor=None, *, n_draws, seed, draw_offset=0,
@@ -75,13 +76,16 @@ def monte_carlo_loops(activity, intensity, factor=None, *, n_draws, seed, draw_o
     keys = _row_keys(streams, batch, seed, rho)
     for d, b in ((d, b) for d in range(n_draws) for b in np.ndindex(*batch)):
         g = draw_offset + d
-        key, mix = keys[b]
+        key, mix, is_stream = keys[b]
         xi = np.ones((3, n_m, n_t))
         for v, noise in enumerate(noises):
             if noise is None:
                 continue
             index = [[(v * n_m + m) * n_t2 + t for t in range(n_t)] for m in range(n_m)]
-            eps = np.array([[normal(np.uint64(key), np.uint64(g), i) for i in row] for row in index])
+            # the shared noise by libm's Box-Muller (normal), a stream by the vectorised one
+            # (stream_normal): the kernels' rule
+            draw_one = stream_normal if is_stream else normal
+            eps = np.array([[draw_one(np.uint64(key), np.uint64(g), i) for i in row] for row in index])
             if mix:  # one-factor model: sqrt(rho) shared + sqrt(1 - rho) own
                 shared = np.array([[normal(np.uint64(seed), np.uint64(g), i) for i in row] for row in index])
                 eps = w_shared * shared + w_stream * eps
@@ -93,7 +97,14 @@ def monte_carlo_loops(activity, intensity, factor=None, *, n_draws, seed, draw_o
                 e[:, t] = noise.ar1 * e[:, t - 1] + math.sqrt(1.0 - noise.ar1**2) * eta[:, t]
             for m in range(n_m):
                 for t in range(n_t):
-                    xi[v, m, t] = _factor_of(float(e[m, t]), noise, float(spread[m]))
+                    s_ = float(spread[m])
+                    if is_stream and noise.distribution == "lognormal":  # the streams' exp
+                        arg = np.array([s_ * float(e[m, t]) - 0.5 * s_ * s_])
+                        out1 = np.empty(1)
+                        exp_run(arg, np.empty(1, np.int64), out1)
+                        xi[v, m, t] = out1[0]
+                    else:
+                        xi[v, m, t] = _factor_of(float(e[m, t]), noise, s_)
         for m in range(n_m):
             paths = []
             for v, noise in enumerate(noises):
