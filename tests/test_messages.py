@@ -539,6 +539,60 @@ def summarize_0d():
     uncertainty.summarize(ZERO_D)
 
 
+# --- draw reductions (issue 11) ------------------------------------------------------------------
+def _draw_array():
+    return np.linspace(1.0, 2.0, 4 * YEARS.size).reshape(4, YEARS.size)
+
+
+@case("q: probabilities must be in [0, 1], got 1.5")
+def quantile_out_of_range():
+    from fastcarbon.core import quantile
+
+    quantile(_draw_array(), np.float64(1.5))
+
+
+@case("a: nan at index (2, 3)")
+def quantile_nan():
+    from fastcarbon.core import quantile
+
+    x = _draw_array()
+    x[np.int64(2), np.int64(3)] = np.nan
+    quantile(x, [np.float64(0.5)])
+
+
+@case("target_year: 2045 is not one of the years (2020..2030")
+def summarize_draws_unknown_target_year():
+    from fastcarbon.core import summarize_draws
+
+    summarize_draws(_draw_array(), YEARS, target=np.float64(1.0), target_year=np.int64(2045))
+
+
+@case("e: inf at index (1, 4)")
+def summarize_draws_infinite():
+    from fastcarbon.core import summarize_draws
+
+    x = _draw_array()
+    x[1, 4] = np.inf
+    summarize_draws(x, YEARS)
+
+
+@case("p: probabilities must be in [0, 1], got 1.2")
+def draws_needed_bad_p():
+    uncertainty.draws_needed(np.array([0.5, 1.2]), np.float64(0.01))
+
+
+@case("half_width: must be a finite number > 0", "got -0.01")
+def draws_needed_bad_half_width():
+    uncertainty.draws_needed(np.float64(0.5), np.float64(-0.01))
+
+
+@case("n_regions and n_sectors: must be >= 1, got 0 and 21")
+def national_panel_no_regions():
+    from fastcarbon import datasets
+
+    datasets.national_panel(np.int64(0))
+
+
 # --- the test ------------------------------------------------------------------------------------
 
 

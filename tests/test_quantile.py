@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numba
 import numpy as np
 import pytest
@@ -99,7 +101,8 @@ def test_kernel_leaves_input_untouched_and_strided_views_work():
     keep = x.copy()
     view = x[::2, ::3]
     assert np.array_equal(quantile(view, [0.2, 0.8]), np.quantile(view, [0.2, 0.8], axis=0))
-    assert np.array_equal(quantile(x.astype(np.float32), 0.5), np.quantile(x.astype(np.float32).astype(float), 0.5, axis=0))
+    single = x.astype(np.float32)
+    assert np.array_equal(quantile(single, 0.5), np.quantile(single.astype(float), 0.5, axis=0))
     assert np.array_equal(x, keep)
     assert quantile(np.arange(10), 0.5).item() == 4.5  # integers are read as float64
 
@@ -189,3 +192,102 @@ def test_quantile_bands_skipna_is_explicit():
     da[3, 0, 2] = np.inf
     with pytest.raises(InvalidValueError, match="emissions"):
         uncertainty.quantile_bands(da, skipna=True)
+
+
+def _replay(a: list, k: int, less) -> tuple[list, int, bool]:
+    """:func:`kernels.select` on ``a[0:n]`` written out in Python with the comparison ``less``:
+    returns the array, the partition rounds run and whether the round budget ran out (and the
+    range left was sorted)."""
+    left, right = 0, len(a) - 1
+    budget = 2 * int(np.log2(right - left + 2)) + 8
+    rounds = 0
+    while right - left > 16:
+        if k in (left, right):
+            best = left
+            for i in range(left + 1, right + 1):
+                if (less(a[i], a[best]) if k == left else less(a[best], a[i])):
+                    best = i
+            a[best], a[k] = a[k], a[best]
+            return a, rounds, False
+        if budget == 0:  # the kernel sorts the rest
+            order = functools.cmp_to_key(lambda u, v: -1 if less(u, v) else int(less(v, u)))
+            a[left:right + 1] = sorted(a[left:right + 1], key=order)
+            return a, rounds, True
+        budget -= 1
+        rounds += 1
+        p, q, r = a[left], a[(left + right) >> 1], a[right]
+        if less(q, p):
+            p, q = q, p
+        if less(r, q):
+            q = r
+        pivot = p if less(q, p) else q
+        j = left
+        for i in range(left, right + 1):
+            v = a[i]
+            a[i], a[j] = a[j], v
+            j += less(v, pivot)
+        if k < j:
+            right = j - 1
+            continue
+        j2 = j
+        for i in range(j, right + 1):
+            v = a[i]
+            a[i], a[j2] = a[j2], v
+            j2 += not less(pivot, v)
+        if k < j2:
+            return a, rounds, False
+        left = j2
+    for i in range(left + 1, right + 1):  # insertion sort
+        v, j = a[i], i - 1
+        while j >= left and less(v, a[j]):
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = v
+    return a, rounds, False
+
+
+def _killer_input(n: int, k: int) -> np.ndarray:
+    """An order on which :func:`kernels.select` keeps choosing bad pivots (McIlroy 1999, "A killer
+    adversary for quicksort"): the selection is replayed on item ids, and every value still
+    undecided ("gas") when compared is fixed as late and as badly as the comparisons allow; the
+    values so decided (the rest all equal and largest) are the input."""
+    gas = float(n)
+    val = [gas] * n
+    state = {"solid": 0, "candidate": -1}
+
+    def less(x, y):
+        if val[x] == gas and val[y] == gas:
+            z = x if x == state["candidate"] else y
+            val[z] = float(state["solid"])
+            state["solid"] += 1
+        if val[x] == gas:
+            state["candidate"] = x
+        elif val[y] == gas:
+            state["candidate"] = y
+        return val[x] < val[y]
+
+    _replay(list(range(n)), k, less)
+    return np.array(val)
+
+
+@pytest.mark.parametrize("n, k", [(3000, 1500), (3000, 2900), (513, 100)])
+def test_adversarial_order_reaches_the_sort_fallback_and_stays_exact(n, k):
+    x = _killer_input(n, k)
+    replayed, rounds, exhausted = _replay(x.tolist(), k, lambda u, v: u < v)
+    assert exhausted and rounds == 2 * int(np.log2(n + 1)) + 8  # the kernel sorts what is left
+    a = x.copy()
+    kernels.select(a, 0, n - 1, k)
+    assert np.array_equal(np.array(replayed), a)  # the kernel took the replayed path, then sorted
+    assert a[k] == np.sort(x)[k] and (a[:k] <= a[k]).all() and (a[k + 1:] >= a[k]).all()
+    assert np.array_equal(quantile(x, [k / (n - 1), 0.5]), np.quantile(x, [k / (n - 1), 0.5]))
+
+
+def test_replay_matches_the_kernel_on_random_rows():
+    rng = np.random.default_rng(9)
+    for n in (40, 300, 1001):
+        for k in (0, 7, n // 2, n - 2, n - 1):
+            x = rng.integers(0, 50, n).astype(float)
+            a = x.copy()
+            kernels.select(a, 0, n - 1, k)
+            replayed, _, exhausted = _replay(x.tolist(), k, lambda u, v: u < v)
+            assert not exhausted and np.array_equal(np.array(replayed), a)

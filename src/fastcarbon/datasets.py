@@ -231,7 +231,8 @@ def national_panel(n_regions: int = 300, *, seed: int = 0, n_sectors: int = 21, 
         growth[:, 0] = 0.0
         gdp[k] = va[:, None] * np.cumprod(1.0 + growth, axis=1)
         city = np.exp(0.25 * rng.standard_normal())
-        jitter = np.exp(0.1 * rng.standard_normal((n_s, n_p)))[:, None, :] * np.exp(0.05 * rng.standard_normal((n_s, n_m, 1)))
+        jitter = (np.exp(0.1 * rng.standard_normal((n_s, n_p)))[:, None, :]
+                  * np.exp(0.05 * rng.standard_normal((n_s, n_m, 1))))
         r = np.minimum(PANEL_MAX_RATE, base_rates[:, None, :] * city * jitter)
         rates[k] = r
         yearly = 1.0 - r[:, :, period_of] / 100.0
@@ -242,7 +243,8 @@ def national_panel(n_regions: int = 300, *, seed: int = 0, n_sectors: int = 21, 
     ds = xr.Dataset(
         {
             "carbon_intensity": (("region", "scenario", "sector", "year"), ci,
-                                 {"units": "t CO2 / (1e8 CNY)", "long_name": "carbon intensity of value added (synthetic)"}),
+                                 {"units": "t CO2 / (1e8 CNY)",
+                                  "long_name": "carbon intensity of value added (synthetic)"}),
             "gdp": (("region", "sector", "year"), gdp,
                     {"units": "1e8 CNY", "long_name": "industrial value added by sector (synthetic)"}),
             "reduction_rate": (("region", "scenario", "sector", "period"), rates,

@@ -18,7 +18,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from fastcarbon._format import show
-from fastcarbon.core._common import use_parallel
+from fastcarbon.core._common import show_number, use_parallel
 from fastcarbon.core.peaks import check_years
 from fastcarbon.core.quantiles import check_probabilities, raise_nonfinite
 from fastcarbon.errors import (
@@ -158,7 +158,7 @@ def _target_index(target_year, years: np.ndarray) -> int:
     hit = np.flatnonzero(years == float(target_year))
     if hit.size == 0:
         raise InputError(f"target_year: {show(target_year)} is not one of the years "
-                         f"({show(years[0])}..{show(years[-1])}, {years.size} of them)")
+                         f"({show_number(years[0])}..{show_number(years[-1])}, {years.size} of them)")
     return int(hit[0])
 
 
@@ -182,6 +182,8 @@ def summarize_draws(
     - quantiles by numpy's "linear" method (:func:`fastcarbon.core.quantile`) and their
       distribution-free ``level`` confidence intervals [x_(l), x_(u)], order statistics whose
       ranks come from Binomial(D, q) (:func:`order_statistic_interval`; Conover 1999, section 3.2);
+      where D draws are too few for ``level`` (e.g. q = 0 or 1) the interval is the sample range
+      and ``quantile_ci_exact`` is False for that q;
     - mean, standard deviation (ddof 0) and the standard error of the mean std/√D;
     - peaks as :func:`fastcarbon.peaks.peak` defines them (Dai et al. 2025, section 4): the peak
       year of a draw is the first year of its maximum; a draw whose maximum is not followed by a
@@ -361,7 +363,8 @@ def draws_needed(p, half_width, level: float = 0.95) -> np.ndarray:
 
     .. math::
 
-        n = \\left\\lceil \\frac{z^2\\, p (1 - p)}{h^2} \\right\\rceil, \\qquad z = Φ^{-1}\\!\\left(\\frac{1 + level}{2}\\right).
+        n = \\left\\lceil \\frac{z^2\\, p (1 - p)}{h^2} \\right\\rceil, \\qquad
+        z = Φ^{-1}\\!\\left(\\frac{1 + level}{2}\\right).
 
     Use the estimated p of a pilot run (or 0.5, the worst case).
 

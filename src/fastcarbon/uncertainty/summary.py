@@ -216,7 +216,7 @@ def _summary_blocks(x, years, qs, level, parallel):
     """:func:`fastcarbon.core.summarize_draws` on (..., D, T) with the quantile axis moved last,
     as :func:`xarray.apply_ufunc` wants its outputs."""
     s = summarize_draws(x, years, quantiles=qs, level=level, axis=-2, parallel=parallel)
-    counts = s.peak_year_probability * s.n_draws
+    counts = np.rint(s.peak_year_probability * s.n_draws)  # the counts back, exactly (k / n · n may miss k by an ulp)
     return (np.moveaxis(s.quantile, 0, -1), np.moveaxis(s.quantile_low, 0, -1), np.moveaxis(s.quantile_high, 0, -1),
             s.mean, s.std, s.peak_probability, s.peak_year_probability, s.censored_share,
             _median_from_counts(counts, years))
@@ -298,7 +298,8 @@ def summarize(emissions: xr.DataArray, *, quantiles: Sequence[float] = (0.05, 0.
         out[f"{lab}_high"] = high.isel(quantile=k).transpose(*order).assign_attrs(
             long_name=f"upper bound of the {what} (order statistic {hi_rank} of {n_d})", **ci)
     out["sample_mean"] = mean.transpose(*order).assign_attrs(units=units, long_name=f"mean over {draw_dim}s")
-    out["sample_std"] = std.transpose(*order).assign_attrs(units=units, long_name=f"standard deviation over {draw_dim}s (ddof 0)")
+    out["sample_std"] = std.transpose(*order).assign_attrs(
+        units=units, long_name=f"standard deviation over {draw_dim}s (ddof 0)")
     out["sample_mean_se"] = (out.sample_std / np.sqrt(n_d)).assign_attrs(
         units=units, long_name=f"standard error of the mean over {draw_dim}s (std / sqrt({n_d}))")
     long_pp = f"probability of peaking in this {dim} or earlier"
