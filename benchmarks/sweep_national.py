@@ -2,13 +2,14 @@
 numpy version of the same model, and 1 against 2 worker processes.
 
 Size: :func:`fastcarbon.datasets.national_panel` (300 regions × 4 scenarios × 21 sectors × 41
-years) × 1 000 draws, intensity noise on the annual reduction rates (lognormal σ 0.15, AR(1)
-0.8, sector correlation 0.5), independent per city.  Outputs of both: the peak-year
+years) × 1 000 draws, intensity noise on the annual reduction rates, independent per city: the
+sweep's default (lognormal σ 0.1), or with ``--noise correlated`` lognormal σ 0.15, AR(1) 0.8 and
+sector correlation 0.5.  Outputs of both: the peak-year
 distribution, P(peak <= year) for every year and the 5/50/95 % bands per city × scenario × year.
 
 - ``numpy``: :func:`numpy_sweep` below, what a competent user writes: per city, draws in chunks
   of 250 from its own ``np.random.default_rng([seed, city])``, the AR(1) and sector correlation
-  vectorized over draws, the rate perturbation by ``np.cumprod``, peaks by ``argmax``, bands by
+  (when asked for) vectorized over draws, the rate perturbation by ``np.cumprod``, peaks by ``argmax``, bands by
   ``np.quantile`` (one call per city on (draws, scenarios, years));
 - ``in-process``: ``fastcarbon.sweep.run(..., client=None)``, the default: one block per thread
   (numba's thread count), serial kernels;
@@ -16,8 +17,9 @@ distribution, P(peak <= year) for every year and the 5/50/95 % bands per city ×
 - ``1 worker`` / ``2 workers``: a LocalCluster started (and warmed up) before the clock, one
   thread and one numba thread per worker.
 
-Also the peak memory of each worker (``ru_maxrss``) and the share of the sweep's time spent
-writing the store.  Run: ``PYTHONPATH=src python benchmarks/sweep_national.py [--regions 300]
+Also the peak memory of each worker (VmHWM: its peak resident set) and the share of the sweep's
+wall time the writer thread spends writing and flushing the store (it overlaps the computing),
+with the CPU part of it.  Run: ``PYTHONPATH=src python benchmarks/sweep_national.py [--regions 300]
 [--draws 1000]``.
 """
 
@@ -35,12 +37,16 @@ import numpy as np
 
 from fastcarbon.core.montecarlo import Noise, correlation_factor
 
-NOISE = Noise("lognormal", 0.15, on="rate", ar1=0.8, sector_correlation=0.5)
+#: the sweep's default noise (lognormal σ 0.1 on the intensity's annual reduction rates), and a
+#: persistent, sector-correlated one (``--noise correlated``: AR(1) 0.8, sector correlation 0.5)
+NOISES = {"sweep": Noise("lognormal", 0.1, on="rate"),
+          "correlated": Noise("lognormal", 0.15, on="rate", ar1=0.8, sector_correlation=0.5)}
+NOISE = NOISES["sweep"]
 SEED = 20261202
 QUANTILES = (0.05, 0.5, 0.95)
 
 
-def numpy_sweep(gdp, ci, years, n_draws, seed, chunk=250):
+def numpy_sweep(gdp, ci, years, n_draws, seed, chunk=250, noise=NOISE):
     """Plain numpy, per city: returns (bands (Q, R, S, T), P(peak <= year) (R, S, T),
     peak-year distribution (R, S, T), censored share (R, S)).
 
@@ -49,8 +55,9 @@ def numpy_sweep(gdp, ci, years, n_draws, seed, chunk=250):
     years and correlated across sectors.
     """
     n_r, n_s, n_m, n_t = ci.shape
-    sigma, phi = float(NOISE.spread), NOISE.ar1
-    chol = correlation_factor(NOISE.correlation(n_m))
+    sigma, phi = float(noise.spread), noise.ar1
+    corr = noise.correlation(n_m)
+    chol = None if np.array_equal(corr, np.eye(n_m)) else correlation_factor(corr)
     keep = np.where(ci[..., 1:] > 0, ci[..., 1:] / np.where(ci[..., :-1] > 0, ci[..., :-1], 1.0), 0.0)
     rate = 1.0 - keep  # (R, S, M, T-1)
     bands = np.empty((len(QUANTILES), n_r, n_s, n_t))
@@ -62,10 +69,13 @@ def numpy_sweep(gdp, ci, years, n_draws, seed, chunk=250):
         e_all = np.empty((n_draws, n_s, n_t))
         for start in range(0, n_draws, chunk):
             d = min(chunk, n_draws - start)
-            z = chol @ rng.standard_normal((d, n_m, n_t))
-            z[:, :, 1:] *= math.sqrt(1 - phi**2)
-            for t in range(1, n_t):
-                z[:, :, t] += phi * z[:, :, t - 1]
+            z = rng.standard_normal((d, n_m, n_t))
+            if chol is not None:
+                z = chol @ z
+            if phi:
+                z[:, :, 1:] *= math.sqrt(1 - phi**2)
+                for t in range(1, n_t):
+                    z[:, :, t] += phi * z[:, :, t - 1]
             xi = np.exp(sigma * z - 0.5 * sigma**2)  # (d, M, T), shared by the scenarios
             step = np.maximum(0.0, 1.0 - rate[r][None] * xi[:, None, :, 1:])  # (d, S, M, T-1)
             path = np.empty((d, n_s, n_m, n_t))
@@ -100,6 +110,7 @@ def main() -> None:
     ap.add_argument("--regions", type=int, default=300)
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--skip-numpy", action="store_true")
+    ap.add_argument("--noise", choices=list(NOISES), default="sweep")
     args = ap.parse_args()
 
     from distributed import Client, LocalCluster
@@ -112,9 +123,10 @@ def main() -> None:
     gdp = panel.gdp.transpose("region", "sector", "year").values
     ci = panel.carbon_intensity.transpose("region", "scenario", "sector", "year").values
     years = panel.year.values
-    print(f"panel: {dict(panel.sizes)} x {args.draws} draws; load average {os.getloadavg()[0]:.2f}")
+    print(f"panel: {dict(panel.sizes)} x {args.draws} draws, noise {args.noise} {NOISES[args.noise]}; "
+          f"load average {os.getloadavg()[0]:.2f}")
     spec = dict(n_draws=args.draws, seed=SEED, summaries=["bands", "peaks"], quantiles=QUANTILES,
-                target_year=2030, intensity_noise=NOISE, activity_noise=None)
+                target_year=2030, intensity_noise=NOISES[args.noise], activity_noise=None)
     sweep = Sweep(panel, **spec)
     tmp = tempfile.mkdtemp(prefix="sweep-bench-")
     rows = []
@@ -129,7 +141,7 @@ def main() -> None:
         wall = time.perf_counter() - t0
         st = sweep.last_run
         mem = _maxrss_mb() if client is None else max(client.run(_maxrss_mb).values())
-        rows.append((name, wall, st.write_seconds / wall, mem, st.block, st.n_blocks))
+        rows.append((name, wall, st.write_seconds / wall, st.write_cpu_seconds / wall, mem, st.block, st.n_blocks))
         return ds
 
     import fastcarbon.sweep._run as sweep_run
@@ -144,20 +156,22 @@ def main() -> None:
             timed_sweep(f"{n} worker{'s' * (n > 1)}", client)
     if not args.skip_numpy:
         t0 = time.perf_counter()
-        bands, p_by, p_year, cens = numpy_sweep(gdp, ci, years, args.draws, SEED)
-        rows.append(("numpy", time.perf_counter() - t0, 0.0, _maxrss_mb(), None, None))
+        bands, p_by, p_year, cens = numpy_sweep(gdp, ci, years, args.draws, SEED, noise=NOISES[args.noise])
+        rows.append(("numpy", time.perf_counter() - t0, 0.0, 0.0, _maxrss_mb(), None, None))
         # the same model, other random numbers: the statistics agree within Monte Carlo error
         diff = np.abs(ref.peak_probability.values - p_by).max()
         print(f"max |P(peak <= year) fastcarbon - numpy| = {diff:.3f} (Monte Carlo error, ~{4 / math.sqrt(args.draws):.3f})")
     base = {name: wall for name, wall, *_ in rows}
-    print(f"{'case':<12} {'wall (s)':>9} {'store share':>11} {'peak RSS (MB)':>14} {'block':>6} {'blocks':>6}  ratio")
-    for name, wall, share, mem, block, n_blocks in rows:
+    print(f"{'case':<12} {'wall (s)':>9} {'store (wall)':>12} {'store (CPU)':>11} {'peak RSS (MB)':>14} "
+          f"{'block':>6} {'blocks':>6}  ratio")
+    for name, wall, share, cpu_share, mem, block, n_blocks in rows:
         ratio = ""
         if name != "numpy" and "numpy" in base:
             ratio = f"numpy / this = {base['numpy'] / wall:.2f}"
         if name == "2 workers":
             ratio += f"; 1 worker / 2 workers = {base['1 worker'] / wall:.2f}"
-        print(f"{name:<12} {wall:9.2f} {100 * share:10.1f}% {mem:14.0f} {block or '':>6} {n_blocks or '':>6}  {ratio}")
+        print(f"{name:<12} {wall:9.2f} {100 * share:11.1f}% {100 * cpu_share:10.1f}% {mem:14.0f} {block or '':>6} "
+              f"{n_blocks or '':>6}  {ratio}")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

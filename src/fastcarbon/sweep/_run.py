@@ -33,9 +33,11 @@ class RunStats(NamedTuple):
     #: blocks computed now, and blocks found complete (skipped)
     computed: int
     skipped: int
-    #: wall time of the run, and the part of it spent writing blocks into the store
+    #: wall time of the run; the writer thread's time writing and flushing blocks (it overlaps
+    #: the computing), and the CPU part of that (flushing to disk mostly waits)
     seconds: float
     write_seconds: float
+    write_cpu_seconds: float
     #: where the blocks ran, and the dashboard link of a cluster (None in-process)
     where: str
     dashboard: str | None
@@ -116,7 +118,7 @@ def execute(sweep, store, *, block=None, client=None, progress: bool = True, dur
             writer.close()
         ds = st.open()
     stats = RunStats(str(st.path), st.block, st.n_blocks, len(todo), st.n_blocks - len(todo),
-                     time.perf_counter() - started, writer.timer.seconds, where, dashboard)
+                     time.perf_counter() - started, writer.timer.seconds, writer.timer.cpu_seconds, where, dashboard)
     return ds, stats
 
 

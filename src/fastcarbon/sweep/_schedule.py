@@ -104,13 +104,16 @@ def progress_bar(enabled: bool, total: int, done: int, where: str, dashboard: st
 
 
 class Timer:
-    """Seconds spent in ``with timer:`` blocks, summed."""
+    """Seconds spent in ``with timer:`` blocks, summed: wall time (``seconds``) and the CPU
+    time of the thread that runs them (``cpu_seconds``; a flush to disk waits without CPU)."""
 
     def __init__(self):
         self.seconds = 0.0
+        self.cpu_seconds = 0.0
 
     def __enter__(self):
-        self._t = time.perf_counter()
+        self._t, self._c = time.perf_counter(), time.thread_time()
 
     def __exit__(self, *exc):
         self.seconds += time.perf_counter() - self._t
+        self.cpu_seconds += time.thread_time() - self._c
