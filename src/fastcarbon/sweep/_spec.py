@@ -387,7 +387,7 @@ class Sweep:
         for name, (dims, units, long_name) in self.variables().items():
             shape = self.shape_of(dims)
             chunks = (1 if name == "draws" else block,) + shape[1:]
-            data[name] = xr.Variable(dims, dsa.empty(shape, chunks=chunks, dtype=np.float64),
+            data[name] = xr.Variable(dims, dsa.empty(shape, chunks=chunks, dtype=np.float64, name=f"template-{name}"),
                                      attrs={"units": units, "long_name": long_name})
             encoding[name] = {"chunks": chunks, "fill_value": np.nan}
         coords = {}
