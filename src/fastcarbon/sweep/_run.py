@@ -57,7 +57,7 @@ class _Writer:
     """The store's one writer: a thread that writes blocks in the order they arrive, so the
     next block computes (in-process) or the next result is gathered (cluster) while one is
     written and flushed.  At most two blocks wait (their summaries are small); an error while
-    writing is raised in the caller at the next ``put`` or at ``close``."""
+    writing is raised in the caller at the next ``put`` or by ``check``."""
 
     def __init__(self, st, durable: bool, bar):
         import queue
@@ -80,20 +80,19 @@ class _Writer:
                 except BaseException as exc:  # noqa: BLE001 (handed to the caller)
                     self.error = exc
 
-    def _raise(self) -> None:
+    def check(self) -> None:
+        """Raise the error writing met, if any."""
         if self.error is not None:
             raise self.error
 
     def put(self, k: int, result: dict) -> None:
-        self._raise()
+        self.check()
         self.queue.put((k, result))
 
-    def close(self, raise_error: bool = True) -> None:
+    def close(self) -> None:
         """Write what was handed over (a few ms a block), then stop."""
         self.queue.put(None)
         self.thread.join()
-        if raise_error:
-            self._raise()
 
 
 def execute(sweep, store, *, block=None, client=None, progress: bool = True, durable: bool = True):
@@ -112,10 +111,12 @@ def execute(sweep, store, *, block=None, client=None, progress: bool = True, dur
                     _in_process(sweep, st, todo, writer, n_workers)
                 else:
                     _on_cluster(dask_client, sweep, st, todo, writer)
-            except BaseException:
-                writer.close(raise_error=False)  # the blocks handed over are written whole; the first error wins
-                raise
-            writer.close()
+            finally:
+                # the blocks handed over are written whole; an error of the computing, if any,
+                # is the one raised, else the writer's
+                writer.close()
+                st.close()
+            writer.check()
         ds = st.open()
     stats = RunStats(str(st.path), st.block, st.n_blocks, len(todo), st.n_blocks - len(todo),
                      time.perf_counter() - started, writer.timer.seconds, writer.timer.cpu_seconds, where, dashboard)

@@ -216,11 +216,12 @@ class SweepStore:
             else:
                 g[name][sl] = value
                 written.append(self.path / name / "c" / str(k))
-        if durable:
-            for root in written:  # the chunks reach the disk before the marker names them complete
-                files = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
-                for f in files:
-                    _fsync(f)
+        if durable:  # the chunks reach the disk before the marker names them complete
+            files = [f for root in written
+                     for f in ([root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()])]
+            # concurrently: the file system commits them together (measured: 50 ms a block one by
+            # one, mostly waiting, against ~10 ms at once for 38 regions' 11 chunks)
+            list(self._flusher().map(_fsync, files))
         marker = self._marker(k)
         tmp = marker.with_name(f".{marker.name}.{os.getpid()}.{secrets.token_hex(4)}")
         tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "block": k,
@@ -230,6 +231,19 @@ class SweepStore:
         os.replace(tmp, marker)
         if durable:
             _fsync(marker.parent, directory=True)
+
+    def _flusher(self):
+        if getattr(self, "_pool", None) is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(16, thread_name_prefix="fastcarbon-sweep-fsync")
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the flushing threads (the store stays as written)."""
+        if getattr(self, "_pool", None) is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def open(self):
         """The store as an xarray Dataset (:func:`xarray.open_zarr`)."""
