@@ -182,6 +182,16 @@ def _draws():
                                       attrs={"units": "Mt CO2"})}
 
 
+def _sweep(d):
+    """fastcarbon.sweep.run into a new store each call (a store of another sweep is refused)."""
+    import tempfile
+
+    from fastcarbon import sweep
+
+    return sweep.run(d["scenarios"], n_draws=20, seed=1, store=tempfile.mkdtemp(prefix="fc-sweep-") + "/s.zarr",
+                     target_year=2025, progress=False)
+
+
 def _registry() -> list[Entry]:
     from fastcarbon import accounting, grey, index, io, peaks, scenarios, uncertainty
 
@@ -251,6 +261,8 @@ def _registry() -> list[Entry]:
         E("monte_carlo:regions", _mc_region_inputs,
           lambda d: uncertainty.monte_carlo(d["scenarios"], 20, seed=1, stream_correlation=0.3),
           finite=("scenarios",), time={"scenarios": ("year", "annual")}),
+        E("sweep.run", _mc_region_inputs, _sweep,
+          finite=("scenarios",), time={"scenarios": ("year", "annual")}, named={"scenarios": "inputs"}),
         E("quantile_bands", _draws, lambda d: uncertainty.quantile_bands(d["emissions"]), finite=("emissions",)),
         E("peak_probability", _draws, lambda d: uncertainty.peak_probability(d["emissions"]),
           finite=("emissions",), time={"emissions": ("year", "increasing")}),
