@@ -368,7 +368,10 @@ def test_streams_kernel_matches_the_loop_reference(dist, rho):
     kw = dict(n_draws=5, seed=23, draw_offset=2**40, streams=keys, stream_correlation=rho, **_noises(dist))
     fast = monte_carlo(gdp, ci, share, **kw).emissions
     slow = ref.monte_carlo_loops(gdp, ci, share, **kw)
-    np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12 * np.abs(slow).max())
+    if rho < 1.0:  # streams: the reference writes the kernels' formulas (rate form without division)
+        np.testing.assert_array_equal(fast, slow)
+    else:  # the shared noise: the textbook recurrence against the kernels' product form, to rounding
+        np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12 * np.abs(slow).max())
 
 
 def test_stream_factors_equal_perturbation_factors_for_the_shared_key():
@@ -460,3 +463,28 @@ def test_public_shared_noise_kernels_still_agree():
                     intensity_noise=Noise("lognormal", 0.2, on="rate", ar1=0.5),
                     factor_noise=Noise("uniform", 0.2, on="level"))
     assert np.array_equal(r.emissions, a) and np.array_equal(r.emissions_by_sector, sa)
+
+
+# --- the streams' rows (division-free rate form, rows of a stream side by side) -------------------
+
+
+def test_streams_rate_form_is_exact_where_the_factor_is_one():
+    # zero spread in some sectors: ξ = 1 there, so the division-free rate form gives x' = x exactly
+    gdp, ci, share = _inputs(11, n_b=3)
+    spread = np.array([0.0, 0.2, 0.0, 0.3])
+    r = monte_carlo(np.ones_like(gdp), ci, np.ones_like(share), n_draws=7, seed=3, by_sector=True,
+                    streams=label_keys(["a", "b", "c"]), intensity_noise=Noise("lognormal", spread, on="rate", ar1=0.5))
+    by = r.emissions_by_sector
+    assert np.array_equal(by[:, :, [0, 2]], np.broadcast_to(ci[:, [0, 2]], (7, 3, 2, ci.shape[-1])))
+    assert not np.array_equal(by[:, :, 1], np.broadcast_to(ci[:, 1], (7, 3, ci.shape[-1])))
+
+
+def test_rows_of_a_stream_side_by_side_equal_each_row_alone():
+    gdp, ci, share = _inputs(12, n_b=5)
+    keys = label_keys(["Hefei", "Hefei", "Wuhu", "Hefei", "Wuhu"])  # a stream of 3 rows and one of 2
+    kw = dict(n_draws=23, seed=8, by_sector=True, stream_correlation=0.3, **_noises())
+    whole = monte_carlo(gdp, ci, share, streams=keys, **kw)
+    for b in range(5):
+        alone = monte_carlo(gdp[b:b + 1], ci[b:b + 1], share, streams=keys[b:b + 1], **kw)
+        assert np.array_equal(alone.emissions[:, 0], whole.emissions[:, b])
+        assert np.array_equal(alone.emissions_by_sector[:, 0], whole.emissions_by_sector[:, b])

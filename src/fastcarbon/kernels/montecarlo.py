@@ -39,7 +39,10 @@ For draw d (global id g = draw_offset + d), variable v in (activity, intensity, 
        rate:   r[t] = 1 - x[t]/x[t-1]  (the annual reduction rate; a growth rate is r < 0)
                x'[0] = x[0];  x'[t] = x'[t-1] max(0, 1 - r[t] ξ[t])
                computed as x'[t] = x[t] Π_{τ<=t} max(0, 1 - r ξ)/(1 - r), and where x[t] = 0
-               (a 100 % reduction) as x'[t] = x'[t-1] max(0, 1 - ξ[t])
+               (a 100 % reduction) as x'[t] = x'[t-1] max(0, 1 - ξ[t]);
+               for a stream's rows the quotient is written max(0, 1 + g (1 - ξ)) with
+               g = r/(1 - r) made once per call (no division per draw; the same value to a
+               few ulps, ~1e-16 relative: stream results differ from the quotient's by rounding)
 
    so ξ = 1 gives x' = x bit for bit, and a perturbed rate never takes a value below zero.
    The rate form needs x >= 0 and, once 0, staying 0 (checked by the numpy API).
@@ -66,11 +69,14 @@ Each (stream, draw) writes only its own outputs, so the parallel driver, which s
 ``draw_offset``) give bit-identical results.
 
 **Loop order.**  ξ is made year-major (V, T, M) and each row is transposed to (T, M) once per
-call, with its rate terms r[t] = 1 - x[t]/x[t-1] and 1 - r[t]: the cumulative product of step 5
-runs over years with the sectors as vector lanes, the Philox words of a variable are made in one
-vectorisable pass, and the sector sum of step 6 keeps the sector order for every year.  Every
-value is the same sequence of IEEE operations as the formulas above, so the results do not
-depend on the loop order either.
+call, with its rate terms r[t] = 1 - x[t]/x[t-1] (the streams: g[t] = r/(1 - r)) and 1 - r[t]:
+the cumulative product of step 5 runs over years with the sectors as vector lanes, the Philox
+words of a variable are made in one vectorisable pass, and the sector sum of step 6 keeps the
+sector order for every year.  For the streams, the rows of a stream are also laid side by side
+(once per work item) so that a year of all of them is one loop of R·M' lanes: loops of M' = 24
+lanes cost more in set-up (LLVM's vector body takes 32) than in arithmetic.  Every value is the
+same sequence of IEEE operations as the formulas above, so the results do not depend on the
+loop order either.
 """
 
 from __future__ import annotations
@@ -308,9 +314,13 @@ def stream_factors(key, shared, w_shared, w_stream, draw, fast, dist, spread, ph
 
 
 @kernel
-def _prepare_row(x, mode, active, b, xt, rr, den):
-    """Row b, transposed to (T, M), and for rate noise r[t] = 1 - x[t]/x[t-1] (0 where x[t] = 0
-    gives r = 1) and its complement 1 - r, once per call instead of once per draw."""
+def _prepare_row(x, mode, active, fast, b, xt, rr, den):
+    """Row b, transposed to (T, M), and its rate terms, once per call instead of once per draw.
+
+    den[t] = 1 - r[t] with r[t] = 1 - x[t]/x[t-1] (r = 1, den = 0 where x[t] = 0: the 100 %
+    reduction, flagged by den <= 0).  rr[t]: r[t] itself for the shared noise (``fast`` False,
+    whose rows divide by den per draw, as before streams), and g[t] = r[t]/(1 - r[t]) for the
+    streams (0 where den = 0), whose rows need no division (:func:`_row_emissions_fast`)."""
     n_v, _, n_m, n_t = x.shape
     n_mp = xt.shape[3]
     for v in range(n_v):
@@ -334,8 +344,12 @@ def _prepare_row(x, mode, active, b, xt, rr, den):
                 if cur > 0.0:
                     keep = cur / x[v, b, m, t - 1]
                 r = 1.0 - keep
-                rr[v, b, t, m] = r
-                den[v, b, t, m] = 1.0 - r
+                dd = 1.0 - r
+                den[v, b, t, m] = dd
+                if not fast:
+                    rr[v, b, t, m] = r
+                else:
+                    rr[v, b, t, m] = r / dd if dd > 0.0 else 0.0
 
 
 @kernel
@@ -399,6 +413,95 @@ def _row_emissions(xt, rr, den, b, n_m, xi, mode, active, path, mult, prev, e, t
 
 
 @kernel
+def _gather_group(xt, rr, den, rows, xg, gg, dg):
+    """The rows of one stream side by side, (V, T, R·M'): lane k·M' + m is sector m of rows[k]
+    (once per work item), so that a year of the whole group is one contiguous run of lanes."""
+    n_v, _, n_t, n_mp = xt.shape
+    for v in range(n_v):
+        for t in range(n_t):
+            for k in range(rows.shape[0]):
+                b = rows[k]
+                for m in range(n_mp):
+                    xg[v, t, k * n_mp + m] = xt[v, b, t, m]
+                    gg[v, t, k * n_mp + m] = rr[v, b, t, m]
+                    dg[v, t, k * n_mp + m] = den[v, b, t, m]
+
+
+@kernel
+def _group_emissions_fast(xg, gg, dg, rows, n_m, xi, mode, active, xit, path, mult, prev, e, tot, d, out_total,
+                          out_sector):
+    """Steps 5–6 for the streams: all rows of one stream under its draw's ξ, written to out[d].
+
+    The rate step without a division per draw: max(0, 1 - r ξ)/(1 - r) = max(0, 1 + g (1 - ξ))
+    with g = r/(1 - r) made once per call (:func:`_prepare_row`); exact at ξ = 1 (1 + g·0 = 1,
+    so x' = x bit for bit) and within a few ulps of the quotient elsewhere.  The 100 % reduction
+    (den <= 0) as in :func:`_row_emissions`.  The rows are lanes side by side (:func:`_gather_group`,
+    ξ repeated per row in ``xit``): one vectorised loop of R·M' lanes per year instead of R short
+    loops of M' lanes, whose set-up cost more than their arithmetic.  Every lane's operations
+    are those of its row on its own: the grouping changes no bit."""
+    n_v, n_t, n_l = xg.shape
+    n_r = rows.shape[0]
+    n_mp = n_l // n_r
+    for v in range(n_v):
+        if not active[v]:
+            continue  # the product below reads x itself
+        xv, qv, pv = xg[v], xit[v], path[v]
+        for t in range(n_t):
+            xr, qr = xi[v, t], qv[t]
+            for k in range(n_r):
+                for m in range(n_mp):
+                    qr[k * n_mp + m] = xr[m]
+        if mode[v] == LEVEL:
+            for t in range(n_t):
+                x_t, q_t, out = xv[t], qv[t], pv[t]
+                for i in range(n_l):
+                    out[i] = x_t[i] * q_t[i]
+            continue
+        gv, dv = gg[v], dg[v]
+        x_0, out = xv[0], pv[0]
+        for i in range(n_l):
+            mult[i] = 1.0
+            prev[i] = x_0[i]
+            out[i] = x_0[i]
+        for t in range(1, n_t):
+            x_t, g_t, d_t, q_t, out = xv[t], gv[t], dv[t], qv[t], pv[t]
+            for i in range(n_l):
+                z = 1.0 - q_t[i]
+                w = 1.0 + g_t[i] * z
+                w = w if w > 0.0 else 0.0  # max(0, 1 - r ξ)/(1 - r)
+                mu = mult[i] * w
+                z = z if z > 0.0 else 0.0
+                ok = d_t[i] > 0.0
+                p = x_t[i] * mu if ok else prev[i] * z
+                mult[i] = mu if ok else mult[i]
+                prev[i] = p
+                out[i] = p
+    p0 = path[0] if active[0] else xg[0]
+    p1 = path[1] if active[1] else xg[1]
+    p2 = path[2] if active[2] else xg[2]
+    for t in range(n_t):
+        a0, a1, a2, et = p0[t], p1[t], p2[t], e[t]
+        for i in range(n_l):
+            et[i] = a0[i] * a1[i] * a2[i]
+    keep_sector = out_sector.shape[0] > 0
+    for k in range(n_r):
+        b = rows[k]
+        lane = k * n_mp
+        # Σ_m in sector order for every year, as _row_emissions (0.0 + E[0] + E[1] ...): the sum
+        # of a year reads its contiguous lanes; the years' chains are independent and overlap
+        for t in range(n_t):
+            et = e[t]
+            acc = 0.0
+            for m in range(n_m):
+                acc += et[lane + m]
+            out_total[d, b, t] = acc
+        if keep_sector:
+            for m in range(n_m):
+                for t in range(n_t):
+                    out_sector[d, b, m, t] = e[t, lane + m]
+
+
+@kernel
 def _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, fast, draw_offset,
                   dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector):
     """Draws lo..hi-1 of stream s: ξ once per draw, then every batch row of the stream."""
@@ -422,10 +525,26 @@ def _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w
     e = np.empty((n_t, n_mp))
     tot = np.empty(n_t)
     keep_sector = out_sector.shape[0] > 0
+    rows = order[starts[s]:starts[s + 1]]
+    n_l = rows.shape[0] * n_mp if fast else 0  # the streams: the stream's rows side by side
+    xg = np.empty((n_v, n_t, n_l))
+    gg = np.empty((n_v, n_t, n_l))
+    dg = np.empty((n_v, n_t, n_l))
+    if fast:
+        _gather_group(xt, rr, den, rows, xg, gg, dg)
+    xit = np.empty((n_v, n_t, n_l))
+    gpath = np.empty((n_v, n_t, n_l))
+    gmult = np.empty(n_l)
+    gprev = np.empty(n_l)
+    ge = np.empty((n_t, n_l))
     key = np.uint64(keys[s])
     for d in range(lo, hi):
         stream_factors(key, np.uint64(seed), w_shared, w_stream, np.uint64(draw_offset) + np.uint64(d), fast,
                        dist, spread, phi, chol, use_chol, active, u1, u2, w, k_, z, zs, zt, row, ex, scale, xi)
+        if fast:
+            _group_emissions_fast(xg, gg, dg, rows, n_m, xi, mode, active, xit, gpath, gmult, gprev, ge, tot, d,
+                                  out_total, out_sector)
+            continue
         for k in range(starts[s], starts[s + 1]):
             b = order[k]
             _row_emissions(xt, rr, den, b, n_m, xi, mode, active, path, mult, prev, e, tot)
@@ -480,9 +599,12 @@ def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, fast, dra
     w_shared, w_stream : float
         sqrt(ρ) and sqrt(1 - ρ) of the one-factor model ε = sqrt(ρ) ε_shared + sqrt(1 - ρ) ε_stream.
     fast : bool
-        The streams' innovations by :func:`~fastcarbon.kernels.random.stream_normal` (True, as
-        the numpy API draws streams) or by :func:`~fastcarbon.kernels.random.normal` (False);
-        the shared part is always :func:`~fastcarbon.kernels.random.normal`.
+        The streams' formulas (True, as the numpy API draws streams): innovations by
+        :func:`~fastcarbon.kernels.random.stream_normal`, lognormal factors by
+        :func:`~fastcarbon.kernels.random.exp_run`, the rate step without a division per draw
+        (module docstring, step 5), rows of a stream side by side.  False: the shared noise's
+        (:func:`~fastcarbon.kernels.random.normal`, libm ``exp``, the quotient), bit for bit as
+        before streams; the shared part of a mix is always :func:`~fastcarbon.kernels.random.normal`.
     draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector
         As :func:`monte_carlo_emissions`.
 
@@ -491,7 +613,8 @@ def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, fast, dra
     With ``keys = [seed]``, ``row_stream = 0``, ``w_shared = 0`` and ``fast`` False this is
     :func:`monte_carlo_emissions` bit for bit.  Scratch: three arrays of 3·B·T·M' doubles per
     call (the transposed rows and their rate terms; M' = M rounded up to a multiple of 8), and
-    a few of V·T·M' doubles per work item; no (D, B, M, T) temporary.  Each (stream, draw) computes its ξ once and
+    a few of V·T·M' doubles per work item (with ``fast``, a few of V·T·R·M' for a stream of R
+    rows); no (D, B, M, T) temporary.  Each (stream, draw) computes its ξ once and
     writes only its own rows' outputs, so :func:`monte_carlo_streams_parallel` and any split of
     the draws give bit-identical results.
 
@@ -516,7 +639,7 @@ def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, fast, dra
     rr = np.empty((n_v, n_b, n_t, n_mp))
     den = np.empty((n_v, n_b, n_t, n_mp))
     for b in range(n_b):
-        _prepare_row(x, mode, active, b, xt, rr, den)
+        _prepare_row(x, mode, active, fast, b, xt, rr, den)
     order = np.empty(n_b, np.int64)
     starts = np.empty(n_s + 1, np.int64)
     _group_rows(row_stream, n_s, order, starts)
@@ -542,7 +665,7 @@ def monte_carlo_streams_parallel(x, keys, row_stream, seed, w_shared, w_stream, 
     rr = np.empty((n_v, n_b, n_t, n_mp))
     den = np.empty((n_v, n_b, n_t, n_mp))
     for b in prange(n_b):
-        _prepare_row(x, mode, active, b, xt, rr, den)
+        _prepare_row(x, mode, active, fast, b, xt, rr, den)
     order = np.empty(n_b, np.int64)
     starts = np.empty(n_s + 1, np.int64)
     _group_rows(row_stream, n_s, order, starts)

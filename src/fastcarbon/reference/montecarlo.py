@@ -7,11 +7,14 @@ emissions (n_draws, *batch, T).
 - :func:`monte_carlo_loops`: the module docstring of the kernels written out in Python loops
   with the same random numbers (:func:`fastcarbon.kernels.random.normal` at the documented
   variate indices, under the key :func:`fastcarbon.kernels.random.stream_key` of each row's
-  stream) and the textbook recurrence x'(t) = x'(t-1)·max(0, 1 - r(t)ξ(t)) for rates.  Every
-  batch row draws its own ξ from its own key, so rows sharing a stream agree only because
-  their keys do: an independent check of the kernels' sharing of ξ among rows.  Equal to the
-  kernels to rounding (the kernels use a product form that is exact at ξ = 1).  Small inputs
-  only.
+  stream), for rates under the shared noise the textbook recurrence
+  x'(t) = x'(t-1)·max(0, 1 - r(t)ξ(t)) (equal to the kernels to rounding: they use a product
+  form exact at ξ = 1), under streams the kernels' division-free product form
+  x[t] Π max(0, 1 + g (1 - ξ)), g = r/(1 - r) (equal to the kernels bit for bit, as are the
+  sector sums Σ_k L[m, k] ε[k] in k order and Φ written as the kernels write it).  Every batch
+  row draws its own ξ from its own key, so rows sharing a stream agree only because their keys
+  do: an independent check of the kernels' sharing of ξ among rows (and of their laying a
+  stream's rows side by side).  Small inputs only.
 - :func:`monte_carlo_numpy`: what a numpy user writes, vectorized over draws with its own
   generator (:class:`numpy.random.Generator`, ziggurat normals): the same distribution, other
   random numbers, so it agrees with the kernels in distribution only.  With ``streams``, one
@@ -43,7 +46,7 @@ def _factor_of(e, noise: Noise, s):
         return 1.0 + s * e
     if noise.distribution == "lognormal":
         return math.exp(s * e - 0.5 * s * s) if np.ndim(e) == 0 else np.exp(s * e - 0.5 * s * s)
-    u = 0.5 * math.erfc(-e / math.sqrt(2.0)) if np.ndim(e) == 0 else ndtr(e)
+    u = 0.5 * math.erfc(-e * 0.7071067811865476) if np.ndim(e) == 0 else ndtr(e)  # as kernels.random.normal_cdf
     if noise.distribution == "uniform":
         return 1.0 + s * (2.0 * u - 1.0)
     if np.ndim(u) == 0:
@@ -59,6 +62,24 @@ def _row_keys(streams, batch, seed, rho):
         return {b: (seed, False, False) for b in np.ndindex(*batch)}
     keys = np.broadcast_to(np.asarray(streams, dtype=np.uint64), tuple(batch))
     return {b: (int(stream_key(np.uint64(seed), np.uint64(keys[b]))), rho > 0.0, True) for b in np.ndindex(*batch)}
+
+
+def _stream_rate_path(x, xi):
+    """The streams' rate form: x'[t] = x[t] Π_{τ<=t} max(0, 1 + g[τ](1 - ξ[τ])) with
+    g = r/(1 - r) = max(0, 1 - r ξ)/(1 - r) without the division; where x[t] = 0 (1 - r = 0)
+    x'[t] = x'[t-1] max(0, 1 - ξ[t]) and the product is left as it was."""
+    p, mult = [x[0]], 1.0
+    for t in range(1, len(x)):
+        r = 1.0 - (x[t] / x[t - 1] if x[t] > 0 else 0.0)
+        den = 1.0 - r
+        z = 1.0 - float(xi[t])
+        if den > 0.0:
+            w = 1.0 + (r / den) * z
+            mult = mult * (w if w > 0.0 else 0.0)
+            p.append(x[t] * mult)
+        else:
+            p.append(p[-1] * (z if z > 0.0 else 0.0))
+    return p
 
 
 def monte_carlo_loops(activity, intensity, factor=None, *, n_draws, seed, draw_offset=0,
@@ -89,9 +110,16 @@ def monte_carlo_loops(activity, intensity, factor=None, *, n_draws, seed, draw_o
             if mix:  # one-factor model: sqrt(rho) shared + sqrt(1 - rho) own
                 shared = np.array([[normal(np.uint64(seed), np.uint64(g), i) for i in row] for row in index])
                 eps = w_shared * shared + w_stream * eps
-            L = correlation_factor(noise.correlation(n_m))
+            corr = noise.correlation(n_m)
             spread = noise.spreads(n_m)
-            eta = L @ eps
+            if np.array_equal(corr, np.eye(n_m)):
+                eta = eps
+            else:  # Σ_k L[m, k] ε[k] in k order, as the kernels sum (a BLAS matmul may not)
+                L = correlation_factor(corr)
+                eta = np.zeros_like(eps)
+                for m in range(n_m):
+                    for k in range(m + 1):
+                        eta[m] += L[m, k] * eps[k]
             e = eta.copy()
             for t in range(1, n_t):
                 e[:, t] = noise.ar1 * e[:, t - 1] + math.sqrt(1.0 - noise.ar1**2) * eta[:, t]
@@ -113,12 +141,14 @@ def monte_carlo_loops(activity, intensity, factor=None, *, n_draws, seed, draw_o
                     paths.append(x)
                 elif noise.on == "level":
                     paths.append([x[t] * xi[v, m, t] for t in range(n_t)])
-                else:
+                elif not is_stream:
                     p = [x[0]]
                     for t in range(1, n_t):
                         r = 1.0 - x[t] / x[t - 1] if x[t] > 0 else 1.0
                         p.append(p[-1] * max(0.0, 1.0 - r * xi[v, m, t]))
                     paths.append(p)
+                else:
+                    paths.append(_stream_rate_path(x, xi[v, m]))
             for t in range(n_t):
                 out[(d,) + b + (t,)] += paths[0][t] * paths[1][t] * paths[2][t]
     return out
