@@ -480,11 +480,13 @@ def test_streams_rate_form_is_exact_where_the_factor_is_one():
 
 
 def test_rows_of_a_stream_side_by_side_equal_each_row_alone():
-    gdp, ci, share = _inputs(12, n_b=5)
-    keys = label_keys(["Hefei", "Hefei", "Wuhu", "Hefei", "Wuhu"])  # a stream of 3 rows and one of 2
+    n_b = kmc.GROUP_ROWS + 5
+    gdp, ci, share = _inputs(12, n_b=n_b)
+    # a stream of GROUP_ROWS + 3 rows (two groups of lanes) and one of 2, interleaved
+    keys = label_keys(["Wuhu" if b in (2, 7) else "Hefei" for b in range(n_b)])
     kw = dict(n_draws=23, seed=8, by_sector=True, stream_correlation=0.3, **_noises())
     whole = monte_carlo(gdp, ci, share, streams=keys, **kw)
-    for b in range(5):
+    for b in range(n_b):
         alone = monte_carlo(gdp[b:b + 1], ci[b:b + 1], share, streams=keys[b:b + 1], **kw)
         assert np.array_equal(alone.emissions[:, 0], whole.emissions[:, b])
         assert np.array_equal(alone.emissions_by_sector[:, 0], whole.emissions_by_sector[:, b])

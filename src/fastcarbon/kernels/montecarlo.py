@@ -73,7 +73,7 @@ call, with its rate terms r[t] = 1 - x[t]/x[t-1] (the streams: g[t] = r/(1 - r))
 the cumulative product of step 5 runs over years with the sectors as vector lanes, the Philox
 words of a variable are made in one vectorisable pass, and the sector sum of step 6 keeps the
 sector order for every year.  For the streams, the rows of a stream are also laid side by side
-(once per work item) so that a year of all of them is one loop of R·M' lanes: loops of M' = 24
+(once per call) so that a year of up to :data:`GROUP_ROWS` of them is one loop of R·M' lanes: loops of M' = 24
 lanes cost more in set-up (LLVM's vector body takes 32) than in arithmetic.  Every value is the
 same sequence of IEEE operations as the formulas above, so the results do not depend on the
 loop order either.
@@ -100,6 +100,8 @@ __all__ = [
 NORMAL, LOGNORMAL, UNIFORM, TRIANGULAR = 0, 1, 2, 3
 #: perturbation modes: the level x[t] or the annual rate 1 - x[t]/x[t-1]
 LEVEL, RATE = 0, 1
+#: the streams: at most this many rows of a stream side by side in the rows' lanes
+GROUP_ROWS = 8
 
 
 @kernel
@@ -413,14 +415,14 @@ def _row_emissions(xt, rr, den, b, n_m, xi, mode, active, path, mult, prev, e, t
 
 
 @kernel
-def _gather_group(xt, rr, den, rows, xg, gg, dg):
-    """The rows of one stream side by side, (V, T, R·M'): lane k·M' + m is sector m of rows[k]
-    (once per work item), so that a year of the whole group is one contiguous run of lanes."""
+def _gather_group(xt, rr, den, order, xg, gg, dg):
+    """The rows side by side in stream order, (V, T, B·M'): lane k·M' + m is sector m of row
+    order[k] (once per call), so that a year of a stream's rows is one contiguous run of lanes."""
     n_v, _, n_t, n_mp = xt.shape
     for v in range(n_v):
         for t in range(n_t):
-            for k in range(rows.shape[0]):
-                b = rows[k]
+            for k in range(order.shape[0]):
+                b = order[k]
                 for m in range(n_mp):
                     xg[v, t, k * n_mp + m] = xt[v, b, t, m]
                     gg[v, t, k * n_mp + m] = rr[v, b, t, m]
@@ -428,20 +430,22 @@ def _gather_group(xt, rr, den, rows, xg, gg, dg):
 
 
 @kernel
-def _group_emissions_fast(xg, gg, dg, rows, n_m, xi, mode, active, xit, path, mult, prev, e, tot, d, out_total,
+def _group_emissions_fast(xg, gg, dg, lane0, rows, n_m, xi, mode, active, xit, path, mult, prev, e, d, out_total,
                           out_sector):
     """Steps 5–6 for the streams: all rows of one stream under its draw's ξ, written to out[d].
 
     The rate step without a division per draw: max(0, 1 - r ξ)/(1 - r) = max(0, 1 + g (1 - ξ))
     with g = r/(1 - r) made once per call (:func:`_prepare_row`); exact at ξ = 1 (1 + g·0 = 1,
     so x' = x bit for bit) and within a few ulps of the quotient elsewhere.  The 100 % reduction
-    (den <= 0) as in :func:`_row_emissions`.  The rows are lanes side by side (:func:`_gather_group`,
-    ξ repeated per row in ``xit``): one vectorised loop of R·M' lanes per year instead of R short
-    loops of M' lanes, whose set-up cost more than their arithmetic.  Every lane's operations
-    are those of its row on its own: the grouping changes no bit."""
-    n_v, n_t, n_l = xg.shape
+    (den <= 0) as in :func:`_row_emissions`.  The rows are lanes side by side (:func:`_gather_group`;
+    ``rows`` = order[c0:c1] at lanes ``lane0`` = c0·M' onwards; ξ repeated per row in ``xit``):
+    one vectorised loop of R·M' lanes per year instead of R short loops of M' lanes, whose set-up
+    cost more than their arithmetic.  Every lane's operations are those of its row on its own:
+    the grouping changes no bit."""
+    n_v, n_t, _ = xg.shape
     n_r = rows.shape[0]
-    n_mp = n_l // n_r
+    n_mp = xi.shape[2]
+    n_l = n_r * n_mp
     for v in range(n_v):
         if not active[v]:
             continue  # the product below reads x itself
@@ -453,18 +457,21 @@ def _group_emissions_fast(xg, gg, dg, rows, n_m, xi, mode, active, xit, path, mu
                     qr[k * n_mp + m] = xr[m]
         if mode[v] == LEVEL:
             for t in range(n_t):
-                x_t, q_t, out = xv[t], qv[t], pv[t]
+                x_t, q_t, out = xv[t, lane0:lane0 + n_l], qv[t], pv[t]
                 for i in range(n_l):
                     out[i] = x_t[i] * q_t[i]
             continue
         gv, dv = gg[v], dg[v]
-        x_0, out = xv[0], pv[0]
+        x_0, out = xv[0, lane0:lane0 + n_l], pv[0]
         for i in range(n_l):
             mult[i] = 1.0
             prev[i] = x_0[i]
             out[i] = x_0[i]
         for t in range(1, n_t):
-            x_t, g_t, d_t, q_t, out = xv[t], gv[t], dv[t], qv[t], pv[t]
+            # slices, not x[lane0 + i]: numba's wraparound check on an index it cannot prove
+            # non-negative stops the vectorisation (the block ran 2x slower)
+            x_t, g_t, d_t = xv[t, lane0:lane0 + n_l], gv[t, lane0:lane0 + n_l], dv[t, lane0:lane0 + n_l]
+            q_t, out = qv[t], pv[t]
             for i in range(n_l):
                 z = 1.0 - q_t[i]
                 w = 1.0 + g_t[i] * z
@@ -476,11 +483,15 @@ def _group_emissions_fast(xg, gg, dg, rows, n_m, xi, mode, active, xit, path, mu
                 mult[i] = mu if ok else mult[i]
                 prev[i] = p
                 out[i] = p
+    # an inactive variable is read in place (offset lane0), an active one from path (offset 0)
+    o0 = 0 if active[0] else lane0
+    o1 = 0 if active[1] else lane0
+    o2 = 0 if active[2] else lane0
     p0 = path[0] if active[0] else xg[0]
     p1 = path[1] if active[1] else xg[1]
     p2 = path[2] if active[2] else xg[2]
     for t in range(n_t):
-        a0, a1, a2, et = p0[t], p1[t], p2[t], e[t]
+        a0, a1, a2, et = p0[t, o0:o0 + n_l], p1[t, o1:o1 + n_l], p2[t, o2:o2 + n_l], e[t]
         for i in range(n_l):
             et[i] = a0[i] * a1[i] * a2[i]
     keep_sector = out_sector.shape[0] > 0
@@ -502,7 +513,7 @@ def _group_emissions_fast(xg, gg, dg, rows, n_m, xi, mode, active, xit, path, mu
 
 
 @kernel
-def _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, fast, draw_offset,
+def _stream_draws(s, lo, hi, xt, rr, den, xg, gg, dg, keys, order, starts, seed, w_shared, w_stream, fast, draw_offset,
                   dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector):
     """Draws lo..hi-1 of stream s: ξ once per draw, then every batch row of the stream."""
     n_v, _, n_t, n_mp = xt.shape
@@ -525,13 +536,9 @@ def _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w
     e = np.empty((n_t, n_mp))
     tot = np.empty(n_t)
     keep_sector = out_sector.shape[0] > 0
-    rows = order[starts[s]:starts[s + 1]]
-    n_l = rows.shape[0] * n_mp if fast else 0  # the streams: the stream's rows side by side
-    xg = np.empty((n_v, n_t, n_l))
-    gg = np.empty((n_v, n_t, n_l))
-    dg = np.empty((n_v, n_t, n_l))
-    if fast:
-        _gather_group(xt, rr, den, rows, xg, gg, dg)
+    # the streams: up to GROUP_ROWS rows of the stream side by side (scratch bounded for a stream
+    # of many rows)
+    n_l = min(GROUP_ROWS, starts[s + 1] - starts[s]) * n_mp if fast else 0
     xit = np.empty((n_v, n_t, n_l))
     gpath = np.empty((n_v, n_t, n_l))
     gmult = np.empty(n_l)
@@ -542,8 +549,10 @@ def _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w
         stream_factors(key, np.uint64(seed), w_shared, w_stream, np.uint64(draw_offset) + np.uint64(d), fast,
                        dist, spread, phi, chol, use_chol, active, u1, u2, w, k_, z, zs, zt, row, ex, scale, xi)
         if fast:
-            _group_emissions_fast(xg, gg, dg, rows, n_m, xi, mode, active, xit, gpath, gmult, gprev, ge, tot, d,
-                                  out_total, out_sector)
+            for c0 in range(starts[s], starts[s + 1], GROUP_ROWS):
+                c1 = min(c0 + GROUP_ROWS, starts[s + 1])
+                _group_emissions_fast(xg, gg, dg, c0 * n_mp, order[c0:c1], n_m, xi, mode, active, xit, gpath,
+                                      gmult, gprev, ge, d, out_total, out_sector)
             continue
         for k in range(starts[s], starts[s + 1]):
             b = order[k]
@@ -612,9 +621,10 @@ def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, fast, dra
     -----
     With ``keys = [seed]``, ``row_stream = 0``, ``w_shared = 0`` and ``fast`` False this is
     :func:`monte_carlo_emissions` bit for bit.  Scratch: three arrays of 3·B·T·M' doubles per
-    call (the transposed rows and their rate terms; M' = M rounded up to a multiple of 8), and
-    a few of V·T·M' doubles per work item (with ``fast``, a few of V·T·R·M' for a stream of R
-    rows); no (D, B, M, T) temporary.  Each (stream, draw) computes its ξ once and
+    call (the transposed rows and their rate terms; M' = M rounded up to a multiple of 8; with
+    ``fast`` three more, the same rows side by side in stream order), and a few of V·T·M'
+    doubles per work item (with ``fast``, a few of V·T·R·M' for R = min(:data:`GROUP_ROWS`,
+    the stream's rows)); no (D, B, M, T) temporary.  Each (stream, draw) computes its ξ once and
     writes only its own rows' outputs, so :func:`monte_carlo_streams_parallel` and any split of
     the draws give bit-identical results.
 
@@ -643,8 +653,14 @@ def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, fast, dra
     order = np.empty(n_b, np.int64)
     starts = np.empty(n_s + 1, np.int64)
     _group_rows(row_stream, n_s, order, starts)
+    n_g = n_b * n_mp if fast else 0  # the streams' rows side by side in stream order
+    xg = np.empty((n_v, n_t, n_g))
+    gg = np.empty((n_v, n_t, n_g))
+    dg = np.empty((n_v, n_t, n_g))
+    if fast:
+        _gather_group(xt, rr, den, order, xg, gg, dg)
     for s in range(n_s):
-        _stream_draws(s, 0, n_d, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, fast,
+        _stream_draws(s, 0, n_d, xt, rr, den, xg, gg, dg, keys, order, starts, seed, w_shared, w_stream, fast,
                       draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector)
 
 
@@ -669,13 +685,19 @@ def monte_carlo_streams_parallel(x, keys, row_stream, seed, w_shared, w_stream, 
     order = np.empty(n_b, np.int64)
     starts = np.empty(n_s + 1, np.int64)
     _group_rows(row_stream, n_s, order, starts)
+    n_g = n_b * n_mp if fast else 0  # the streams' rows side by side in stream order
+    xg = np.empty((n_v, n_t, n_g))
+    gg = np.empty((n_v, n_t, n_g))
+    dg = np.empty((n_v, n_t, n_g))
+    if fast:
+        _gather_group(xt, rr, den, order, xg, gg, dg)
     n_blocks = _n_blocks(n_s, n_d)
     for k in prange(n_s * n_blocks):
         s = k // n_blocks
         j = k % n_blocks
         lo = j * n_d // n_blocks
         hi = (j + 1) * n_d // n_blocks
-        _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, fast,
+        _stream_draws(s, lo, hi, xt, rr, den, xg, gg, dg, keys, order, starts, seed, w_shared, w_stream, fast,
                       draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector)
 
 @kernel
