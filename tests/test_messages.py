@@ -409,8 +409,10 @@ def check_problem_reversed_bounds():
 
 @case("scenarios", "'XX'", "'RS'")
 def chongqing_model_unknown_scenario():
-    sample = uncertainty.sobol_sample(uncertainty.chongqing_problem(), 8, seed=1)
-    uncertainty.chongqing_model(sample, scenarios=[np.str_("XX")])
+    from fastcarbon.studies import chongqing
+
+    sample = uncertainty.sobol_sample(chongqing.chongqing_problem(), 8, seed=1)
+    chongqing.chongqing_model(sample, scenarios=[np.str_("XX")])
 
 
 # --- shared label checks ------------------------------------------------------------------------

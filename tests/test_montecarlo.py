@@ -18,6 +18,7 @@ from fastcarbon.errors import MissingDimensionError, InputError, InputTypeError,
 from fastcarbon.kernels import montecarlo as kmc
 from fastcarbon.reference import montecarlo as ref
 from fastcarbon import uncertainty
+from fastcarbon.studies.chongqing import CHONGQING_NOISE
 
 DISTS = ["normal", "lognormal", "uniform", "triangular"]
 
@@ -197,7 +198,7 @@ def test_any_split_of_the_draws_reproduces_the_whole(sizes, offset):
 
 @pytest.fixture(scope="module")
 def chongqing():
-    from fastcarbon.scenarios import chongqing_inputs, chongqing_scenarios
+    from fastcarbon.studies.chongqing import chongqing_inputs, chongqing_scenarios
 
     return chongqing_scenarios(), chongqing_inputs().sector_share.drop_vars("sector_source")
 
@@ -205,7 +206,7 @@ def chongqing():
 def _labelled(chongqing, **kw):
     ds, share = chongqing
     return uncertainty.monte_carlo(ds, factor=share, emissions_units="Mt CO2", seed=4,
-                                   **{**uncertainty.examples.CHONGQING_NOISE, **kw})
+                                   **{**CHONGQING_NOISE, **kw})
 
 
 def test_labelled_dask_chunks_equal_eager(chongqing):
@@ -250,7 +251,9 @@ def test_labelled_zero_noise_reproduces_chongqing(chongqing):
 
 
 def test_chongqing_monte_carlo(chongqing):
-    mc = uncertainty.chongqing_monte_carlo(1000, seed=3)
+    from fastcarbon.studies.chongqing import chongqing_monte_carlo
+
+    mc = chongqing_monte_carlo(1000, seed=3)
     total = mc.probability.sum("peak_year") + mc.censored_share
     np.testing.assert_allclose(total, 1.0, rtol=1e-12)
     assert (mc.p5 <= mc.p50).all() and (mc.p50 <= mc.p95).all()
@@ -263,7 +266,7 @@ def test_chongqing_monte_carlo(chongqing):
     np.testing.assert_allclose(p, pp.sel(year=2030, drop=True))
     assert mc.p50.attrs["units"] == "Mt CO2"
     # same seed, same result
-    xr.testing.assert_identical(mc, uncertainty.chongqing_monte_carlo(1000, seed=3))
+    xr.testing.assert_identical(mc, chongqing_monte_carlo(1000, seed=3))
 
 
 def test_summaries_by_hand():

@@ -33,11 +33,13 @@ from fastcarbon.errors import (  # noqa: E402
 from fastcarbon.grey import fit_egm, fit_linear, forecast_egm  # noqa: E402
 from fastcarbon.index import obstacle_degree  # noqa: E402
 from fastcarbon.peaks import peak  # noqa: E402
-from fastcarbon.scenarios import chongqing_scenarios  # noqa: E402
-from fastcarbon.uncertainty import (  # noqa: E402
+from fastcarbon.studies.chongqing import (  # noqa: E402
     chongqing_model,
     chongqing_problem,
+    chongqing_scenarios,
     chongqing_sensitivity,
+)
+from fastcarbon.uncertainty import (  # noqa: E402
     monte_carlo,
     morris_analyze,
     morris_sample,
@@ -133,7 +135,7 @@ def test_missing_matplotlib_names_the_install_command():
         sys.meta_path.insert(0, Block())
         from fastcarbon import plot
         from fastcarbon.errors import MissingDependencyError
-        from fastcarbon.scenarios import chongqing_scenarios
+        from fastcarbon.studies.chongqing import chongqing_scenarios
         try:
             plot.trajectories(chongqing_scenarios())
         except MissingDependencyError as err:

@@ -9,13 +9,8 @@ import pandas as pd
 import pytest
 
 from fastcarbon.errors import UnknownLabelError
-from fastcarbon.scenarios import (
-    chongqing_inputs,
-    chongqing_peaks,
-    chongqing_scenarios,
-    potentials,
-    table1_schedules,
-)
+from fastcarbon.scenarios import potentials
+from fastcarbon.studies.chongqing import chongqing_inputs, chongqing_peaks, chongqing_scenarios, table1_schedules
 
 
 @pytest.fixture(scope="module")

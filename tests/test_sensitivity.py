@@ -8,6 +8,7 @@ chongqing_scenarios and against a per-draw loop written out from the recursions.
 from __future__ import annotations
 
 import doctest
+import importlib
 import math
 import warnings
 
@@ -25,11 +26,9 @@ from fastcarbon.errors import (
     InvalidValueError,
     UnknownLabelError,
 )
+from fastcarbon.studies.chongqing import chongqing_model, chongqing_problem, chongqing_sensitivity
 from fastcarbon.uncertainty.sensitivity import (
     check_problem,
-    chongqing_model,
-    chongqing_problem,
-    chongqing_sensitivity,
     morris_analyze,
     morris_sample,
     sobol_analyze,
@@ -318,7 +317,7 @@ def _ones(names, rows=1):
 
 
 def test_chongqing_model_at_ones_is_chongqing_scenarios():
-    from fastcarbon.scenarios import chongqing_peaks, chongqing_scenarios
+    from fastcarbon.studies.chongqing import chongqing_peaks, chongqing_scenarios
 
     out = chongqing_model(_ones(chongqing_problem()["names"])).isel(draw=0)
     em = chongqing_scenarios().emissions
@@ -333,7 +332,7 @@ def test_chongqing_model_at_ones_is_chongqing_scenarios():
 
 def _loop_reference(m: np.ndarray, scenario: str) -> tuple[float, float, float, float]:
     """One draw written out from the recursions of chongqing_model's docstring, year by year."""
-    from fastcarbon.scenarios import chongqing_inputs
+    from fastcarbon.studies.chongqing import chongqing_inputs
 
     ds = chongqing_inputs()
     rates = ds.rates.sel(scenario=scenario).values / 100
@@ -412,4 +411,5 @@ def test_module_doctests():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         result = doctest.testmod(sens)
-    assert result.attempted >= 20 and result.failed == 0
+        moved = doctest.testmod(importlib.import_module("fastcarbon.studies.chongqing.sensitivity"))
+    assert result.attempted + moved.attempted >= 20 and result.failed == moved.failed == 0

@@ -300,7 +300,7 @@ def test_labelled_regions_are_keyed_by_label():
 
 
 def test_no_region_dim_and_independent_empty_reproduce_todays_results():
-    from fastcarbon.scenarios import chongqing_scenarios
+    from fastcarbon.studies.chongqing import chongqing_scenarios
 
     ds = chongqing_scenarios()
     default = uncertainty.monte_carlo(ds, 64, seed=9)

@@ -274,10 +274,10 @@ def test_child_periods_override_the_parents_only_where_named(tmp_path):
 # --- the general rate model reproduces chongqing_model -----------------------------------------
 
 def test_rate_model_configured_like_chongqing_reproduces_chongqing_model():
-    from fastcarbon.scenarios import chongqing_inputs, interpolate
+    from fastcarbon.scenarios import interpolate
+    from fastcarbon.studies.chongqing import CHONGQING_RATE_GROUPS, chongqing_inputs, chongqing_model, chongqing_problem
     from fastcarbon.uncertainty.rates import rate_model, rate_problem
-    from fastcarbon.uncertainty.sensitivity import (
-        CHONGQING_RATE_GROUPS, chongqing_model, chongqing_problem, sobol_sample)
+    from fastcarbon.uncertainty.sensitivity import sobol_sample
 
     assert rate_problem(CHONGQING_RATE_GROUPS, spread=0.3) == chongqing_problem(0.3)
     # spread 0.3 takes AP-NZES's 20 % and 100 % rates past the cap: the cap is exercised

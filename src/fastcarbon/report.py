@@ -166,8 +166,8 @@ def bengbu_forecast(last_year: int = 2030) -> xr.Dataset:
 
 
 def _chongqing_peaks() -> xr.Dataset:
-    """:func:`fastcarbon.scenarios.chongqing_peaks` with its headline lines (imported on use)."""
-    from fastcarbon.scenarios import chongqing_peaks
+    """:func:`fastcarbon.studies.chongqing.chongqing_peaks` with its headline lines (imported on use)."""
+    from fastcarbon.studies.chongqing import chongqing_peaks
 
     out = chongqing_peaks()
     order = " < ".join(str(s) for s in out.peak_year.sortby(out.peak_year).scenario.values)
@@ -179,7 +179,7 @@ def _chongqing_peaks() -> xr.Dataset:
 
 
 def chongqing_monte_carlo_table(mc: xr.Dataset) -> xr.Dataset:
-    """One row per scenario from :func:`fastcarbon.uncertainty.chongqing_monte_carlo`: the
+    """One row per scenario from :func:`fastcarbon.studies.chongqing.chongqing_monte_carlo`: the
     deterministic and median peak years, the 5–95 % range of the peak year, the probability of
     peaking by the target year, the censored share, and the 5/50/95 % emissions in the target
     year and in the last year."""
@@ -212,7 +212,7 @@ def chongqing_monte_carlo_table(mc: xr.Dataset) -> xr.Dataset:
 
 
 def _chongqing_monte_carlo() -> xr.Dataset:
-    from fastcarbon.uncertainty import chongqing_monte_carlo
+    from fastcarbon.studies.chongqing import chongqing_monte_carlo
 
     mc = chongqing_monte_carlo(2000)
     mc.attrs["summary"] = [

@@ -55,7 +55,7 @@ def save(fig, path: str | os.PathLike, *, dpi: float = 150) -> Path:
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from fastcarbon.scenarios import chongqing_scenarios
+    >>> from fastcarbon.studies.chongqing import chongqing_scenarios
     >>> from fastcarbon import plot
     >>> fig, ax = plot.trajectories(chongqing_scenarios())
     >>> out = plot.save(fig, pathlib.Path(tempfile.mkdtemp()) / "trajectories.png", dpi=50)

@@ -339,7 +339,7 @@ def potentials(potentials: xr.Dataset, years: Sequence | None = None, *, quantit
     Examples
     --------
     >>> from fastcarbon.accounting import potentials
-    >>> from fastcarbon.scenarios import chongqing_scenarios
+    >>> from fastcarbon.studies.chongqing import chongqing_scenarios
     >>> from fastcarbon import plot
     >>> pot = potentials(chongqing_scenarios(), reference="RS")
     >>> fig, ax = plot.potentials(pot, years=[2030, 2050, 2060], scenario="AP-NZES")

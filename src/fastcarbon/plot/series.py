@@ -132,7 +132,7 @@ def trajectories(scenarios, *, variable: str = "emissions", peaks: xr.Dataset | 
     Parameters
     ----------
     scenarios : xarray.Dataset or DataArray
-        E.g. :func:`fastcarbon.scenarios.chongqing_scenarios` (``variable`` is drawn) or an
+        E.g. :func:`fastcarbon.studies.chongqing.chongqing_scenarios` (``variable`` is drawn) or an
         emissions DataArray over (``scenario_dim``, ``dim``).
     variable : str
         The variable of a Dataset.
@@ -153,7 +153,7 @@ def trajectories(scenarios, *, variable: str = "emissions", peaks: xr.Dataset | 
 
     Examples
     --------
-    >>> from fastcarbon.scenarios import chongqing_scenarios
+    >>> from fastcarbon.studies.chongqing import chongqing_scenarios
     >>> from fastcarbon import plot
     >>> fig, ax = plot.trajectories(chongqing_scenarios())
     >>> len(ax.lines), len(ax.collections)
@@ -314,7 +314,7 @@ def structure(data, by: str = "fuel", *, quantity: str = "emissions", variable: 
     Parameters
     ----------
     data : xarray.Dataset or DataArray
-        E.g. :func:`fastcarbon.scenarios.chongqing_scenarios` (its ``{quantity}_by_{by}``
+        E.g. :func:`fastcarbon.studies.chongqing.chongqing_scenarios` (its ``{quantity}_by_{by}``
         variable, e.g. ``energy_by_fuel``) or a DataArray over (``by``, ``dim``).
     by : str
         The stacked dim, ``"fuel"`` or ``"sector"`` (or any dim of the data).
@@ -343,7 +343,7 @@ def structure(data, by: str = "fuel", *, quantity: str = "emissions", variable: 
 
     Examples
     --------
-    >>> from fastcarbon.scenarios import chongqing_scenarios
+    >>> from fastcarbon.studies.chongqing import chongqing_scenarios
     >>> from fastcarbon import plot
     >>> fig, ax = plot.structure(chongqing_scenarios(), by="fuel", quantity="energy", scenario="AP-NZES")
     >>> len(ax.collections), ax.get_ylabel()

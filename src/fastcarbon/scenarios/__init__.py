@@ -8,21 +8,14 @@
   search order (scenario → parent → base year), one Dataset with a ``scenario`` dim.
 - :func:`top_down_emissions`, :func:`bottom_up_emissions`; ESP, CMP and sector shares of the
   reduction with :func:`potentials` (= :func:`fastcarbon.accounting.potentials`).
-- The Chongqing example (Dai et al. 2025): :func:`table1_schedules`, :func:`chongqing_inputs`,
-  :func:`chongqing_scenarios`, :func:`chongqing_peaks`.
 
 Module names differ from the names exported here (``trajectory``, ``expressions``, ``catalog``,
-``emissions``, ``chongqing``) so that no submodule is shadowed by a function.
+``emissions``) so that no submodule is shadowed by a function.
 """
 
+from fastcarbon._deprecate import moved
 from fastcarbon.accounting import potentials
 from fastcarbon.scenarios.catalog import Scenario, ScenarioSet
-from fastcarbon.scenarios.chongqing import (
-    chongqing_inputs,
-    chongqing_peaks,
-    chongqing_scenarios,
-    table1_schedules,
-)
 from fastcarbon.scenarios.emissions import bottom_up_emissions, top_down_emissions
 from fastcarbon.scenarios.expressions import Growth, Interp, Schedule, Step
 from fastcarbon.scenarios.trajectory import (
@@ -38,5 +31,10 @@ __all__ = [
     "Interp", "Growth", "Step", "Schedule",
     "Scenario", "ScenarioSet",
     "top_down_emissions", "bottom_up_emissions", "potentials",
-    "table1_schedules", "chongqing_inputs", "chongqing_scenarios", "chongqing_peaks",
 ]
+
+# The Chongqing example of 001 moved to fastcarbon.studies.chongqing (issue 12); the old names
+# warn for one release.
+__getattr__ = moved(__name__, dict.fromkeys(
+    ["table1_schedules", "chongqing_inputs", "chongqing_scenarios", "chongqing_peaks"], "fastcarbon.studies.chongqing"),
+    modules={"chongqing": "fastcarbon.studies.chongqing"})

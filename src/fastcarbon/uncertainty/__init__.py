@@ -6,20 +6,19 @@
 - :func:`summarize`, :func:`quantile_bands`, :func:`peak_probability`,
   :func:`peak_year_distribution`, :func:`prob_below`: what the draws say, with their Monte
   Carlo errors; :func:`draws_needed`: how many draws a stated precision needs (module ``summary``).
-- :func:`chongqing_monte_carlo`: the Chongqing scenarios of Dai et al. (2025) under uncertain
-  rates (module ``examples``).
-- Sobol' and Morris indices via SALib (module ``sensitivity``).
+- Sobol' and Morris indices via SALib (module ``sensitivity``); Sobol' indices of a
+  model of rate multipliers per period group (module ``rates``: ``rate_problem``, ``rate_model``,
+  ``rate_sensitivity``).
+
+The Chongqing example of 001 is a bundled study, :mod:`fastcarbon.studies.chongqing`.
 
 Module names differ from the exported names so that no submodule is shadowed by a function.
 """
 
-from fastcarbon.uncertainty.examples import chongqing_monte_carlo
+from fastcarbon._deprecate import moved
 from fastcarbon.uncertainty.sampling import Noise, monte_carlo
 from fastcarbon.uncertainty.sensitivity import (
     check_problem,
-    chongqing_model,
-    chongqing_problem,
-    chongqing_sensitivity,
     morris_analyze,
     morris_sample,
     sobol_analyze,
@@ -37,7 +36,11 @@ from fastcarbon.uncertainty.summary import (
 __all__ = [
     "Noise", "monte_carlo",
     "summarize", "draws_needed", "quantile_bands", "peak_probability", "peak_year_distribution", "prob_below",
-    "chongqing_monte_carlo",
     "check_problem", "sobol_sample", "sobol_analyze", "morris_sample", "morris_analyze",
-    "chongqing_problem", "chongqing_model", "chongqing_sensitivity",
 ]
+
+# The Chongqing example of 001 moved to fastcarbon.studies.chongqing (issue 12); the old names
+# warn for one release.
+__getattr__ = moved(__name__, dict.fromkeys(
+    ["chongqing_monte_carlo", "chongqing_problem", "chongqing_model", "chongqing_sensitivity"],
+    "fastcarbon.studies.chongqing"), modules={"examples": "fastcarbon.studies.chongqing"})

@@ -1,7 +1,7 @@
 """A general top-down scenario model for Sobol' and Morris: multipliers on groups of annual
 carbon-intensity reduction rates and on activity growth, evaluated over a whole sample at once.
 
-:func:`fastcarbon.uncertainty.chongqing_model` does this for the Chongqing example of 001 (Dai
+:func:`fastcarbon.studies.chongqing.chongqing_model` does this for the Chongqing example of 001 (Dai
 et al. 2025) with its own rates, groups and GDP path; :func:`rate_problem` and :func:`rate_model`
 take them as arguments, so any scenario set built from per-period reduction rates and a growth
 path (a study file's scenarios, :mod:`fastcarbon.studies`) gets the same analysis.
@@ -146,7 +146,7 @@ def rate_model(
     i.e. emissions = activity × carbon intensity, with the intensity falling by the scenario's
     annual rates (001 Table 1, Dai et al. 2025) and activity growing at g.  A rate scaled above
     100 % is held at 100 % (the intensity, hence emissions, reach 0 and stay there).  With the
-    Chongqing rates, groups and GDP path this is :func:`fastcarbon.uncertainty.chongqing_model`.
+    Chongqing rates, groups and GDP path this is :func:`fastcarbon.studies.chongqing.chongqing_model`.
     One :func:`fastcarbon.scenarios.rate_schedule` and one :func:`fastcarbon.peaks.peak` call
     for the whole sample.
 

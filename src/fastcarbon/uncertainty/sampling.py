@@ -117,7 +117,7 @@ def monte_carlo(
     Parameters
     ----------
     scenarios : xarray.Dataset, optional
-        E.g. :func:`fastcarbon.scenarios.chongqing_scenarios` or
+        E.g. :func:`fastcarbon.studies.chongqing.chongqing_scenarios` or
         :meth:`fastcarbon.scenarios.ScenarioSet.build`; needed when variables are named.
     n_draws : int
         Number of draws.
@@ -179,7 +179,7 @@ def monte_carlo(
     Examples
     --------
     >>> import xarray as xr
-    >>> from fastcarbon.scenarios import chongqing_scenarios
+    >>> from fastcarbon.studies.chongqing import chongqing_scenarios
     >>> ds = chongqing_scenarios()
     >>> mc = monte_carlo(ds, 200, seed=1, emissions_units="Mt CO2", intensity_noise=Noise("lognormal", 0.2, on="rate", ar1=0.7))
     >>> mc.emissions.dims, mc.emissions.attrs["units"]

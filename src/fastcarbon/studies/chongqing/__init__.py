@@ -1,0 +1,36 @@
+"""The Chongqing study: Dai, Zhang, Chang & Meng (2025, 001), Chongqing's industrial CO2 paths
+2020–2060 under Table 1's carbon-intensity reduction rates, reproduced top-down.
+
+- :func:`table1_schedules`, :func:`chongqing_inputs`, :func:`chongqing_scenarios`,
+  :func:`chongqing_peaks` (module ``scenarios``): the data of ``fastcarbon/data/chongqing*``,
+  the scenario paths and their peaks next to the paper's.
+- :func:`chongqing_monte_carlo` with :data:`CHONGQING_NOISE` (module ``uncertainty``): the paths
+  under uncertain rates and GDP growth.
+- :func:`chongqing_problem`, :func:`chongqing_model`, :func:`chongqing_sensitivity` with
+  :data:`CHONGQING_RATE_GROUPS` (module ``sensitivity``): Sobol' indices of its outputs.
+
+Built on the general methods of :mod:`fastcarbon.scenarios` and :mod:`fastcarbon.uncertainty`;
+``fastcarbon run`` runs it as the jobs ``chongqing_peaks`` and ``chongqing_monte_carlo``.
+"""
+
+from fastcarbon.studies.chongqing.scenarios import (
+    EMISSIONS_UNITS,
+    SCENARIOS,
+    chongqing_inputs,
+    chongqing_peaks,
+    chongqing_scenarios,
+    table1_schedules,
+)
+from fastcarbon.studies.chongqing.sensitivity import (
+    CHONGQING_RATE_GROUPS,
+    chongqing_model,
+    chongqing_problem,
+    chongqing_sensitivity,
+)
+from fastcarbon.studies.chongqing.uncertainty import CHONGQING_NOISE, chongqing_monte_carlo
+
+__all__ = [
+    "table1_schedules", "chongqing_inputs", "chongqing_scenarios", "chongqing_peaks", "SCENARIOS", "EMISSIONS_UNITS",
+    "chongqing_monte_carlo", "CHONGQING_NOISE",
+    "chongqing_problem", "chongqing_model", "chongqing_sensitivity", "CHONGQING_RATE_GROUPS",
+]
