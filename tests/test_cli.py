@@ -22,8 +22,9 @@ from typer.testing import CliRunner
 from fastcarbon import factors
 from fastcarbon.cli import app
 from fastcarbon.errors import FastcarbonError, InputError, InputTypeError, OutputPathError
-from fastcarbon.report import (
-    JOBS, bengbu_accounting, prepare_output, result_files, write_atomic, write_result)
+from fastcarbon.output import prepare_output, result_files, write_atomic, write_result
+from fastcarbon.studies.bengbu import bengbu_accounting
+from fastcarbon.studies.bundled import JOBS
 
 runner = CliRunner()
 
@@ -61,13 +62,13 @@ def test_run_selects_jobs_and_rejects_unknown_ones(tmp_path):
 
 
 def test_a_failing_job_exits_1_with_its_message_on_one_line(tmp_path, monkeypatch):
-    from fastcarbon import report
+    from fastcarbon.studies import bundled
     from fastcarbon.errors import InputError
 
     def broken():
         raise InputError("energy: something precise\nover two lines")
 
-    monkeypatch.setattr(report, "JOBS", [report.Job("broken", "Broken", broken)])
+    monkeypatch.setattr(bundled, "JOBS", [bundled.Job("broken", "Broken", broken)])
     result = runner.invoke(app, ["run", "-o", str(tmp_path)])
     assert result.exit_code == 1, result.output
     assert result.stderr == "fastcarbon run: error in job broken: energy: something precise over two lines\n"
@@ -115,7 +116,7 @@ def _tiny():
 @pytest.fixture
 def spy_job(monkeypatch):
     """One cheap job named "spy" in place of the real ones; the list records each time it runs."""
-    from fastcarbon import report
+    from fastcarbon.studies import bundled
 
     calls = []
 
@@ -123,7 +124,7 @@ def spy_job(monkeypatch):
         calls.append("ran")
         return _tiny()
 
-    monkeypatch.setattr(report, "JOBS", [report.Job("spy", "Spy", job)])
+    monkeypatch.setattr(bundled, "JOBS", [bundled.Job("spy", "Spy", job)])
     return calls
 
 
@@ -202,7 +203,7 @@ def test_a_read_only_output_is_one_line_exit_2_before_any_job_runs(tmp_path, cas
 
 def test_a_write_that_fails_after_the_checks_is_one_line_exit_1(tmp_path, monkeypatch):
     # The job itself puts a folder where its CSV goes, after the checks passed (as a race would).
-    from fastcarbon import report
+    from fastcarbon.studies import bundled
 
     out = tmp_path / "out"
 
@@ -210,7 +211,7 @@ def test_a_write_that_fails_after_the_checks_is_one_line_exit_1(tmp_path, monkey
         (out / "spy.csv").mkdir()
         return _tiny()
 
-    monkeypatch.setattr(report, "JOBS", [report.Job("spy", "Spy", job)])
+    monkeypatch.setattr(bundled, "JOBS", [bundled.Job("spy", "Spy", job)])
     result = runner.invoke(app, ["run", "-o", str(out)])
     assert result.exit_code == 1, result.output
     progress, error = result.stderr.splitlines()  # the job's progress line, then one error line

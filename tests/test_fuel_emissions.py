@@ -26,7 +26,7 @@ from fastcarbon.errors import (
     UnitError,
     UnknownLabelError,
 )
-from fastcarbon.report import bengbu_accounting
+from fastcarbon.studies.bengbu import bengbu_accounting
 
 BENGBU_FUELS = ["coal", "coke", "kerosene", "diesel", "gasoline", "fuel_oil", "natural_gas", "lpg"]
 HJ_FUELS = ["coal", "refined_oil", "natural_gas"]

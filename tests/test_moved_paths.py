@@ -22,6 +22,11 @@ MOVED = [
       for n in ("chongqing_monte_carlo", "CHONGQING_NOISE")],
     *[("fastcarbon.uncertainty.sensitivity", n, "fastcarbon.studies.chongqing")
       for n in ("CHONGQING_RATE_GROUPS", "chongqing_problem", "chongqing_model", "chongqing_sensitivity")],
+    *[("fastcarbon.report", n, "fastcarbon.output")
+      for n in ("result_files", "prepare_output", "write_atomic", "write_result")],
+    *[("fastcarbon.report", n, "fastcarbon.studies.bundled")
+      for n in ("Job", "JOBS", "chongqing_monte_carlo_table", "national_sweep")],
+    *[("fastcarbon.report", n, "fastcarbon.studies.bengbu") for n in ("bengbu_accounting", "bengbu_forecast")],
 ]
 
 
@@ -62,5 +67,6 @@ def test_the_method_packages_import_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for name in ("fastcarbon.scenarios", "fastcarbon.uncertainty", "fastcarbon.uncertainty.rates",
-                     "fastcarbon.studies.chongqing"):
+                     "fastcarbon.studies.chongqing", "fastcarbon.studies.bengbu", "fastcarbon.studies.bundled",
+                     "fastcarbon.output", "fastcarbon.cli", "fastcarbon.io", "fastcarbon.plot"):
             importlib.import_module(name)

@@ -83,7 +83,7 @@ def test_rerun_is_identical_and_output_option_wins(example_run, tmp_path):
 
 
 def test_run_help_lists_jobs_and_the_study_form():
-    from fastcarbon.report import JOBS
+    from fastcarbon.studies.bundled import JOBS
 
     assert list(BUNDLED_JOBS) == [j.name for j in JOBS]
     text = runner.invoke(app, ["run", "--help"], terminal_width=200).output

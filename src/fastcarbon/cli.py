@@ -1,4 +1,4 @@
-"""Command line: ``fastcarbon run [STUDY]`` (a study file, or the reproductions on bundled data),
+"""Command line: ``fastcarbon run [STUDY]`` (a study file, or the bundled studies),
 ``fastcarbon init [FOLDER]`` (an example study), ``fastcarbon factors``.
 
 Only typer is imported at module level; rich, xarray and the accounting code load inside the
@@ -38,15 +38,16 @@ def _main(
 
 
 #: the bundled jobs, named in ``fastcarbon run --help`` without importing them (--help stays
-#: fast); tests/test_cli_and_docs.py checks the list against fastcarbon.report.JOBS
+#: fast); tests/test_studies.py checks the list against fastcarbon.studies.bundled.JOBS
 BUNDLED_JOBS = ("bengbu_accounting", "bengbu_forecast", "chongqing_peaks", "chongqing_monte_carlo", "national_sweep")
 
 _RUN_HELP = "\n\n".join([
-    "Run a study file, or the reproductions on the bundled data.",
+    "Run a study file, or the bundled studies: Bengbu (000), Chongqing (001) and the national sweep of the "
+    "synthetic panel.",
     "fastcarbon run STUDY: run a study file (fastcarbon init FOLDER writes an example): accounting, EGM forecast, "
     "scenarios and peaks, Monte Carlo, sensitivity, as the file asks; netCDF, CSV, an IAMC table, figures and "
     "report.md go into the folder its outputs table names (or OUTPUT).",
-    "fastcarbon run: run the bundled jobs, print each result as a table and write it to OUTPUT as <job>.nc "
+    "fastcarbon run: run the bundled studies' jobs, print each result as a table and write it to OUTPUT as <job>.nc "
     "(netCDF, h5netcdf) and <job>.csv. Jobs: " + ", ".join(BUNDLED_JOBS) + ".",
     "Exit code 2: a bad study file or an unusable OUTPUT (checked before anything runs). Exit code 1: a job "
     "failed. Either prints one line on stderr. Files are written to a temporary, then renamed: never left "
@@ -71,11 +72,12 @@ def run(
         False, "--traceback", help="On an error, show the full Python traceback (for bug reports)."
     ),
 ) -> None:
-    """``fastcarbon run [STUDY]``: a study file, or the bundled jobs (help text: ``_RUN_HELP``)."""
+    """``fastcarbon run [STUDY]``: a study file, or the bundled studies' jobs (help text: ``_RUN_HELP``)."""
     from rich.console import Console
 
     from fastcarbon.errors import FastcarbonError
-    from fastcarbon.report import JOBS, prepare_output, write_result
+    from fastcarbon.output import prepare_output, write_result
+    from fastcarbon.studies.bundled import JOBS
 
     def fail(message: str, code: int) -> typer.Exit:
         # One plain line, not rich: rich wraps at the console width (80 off a terminal).

@@ -109,7 +109,7 @@ def bengbu() -> xr.Dataset:
         source=BENGBU_CITATION,
         notes="Values as printed, converted on read (paper units in each variable's paper_units). "
         "The printed CE (Table 4) is 0.2-1.2 % above sum(fuel_use x emission_factor) in every year "
-        "(fastcarbon.report.bengbu_accounting). Table 6's X(0) is a different series from Table 4's "
+        "(fastcarbon.studies.bengbu.bengbu_accounting). Table 6's X(0) is a different series from Table 4's "
         "CE (they agree only in 2020, 340.91); both are read as carbon in 10^4 t, the text's "
         "'million tons' for 2020 is a slip. Table 6's residual columns are shifted by one row and "
         "are not shipped. The natural-gas emission factor 2.1622 is shipped as printed (flagged in "

@@ -136,7 +136,7 @@ def to_iamc(
         The column's value when ``data`` has no such dim.
     path : path, optional
         Also write the table: ``.csv``, or ``.xlsx`` (sheet "data", as pyam writes it; needs
-        openpyxl).  Written atomically (:func:`fastcarbon.report.write_atomic`).
+        openpyxl).  Written atomically (:func:`fastcarbon.output.write_atomic`).
 
     Returns
     -------
@@ -279,7 +279,7 @@ def _table(da, model, variable, unit, what, scenario_dim, region_dim, sector_dim
 
 
 def _write(table: pd.DataFrame, path) -> None:
-    from fastcarbon.report import write_atomic  # the one atomic writer of results
+    from fastcarbon.output import write_atomic  # the one atomic writer of results
 
     if not isinstance(path, (str, os.PathLike)):
         raise InputTypeError(f"path: expected a file path, got {type(path).__name__}")

@@ -37,7 +37,7 @@ def save(fig, path: str | os.PathLike, *, dpi: float = 150) -> Path:
     """Write ``fig`` to ``path`` as a PNG of figsize x ``dpi`` pixels, atomically.
 
     The file holds either what it held before or the whole new image, however the process
-    stops (:func:`fastcarbon.report.write_atomic`: a temporary next to it, then a rename).
+    stops (:func:`fastcarbon.output.write_atomic`: a temporary next to it, then a rename).
 
     Parameters
     ----------
@@ -73,6 +73,6 @@ def save(fig, path: str | os.PathLike, *, dpi: float = 150) -> Path:
         raise InputError(f"path: {show(str(path))} does not end in .png; save writes PNG files")
     if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not dpi > 0 or dpi == float("inf"):
         raise InputError(f"dpi must be a positive number, got {show(dpi)}")
-    from fastcarbon.report import write_atomic
+    from fastcarbon.output import write_atomic
 
     return write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))

@@ -114,7 +114,7 @@ def write_example(folder, *, overwrite: bool = False) -> Path:
         written.
     """
     from fastcarbon.errors import OutputPathError
-    from fastcarbon.report import write_atomic
+    from fastcarbon.output import write_atomic
 
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():

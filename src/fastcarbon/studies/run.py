@@ -254,7 +254,7 @@ def run_study(study, output=None, progress: bool = True) -> dict:
     OutputPathError
         The output folder cannot be written (checked before anything computes).
     """
-    from fastcarbon.report import prepare_output
+    from fastcarbon.output import prepare_output
 
     if not isinstance(study, Study):
         study = load_study(study)

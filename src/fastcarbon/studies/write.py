@@ -1,5 +1,5 @@
 """What a study run writes: netCDF, CSV, IAMC, figures (PNG) and the Markdown report, each file
-atomically (:func:`fastcarbon.report.write_atomic`)."""
+atomically (:func:`fastcarbon.output.write_atomic`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from fastcarbon.report import write_atomic
+from fastcarbon.output import write_atomic
 from fastcarbon.studies.schema import TOTAL, Study
 
 __all__ = ["write_outputs", "summary_tables"]

@@ -1,0 +1,7 @@
+"""The Bengbu study (000): fuel accounting recomputed against the printed Table 4, and the
+EGM(1,1) forecast against Table 6 and a linear baseline (module ``reproduction``);
+``fastcarbon run`` runs them as the jobs ``bengbu_accounting`` and ``bengbu_forecast``."""
+
+from fastcarbon.studies.bengbu.reproduction import bengbu_accounting, bengbu_forecast
+
+__all__ = ["bengbu_accounting", "bengbu_forecast"]
