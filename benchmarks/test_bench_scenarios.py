@@ -20,7 +20,8 @@ import pytest
 import xarray as xr
 
 from fastcarbon.core import trajectory as core
-from fastcarbon.scenarios import Growth, Scenario, ScenarioSet, Schedule, table1_schedules
+from fastcarbon.scenarios import Growth, Scenario, ScenarioSet, Schedule
+from fastcarbon.studies.chongqing import table1_schedules
 
 SHAPES = {"small": 10, "large": 300}  # regions; × 21 sectors × 8 fuels × 4 scenarios × 41 years
 YEARS = np.arange(2020, 2061)
