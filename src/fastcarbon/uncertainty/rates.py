@@ -60,7 +60,7 @@ def rate_problem(groups: Mapping, *, spread: float = 0.2, ranges: Mapping | None
     groups : dict
         Parameter name -> the years whose reduction rates it multiplies, as ``"YYYY-YYYY"`` or a
         list of such labels (``{"rates_2021_2030": "2021-2030", ...}`` or
-        :data:`~fastcarbon.uncertainty.sensitivity.CHONGQING_RATE_GROUPS`).
+        :data:`~fastcarbon.studies.chongqing.CHONGQING_RATE_GROUPS`).
     spread : float
         Multipliers are uniform on [1 − spread, 1 + spread], 0 < spread < 1.
     ranges : dict, optional
