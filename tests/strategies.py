@@ -163,6 +163,14 @@ def _mc_inputs():
     return {"scenarios": xr.Dataset({"gdp": gdp, "carbon_intensity": ci})}
 
 
+def _mc_region_inputs():
+    """Two regions x two scenarios: the regions draw from streams keyed by their labels."""
+    ds = _mc_inputs()["scenarios"]
+    scale = xr.DataArray([1.0, 0.8], dims="region", coords={"region": ["Hefei", "Bengbu"]})
+    return {"scenarios": (ds * scale).transpose("region", ...).assign_attrs(ds.attrs)
+            .assign({k: (ds * scale)[k].assign_attrs(ds[k].attrs) for k in ds.data_vars})}
+
+
 def _draws():
     r = _rng(4)
     years = np.arange(2020, 2041)
@@ -172,6 +180,16 @@ def _draws():
     return {"emissions": xr.DataArray(x, dims=("draw", "scenario", "year"),
                                       coords={"draw": np.arange(40), "scenario": ["RS", "LOW"], "year": years},
                                       attrs={"units": "Mt CO2"})}
+
+
+def _sweep(d):
+    """fastcarbon.sweep.run into a new store each call (a store of another sweep is refused)."""
+    import tempfile
+
+    from fastcarbon import sweep
+
+    return sweep.run(d["scenarios"], n_draws=20, seed=1, store=tempfile.mkdtemp(prefix="fc-sweep-") + "/s.zarr",
+                     target_year=2025, progress=False)
 
 
 def _registry() -> list[Entry]:
@@ -240,6 +258,11 @@ def _registry() -> list[Entry]:
           lambda d: scenarios.bottom_up_emissions(d["scenarios"], _hj_factors()), finite=("scenarios",)),
         E("monte_carlo", _mc_inputs, lambda d: uncertainty.monte_carlo(d["scenarios"], 20, seed=1),
           finite=("scenarios",), time={"scenarios": ("year", "annual")}),
+        E("monte_carlo:regions", _mc_region_inputs,
+          lambda d: uncertainty.monte_carlo(d["scenarios"], 20, seed=1, stream_correlation=0.3),
+          finite=("scenarios",), time={"scenarios": ("year", "annual")}),
+        E("sweep.run", _mc_region_inputs, _sweep,
+          finite=("scenarios",), time={"scenarios": ("year", "annual")}, named={"scenarios": "inputs"}),
         E("quantile_bands", _draws, lambda d: uncertainty.quantile_bands(d["emissions"]), finite=("emissions",)),
         E("peak_probability", _draws, lambda d: uncertainty.peak_probability(d["emissions"]),
           finite=("emissions",), time={"emissions": ("year", "increasing")}),

@@ -48,7 +48,7 @@ def test_run_defaults_to_fastcarbon_output_in_the_working_directory(tmp_path, mo
     result = runner.invoke(app, ["run"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "fastcarbon-output").iterdir()) == sorted(
-        f"{job.name}.{ext}" for job in JOBS for ext in ("csv", "nc"))
+        [f"{job.name}.{ext}" for job in JOBS for ext in ("csv", "nc")] + [job.store for job in JOBS if job.store])
 
 
 def test_run_selects_jobs_and_rejects_unknown_ones(tmp_path):

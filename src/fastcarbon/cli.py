@@ -115,7 +115,7 @@ def run(
         started = time.perf_counter()
         try:
             with progress.status(f"{step}: {item.title}...", spinner="dots"):
-                ds = item.run()
+                ds = item.run(output) if item.store else item.run()
             progress.print(f"{step} done in {time.perf_counter() - started:.1f} s", markup=False)
             shown = item.table(ds) if item.table else ds
             console.print(_table(shown, item.title))

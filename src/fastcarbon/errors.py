@@ -19,6 +19,7 @@ __all__ = [
     "MissingDependencyError",
     "OutputPathError",
     "StudyFileError",
+    "StoreMismatchError",
     "MissingDimensionError",
     "CoordinateMismatchError",
     "InvalidValueError",
@@ -116,6 +117,8 @@ class OutputPathError(InputError):
     """A result cannot be written where it was asked for: the output folder is a file, cannot be
     created or is read-only, a folder sits where a result file goes, or writing failed (the
     message carries the system's reason, e.g. no space left on the device)."""
+
+
 class StudyFileError(InputError):
     """A study file (:mod:`fastcarbon.studies`) that cannot run: an unknown key, a value of the
     wrong type or range, a data file that is missing or unreadable, an unknown fuel, a scenario
@@ -127,6 +130,11 @@ class StudyFileError(InputError):
         self.key, self.file = key, file
         where = ": ".join(p for p in (file, key) if p)
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class StoreMismatchError(InputError):
+    """A result store cannot be resumed by this run: it was made by a different computation (its
+    fingerprint of inputs, noise, seed and outputs differs) or by something else than fastcarbon."""
 
 
 class OverflowResultError(InvalidValueError):

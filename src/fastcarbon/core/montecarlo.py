@@ -9,20 +9,23 @@ array runs with the global id of its first draw.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import numbers
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from fastcarbon._format import show, show_index
 from fastcarbon.core._common import raise_if_not_finite, use_parallel
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, UnknownLabelError
 from fastcarbon.kernels import montecarlo as _kernels
+from fastcarbon.kernels.random import fill_stream_keys
 
 __all__ = ["Noise", "MonteCarloResult", "MonteCarloValueError", "monte_carlo", "check_seed", "correlation_factor",
-           "VARIABLES"]
+           "label_key", "label_keys", "combine_keys", "VARIABLES"]
 
 #: the perturbed variables, in the kernel's order (their variate rows follow this order)
 VARIABLES = ("activity", "intensity", "factor")
@@ -189,6 +192,141 @@ def correlation_factor(corr: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(np.tril(r.T))
 
 
+def _canonical(label) -> bytes:
+    """The bytes a label's stream key hashes: a type tag and a canonical text.
+
+    Labels that compare equal get equal bytes across Python and numpy types: ``"Hefei"`` and
+    ``np.str_("Hefei")`` (and the strings pandas hands over as object, categorical or ``str``
+    dtype) are ``b"str:Hefei"``; ``3``, ``np.int64(3)``, ``np.uint8(3)`` and ``3.0`` are
+    ``b"int:3"``.  A string and a number are never equal labels (``"3" != 3`` in Python and in
+    a pandas index), so they get different tags and different streams.
+    """
+    if isinstance(label, (bytes, np.bytes_)):
+        label = bytes(label).decode("utf-8")
+    if isinstance(label, str):  # np.str_ is a str
+        return b"str:" + label.encode("utf-8")
+    if isinstance(label, (bool, np.bool_)):
+        raise InputTypeError(f"label_key: a boolean label {show(label)} cannot key a random stream; "
+                             f"use strings or integers as labels")
+    if isinstance(label, numbers.Integral):
+        return b"int:" + str(int(label)).encode("ascii")
+    if isinstance(label, numbers.Real):
+        value = float(label)
+        if not math.isfinite(value):
+            raise InvalidValueError(f"label_key: label {show(label)} is not finite; it cannot key a random stream")
+        if value.is_integer():
+            return b"int:" + str(int(value)).encode("ascii")
+        return b"float:" + repr(value).encode("ascii")  # shortest repr: stable across versions
+    raise InputTypeError(f"label_key: labels must be strings or numbers, got {show(label)} of type "
+                         f"{type(label).__name__}")
+
+
+def label_key(label) -> int:
+    """The 64-bit random-stream key of a coordinate label (a region's name or code).
+
+    .. math::
+
+        k = \\text{int}_{LE}(\\text{BLAKE2b}_{8\\,\\text{bytes}}(c(\\text{label})))
+
+    with c the canonical form: ``b"str:" + UTF-8`` for strings (Python, numpy, pandas object,
+    categorical or ``str`` labels alike), ``b"int:" + decimal`` for integers (Python or numpy,
+    and floats with an integer value: equal labels, equal keys), ``b"float:" + repr`` for other
+    finite floats.  ``"3"`` and ``3`` differ (a string is never equal to a number as a label).
+    BLAKE2b (RFC 7693) is fixed by its specification, unlike ``hash()``: the key is the same in
+    every process, Python version and machine.  The key only names the stream; the variates
+    are :func:`fastcarbon.kernels.random.stream_key` (seed, k) (a Philox call), so a region's
+    draws depend on its label and the seed, never on its position or on the other regions.
+
+    Parameters
+    ----------
+    label : str, int or float (Python or numpy scalar)
+
+    Returns
+    -------
+    int
+        In [0, 2**64).
+
+    Raises
+    ------
+    InputTypeError
+        A label that is not a string or a number (or a boolean).
+    InvalidValueError
+        A NaN or infinite label.
+
+    Examples
+    --------
+    >>> label_key("Hefei") == label_key(np.str_("Hefei")), label_key(3) == label_key(np.int64(3))
+    (True, True)
+    >>> label_key("3") == label_key(3)
+    False
+    >>> label_key("Hefei")
+    9168252798815633404
+    """
+    digest = hashlib.blake2b(_canonical(label), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+def label_keys(labels) -> np.ndarray:
+    """:func:`label_key` of every label of a 1-D sequence (e.g. an index's values), as uint64.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> keys = label_keys(pd.CategoricalIndex(["Hefei", "Bengbu"]))
+    >>> keys.dtype, int(keys[0]) == label_key("Hefei")
+    (dtype('uint64'), True)
+    """
+    values = labels.tolist() if hasattr(labels, "tolist") else list(labels)
+    return np.array([label_key(v) for v in values], dtype=np.uint64)
+
+
+def combine_keys(*keys) -> np.ndarray:
+    """One stream key from the keys of several dims (e.g. region and sub-region), elementwise:
+    BLAKE2b-8 of ``b"keys:"`` followed by each key as 8 little-endian bytes, in the order given.
+    One dim's keys are returned unchanged, so keying by ``("region",)`` gives each region the
+    key :func:`label_key` of its label.
+
+    Examples
+    --------
+    >>> a = np.array([label_key("A")], np.uint64); b = np.array([label_key(1)], np.uint64)
+    >>> bool(combine_keys(a)[0] == a[0]), bool(combine_keys(a, b)[0] != combine_keys(b, a)[0])
+    (True, True)
+    """
+    arrays = np.broadcast_arrays(*(np.asarray(k, dtype=np.uint64) for k in keys))
+    if len(arrays) == 1:
+        return arrays[0].copy()
+    out = np.empty(arrays[0].shape, dtype=np.uint64)
+    stacked = np.stack([a.astype("<u8") for a in arrays], axis=-1)
+    for pos in np.ndindex(out.shape):
+        digest = hashlib.blake2b(b"keys:" + stacked[pos].tobytes(), digest_size=8).digest()
+        out[pos] = int.from_bytes(digest, "little")
+    return out
+
+
+def _streams(streams, batch: tuple[int, ...], rho) -> tuple[np.ndarray | None, float]:
+    """The stream key of every batch row (flat, uint64) or None, and ρ, validated."""
+    if isinstance(rho, (bool, np.bool_)) or not isinstance(rho, numbers.Real):
+        raise InputTypeError(f"stream_correlation: must be a real number in [0, 1], got {show(rho)}")
+    rho = float(rho)
+    if not 0.0 <= rho <= 1.0:  # NaN fails too
+        raise InvalidValueError(f"stream_correlation: must be in [0, 1], got {show(rho)}")
+    if streams is None:
+        return None, rho
+    keys = np.asarray(streams)
+    if keys.dtype.kind != "u":
+        raise InputTypeError(f"streams: must be an unsigned-integer array of stream keys (e.g. label_keys of the "
+                             f"region labels, or np.asarray(keys, dtype=np.uint64)), got dtype {keys.dtype}")
+    try:
+        if np.broadcast_shapes(keys.shape, batch) != batch:
+            raise ValueError
+        keys = np.broadcast_to(keys, batch)
+    except ValueError:
+        raise InputError(f"streams: shape {keys.shape} does not broadcast to the batch shape {batch} (the inputs' "
+                         f"broadcast shape without the sector and year axes)") from None
+    return keys.reshape(-1).astype(np.uint64), rho
+
+
+
 class MonteCarloResult(NamedTuple):
     """Outputs of :func:`monte_carlo`."""
 
@@ -284,6 +422,8 @@ def monte_carlo(
     factor_noise: Noise | None = None,
     by_sector: bool = False,
     parallel: bool | None = None,
+    streams=None,
+    stream_correlation: float = 0.0,
 ) -> MonteCarloResult:
     """Emissions E = activity × intensity × factor under multiplicative noise, ``n_draws`` draws.
 
@@ -298,9 +438,20 @@ def monte_carlo(
 
     the top-down scenario emissions of Dai et al. (2025, section 3.2: activity × carbon
     intensity, intensity falling by Table 1's rates) with uncertain rates.  Draw d uses the
-    counter-based Philox4x32-10 generator (Salmon et al. 2011) keyed by (``seed``, global draw
-    id ``draw_offset + d``, variate index), so the result does not depend on how the draws are
-    split, on the thread count or on the process that computes them.
+    counter-based Philox4x32-10 generator (Salmon et al. 2011) keyed by (``seed``, stream key,
+    global draw id ``draw_offset + d``, variate index), so the result does not depend on how the
+    draws are split, on the thread count or on the process that computes them.
+
+    **Streams.**  By default every batch row of a draw sees the same noise (common random
+    numbers).  ``streams`` gives each batch row a stream key instead: rows with equal keys
+    share their noise (the scenarios of one region), rows with different keys draw from
+    different Philox streams (:func:`fastcarbon.kernels.random.stream_key`), independent for
+    ``stream_correlation=0``.  A row's draws depend only on (seed, its key, draw id), never on
+    its position or on the other rows: adding, removing or reordering regions leaves every
+    other region's draws bit-identical.  With ρ = ``stream_correlation`` the innovations follow
+    a one-factor model ε = sqrt(ρ) ε_shared + sqrt(1 - ρ) ε_stream (before the sector and AR(1)
+    steps; formulas and the correlation it gives each distribution's ξ in
+    :mod:`fastcarbon.kernels.montecarlo`); ρ = 1 is the shared noise.
 
     Parameters
     ----------
@@ -322,6 +473,13 @@ def monte_carlo(
     parallel : bool, optional
         Force the serial or the multi-threaded kernel (bit-identical).  Default: parallel from
         :data:`~fastcarbon.core.PARALLEL_THRESHOLD` output elements with > 1 thread.
+    streams : unsigned-integer array_like, optional
+        Stream key of each batch row, broadcastable to the batch shape (the inputs' broadcast
+        shape without the sector and year axes), e.g. ``label_keys(regions)[:, None]`` for
+        (region, scenario) rows.  None: one noise for every row (common random numbers).
+    stream_correlation : float
+        ρ in [0, 1], the correlation of different streams' innovations; 0: independent, 1: the
+        shared noise.  No effect without ``streams``.
 
     Returns
     -------
@@ -340,7 +498,7 @@ def monte_carlo(
         Non-finite values; negative values or a rise from 0 under ``on="rate"``; its index is
         the position in that input as it was passed.
     InvalidValueError
-        A negative seed, a draw count below 1.
+        A negative seed, a draw count below 1, ``stream_correlation`` outside [0, 1].
     OverflowResultError
         Finite inputs whose emissions in some draw exceed the float64 range; the message names
         the output, its index and the draw id.
@@ -359,6 +517,14 @@ def monte_carlo(
     >>> half = monte_carlo(gdp, ci, n_draws=500, seed=1, draw_offset=500, intensity_noise=Noise("lognormal", 0.2))
     >>> bool((half.emissions == r.emissions[500:]).all())  # any split reproduces the whole
     True
+    >>> two = np.stack([ci, ci])  # two regions with the same paths, each its own stream
+    >>> keys = label_keys(["Hefei", "Bengbu"])
+    >>> s = monte_carlo(gdp, two, n_draws=1000, seed=1, streams=keys, intensity_noise=Noise("lognormal", 0.2))
+    >>> bool((s.emissions[:, 0] != s.emissions[:, 1])[:, 1:].all())
+    True
+    >>> one = monte_carlo(gdp, ci, n_draws=1000, seed=1, streams=keys[1], intensity_noise=Noise("lognormal", 0.2))
+    >>> bool((one.emissions == s.emissions[:, 1]).all())  # Bengbu's draws, with or without Hefei
+    True
     """
     seed = check_seed(seed)
     draw_offset = check_seed(draw_offset, "draw_offset")
@@ -370,6 +536,8 @@ def monte_carlo(
     if draw_offset + n_draws > 2**64:
         raise InvalidValueError(f"draw_offset + n_draws: the last draw id must be below 2**64, got {draw_offset + n_draws - 1}")
     noises = (activity_noise, intensity_noise, factor_noise)
+    if streams is not None and not isinstance(streams, np.ndarray) and np.ndim(streams) == 0:
+        streams = np.asarray(streams)
     for noise, name in zip(noises, VARIABLES):
         if noise is not None and not isinstance(noise, Noise):
             raise InputTypeError(f"{name}_noise: expected a fastcarbon Noise(...) or None, got {type(noise).__name__}")
@@ -388,6 +556,7 @@ def monte_carlo(
             + ", ".join(f"{n} {a.shape}" for n, a in zip(VARIABLES, arrays))) from None
     *batch, n_m, n_t = shape
     n_b = math.prod(batch)
+    row_keys, rho = _streams(streams, tuple(batch), stream_correlation)
     x = np.empty((3, n_b, n_m, n_t))
     for v, a in enumerate(arrays):
         x[v] = np.broadcast_to(a, shape).reshape(n_b, n_m, n_t)
@@ -414,9 +583,27 @@ def monte_carlo(
     total = np.empty((n_draws, n_b, n_t))
     sector = np.empty((n_draws if by_sector else 0, n_b, n_m, n_t))
     parallel = use_parallel(parallel, n_draws * n_b * n_m * n_t)
-    kern = _kernels.monte_carlo_emissions_parallel if parallel else _kernels.monte_carlo_emissions
-    kern(x, np.uint64(seed), np.uint64(draw_offset), dist, mode, spread, phi, chol, use_chol, active,
-         total, sector)
+    kern = _kernels.monte_carlo_streams_parallel if parallel else _kernels.monte_carlo_streams
+    if row_keys is None or rho == 1.0:
+        # one stream keyed by the seed itself: the shared noise, bit for bit as before streams
+        keys, row_stream, w_shared, w_stream = np.full(1, seed, np.uint64), np.zeros(n_b, np.int64), 0.0, 1.0
+        fast = False
+    else:
+        unique, row_stream = np.unique(row_keys, return_inverse=True)
+        keys = np.empty(unique.shape[0], np.uint64)
+        fill_stream_keys(np.uint64(seed), unique, keys)
+        row_stream = row_stream.reshape(-1).astype(np.int64)
+        w_shared, w_stream = math.sqrt(rho), math.sqrt(1.0 - rho)
+        fast = True  # the streams' normals: vectorised Box-Muller (kernels.random.stream_normal)
+    # dynamic scheduling of the parallel kernel's (stream × draw block) items (no effect on the
+    # values); the setting is per thread and restored afterwards
+    previous = numba.set_parallel_chunksize(1) if parallel else None
+    try:
+        kern(x, keys, row_stream, np.uint64(seed), w_shared, w_stream, fast, np.uint64(draw_offset), dist, mode,
+             spread, phi, chol, use_chol, active, total, sector)
+    finally:
+        if parallel:
+            numba.set_parallel_chunksize(previous)
     # Finite inputs (checked above) can still overflow: activity × intensity × factor near the
     # float64 range, or a wide noise.  The draw is named by its global id, the same under any
     # split of the draws.

@@ -3,9 +3,23 @@
 For draw d (global id g = draw_offset + d), variable v in (activity, intensity, factor) =
 (0, 1, 2), sector m < M and year t < T, with seed s:
 
-1. **Innovations** ε[v, m, t] = :func:`fastcarbon.kernels.random.normal` (s, g, i) with variate
+1. **Innovations** ε[v, m, t] = :func:`fastcarbon.kernels.random.normal` (k, g, i) with variate
    index i = (v·M + m)·T2 + t, T2 = T rounded up to even (each (v, m) row starts on a Box–Muller
    pair).  The layout is fixed: switching a variable's noise on or off never changes another's.
+   The Philox key k is the batch row's stream (below): k = s for the shared noise, or
+   k = :func:`~fastcarbon.kernels.random.stream_key` (s, σ_b) for a row with stream key σ_b,
+   whose innovations are :func:`~fastcarbon.kernels.random.stream_normal` (k, g, i): the same
+   Box–Muller pairs with a vectorised log and sincos (within 4e-15 of ``normal``); its lognormal
+   factors below take :func:`~fastcarbon.kernels.random.exp_run` (a vectorised exp, within
+   2.3e-16 of libm's) for ``exp``.
+   With a stream correlation ρ in (0, 1) the innovations follow a one-factor model::
+
+       ε[v, m, t] = sqrt(ρ) normal(s, g, i) + sqrt(1 - ρ) stream_normal(k, g, i)
+
+   (ρ = 0: the stream alone; ρ = 1: the shared noise, computed as such).  The step is linear
+   and comes before the sector and AR(1) steps, so every e below is still N(0, 1) with the same
+   correlations over sectors and years, and two streams' e at the same (v, m, t) have
+   correlation ρ (lagged k years: ρ φ^k; sectors m, m': ρ C_v[m, m']).
 2. **Across sectors**: η[v, :, t] = L_v ε[v, :, t] with L_v a lower-triangular factor of the
    sector correlation C_v = L_v L_vᵀ (skipped where C_v = I).
 3. **Across years**, stationary AR(1) with coefficient φ_v:
@@ -31,10 +45,32 @@ For draw d (global id g = draw_offset + d), variable v in (activity, intensity, 
    The rate form needs x >= 0 and, once 0, staying 0 (checked by the numpy API).
 6. **Emissions** E[d, b, m, t] = (A'·I')·F' and the total Σ_m E, summed in sector order.
 
-Every batch row b (scenario, region...) of a draw sees the same ξ (common random numbers: the
-draws compare scenarios under the same states of the world).  Each draw writes only its own
-outputs, so the parallel driver and any split of the draws (with matching ``draw_offset``) give
-bit-identical results.
+**Streams.**  :func:`monte_carlo_emissions` gives every batch row b (scenario, region...) of a
+draw the same ξ (common random numbers: the draws compare scenarios under the same states of the
+world).  :func:`monte_carlo_streams` takes a stream per row: rows of one stream (the scenarios of
+one region) share ξ, computed once per (draw, stream); rows of different streams draw from
+different keys.  The key depends on (seed, stream key) only, never on the row's position, so
+adding, removing or reordering streams leaves the others' values bit-identical.  Under the
+one-factor model the correlation between two streams' ξ at the same (v, m, t) is, for e's
+correlation ρ and spread σ:
+
+- normal: ρ (ξ is linear in e);
+- lognormal: (exp(ρ σ²) - 1) / (exp(σ²) - 1) (slightly below ρ);
+- uniform: (6/π) arcsin(ρ/2), the rank correlation of the Gaussian copula (at most 0.0181 below ρ);
+- triangular: the same rank correlation (6/π) arcsin(ρ/2); the Pearson correlation has no closed
+  form: between that and ρ, at most 0.003 below ρ (Gauss–Hermite quadrature, any σ: ξ is affine
+  in σ).
+
+Each (stream, draw) writes only its own outputs, so the parallel driver, which shares
+(stream × block of draws) work items among threads, and any split of the draws (with matching
+``draw_offset``) give bit-identical results.
+
+**Loop order.**  ξ is made year-major (V, T, M) and each row is transposed to (T, M) once per
+call, with its rate terms r[t] = 1 - x[t]/x[t-1] and 1 - r[t]: the cumulative product of step 5
+runs over years with the sectors as vector lanes, the Philox words of a variable are made in one
+vectorisable pass, and the sector sum of step 6 keeps the sector order for every year.  Every
+value is the same sequence of IEEE operations as the formulas above, so the results do not
+depend on the loop order either.
 """
 
 from __future__ import annotations
@@ -45,11 +81,13 @@ import numpy as np
 from numba import prange
 
 from fastcarbon.kernels._jit import kernel, parallel_kernel
-from fastcarbon.kernels.random import normal_cdf, normal_pair, triangular_ppf
+from fastcarbon.kernels.random import (exp_run, normal_block_run, normal_cdf, normal_pair, stream_normal_run,
+                                       triangular_ppf)
 
 __all__ = [
     "NORMAL", "LOGNORMAL", "UNIFORM", "TRIANGULAR", "LEVEL", "RATE",
-    "perturbation_factors", "monte_carlo_emissions", "monte_carlo_emissions_parallel",
+    "perturbation_factors", "stream_factors", "monte_carlo_emissions", "monte_carlo_emissions_parallel",
+    "monte_carlo_streams", "monte_carlo_streams_parallel",
 ]
 
 #: distribution codes of the multiplicative factor ξ
@@ -140,58 +178,382 @@ def perturbation_factors(seed, draw, dist, spread, phi, chol, use_chol, active, 
 
 
 @kernel
-def _perturb(x, xi, mode, out):
-    """x' of one row (step 5): ``x`` and ``xi`` (T,), written to ``out`` (T,)."""
-    n_t = x.shape[0]
-    if mode == LEVEL:
+def stream_factors(key, shared, w_shared, w_stream, draw, fast, dist, spread, phi, chol, use_chol, active,
+                   u1, u2, wbuf, kbuf, z, zs, zt, row, ex, scale, xi):
+    """The factors ξ[v, t, m] of one draw of one stream (steps 1–4; note the (V, T, M) layout).
+
+    Parameters
+    ----------
+    key : int
+        The stream's Philox key (:func:`fastcarbon.kernels.random.stream_key`, or the seed
+        itself for the shared noise).
+    shared : int
+        The shared noise's key (the seed); read only when ``w_shared`` and ``w_stream`` are
+        both non-zero.
+    w_shared, w_stream : float
+        One-factor weights sqrt(ρ) and sqrt(1 - ρ): ε = w_shared ε(shared) + w_stream ε(key).
+        With ``w_shared == 0`` (or ``w_stream == 0``) only the stream's (or only the shared)
+        innovations are drawn, and ε is exactly that draw.
+    draw : int
+        Global draw id.
+    fast : bool
+        Draw the stream's innovations (key ``key``) as
+        :func:`~fastcarbon.kernels.random.stream_normal` (vectorised Box–Muller); False: as
+        :func:`~fastcarbon.kernels.random.normal` (libm), as the shared noise always is.
+    dist, spread, phi, chol, use_chol, active
+        As :func:`perturbation_factors`.
+    u1, u2, wbuf, kbuf : float64 arrays (M·T2/2,), scratch
+    z, zs : float64 arrays (M·T2,), scratch (innovations of one variable, row m at m·T2)
+    zt : float64 array (T·M,), scratch (the correlated normals, year-major)
+    row : float64 array (T,), scratch
+    ex : float64 array (T·M,), scratch; scale : int64 array (T·M,), scratch
+    xi : float64 array (V, T, M') with M' >= M, written (lanes M..M'-1: 1)
+
+    Notes
+    -----
+    Bit-identical to :func:`perturbation_factors` (transposed) when ``key`` is the seed,
+    ``w_shared == 0`` and ``fast`` is False: the same innovations, and every later value computed by the same IEEE
+    operations in the same order.  The loops run over years or sectors innermost so that LLVM
+    vectorises them; the Philox words are made for a whole variable at once
+    (:func:`fastcarbon.kernels.random.normal_block_run`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> V, M, T = 3, 2, 3
+    >>> xi_a, xi_b = np.empty((V, M, T)), np.empty((V, T, M))
+    >>> args = (np.array([1, 1, 1]), np.full((V, M), 0.2), np.zeros(V), np.zeros((V, M, M)),
+    ...         np.zeros(V, np.bool_), np.ones(V, np.bool_))
+    >>> perturbation_factors(4, 0, *args, np.empty((M, 4)), xi_a)
+    >>> stream_factors(4, 4, 0.0, 1.0, 0, False, *args, np.empty(4), np.empty(4), np.empty(4), np.empty(4),
+    ...                np.empty(8), np.empty(8), np.empty(6), np.empty(3), np.empty(6), np.empty(6, np.int64), xi_b)
+    >>> bool((xi_a == xi_b.transpose(0, 2, 1)).all())
+    True
+    """
+    n_v, n_t, n_mp = xi.shape  # n_mp >= M: lanes past the sectors (padding) get ξ = 1
+    n_m = spread.shape[1]
+    n_t2 = z.shape[0] // n_m
+    n_blocks = u1.shape[0]
+    mix = w_shared != 0.0 and w_stream != 0.0
+    only_shared = w_stream == 0.0
+    for v in range(n_v):
+        xv = xi[v]
+        if not active[v]:
+            for t in range(n_t):
+                for m in range(n_mp):
+                    xv[t, m] = 1.0
+            continue
+        first = v * n_blocks  # = (v·M + 0)·T2 / 2: the variable's rows are consecutive blocks
+        if only_shared or not fast:
+            normal_block_run(shared if only_shared else key, draw, first, u1, u2, z)
+        else:
+            stream_normal_run(key, draw, first, u1, u2, wbuf, kbuf, z)
+        if mix:
+            normal_block_run(shared, draw, first, u1, u2, zs)
+            for i in range(z.shape[0]):
+                z[i] = w_shared * zs[i] + w_stream * z[i]
+        # Across sectors, row m = Σ_{k<=m} L[m, k] z[k] summed in k order (as perturbation_factors),
+        # vectorised over the years; written year-major for the AR(1) and the rows.
+        for m in range(n_m):
+            if use_chol[v]:
+                for t in range(n_t):
+                    row[t] = 0.0
+                for k in range(m + 1):
+                    c = chol[v, m, k]
+                    base = k * n_t2
+                    for t in range(n_t):
+                        row[t] += c * z[base + t]
+                for t in range(n_t):
+                    zt[t * n_m + m] = row[t]
+            else:
+                base = m * n_t2
+                for t in range(n_t):
+                    zt[t * n_m + m] = z[base + t]
+        a = phi[v]
+        c = math.sqrt(1.0 - a * a)
+        if a != 0.0:
+            for t in range(1, n_t):
+                for m in range(n_m):
+                    zt[t * n_m + m] = a * zt[(t - 1) * n_m + m] + c * zt[t * n_m + m]
+        d = dist[v]
+        sv = spread[v]
+        # one loop per law, so that the normal one vectorises (same expressions as _factor)
         for t in range(n_t):
-            out[t] = x[t] * xi[t]
-        return
-    p = x[0]
-    mult = 1.0
-    out[0] = p
-    for t in range(1, n_t):
-        cur = x[t]
-        keep = 0.0
-        if cur > 0.0:
-            keep = cur / x[t - 1]
-        r = 1.0 - keep
-        if 1.0 - r > 0.0:
-            mult *= max(0.0, 1.0 - r * xi[t]) / (1.0 - r)
-            p = cur * mult
-        else:  # a 100 % reduction this year (or a ratio below 2**-53)
-            p = p * max(0.0, 1.0 - xi[t])
-        out[t] = p
+            zr = zt[t * n_m:(t + 1) * n_m]
+            xr = xv[t]
+            if d == NORMAL:
+                for m in range(n_m):
+                    xr[m] = 1.0 + sv[m] * zr[m]
+            elif d == LOGNORMAL and not fast:
+                for m in range(n_m):
+                    s = sv[m]
+                    xr[m] = math.exp(s * zr[m] - 0.5 * s * s)
+            elif d == LOGNORMAL:
+                continue  # below, for the whole variable at once
+            else:
+                for m in range(n_m):
+                    xr[m] = _factor(zr[m], d, sv[m])
+            for m in range(n_m, n_mp):
+                xr[m] = 1.0
+        if d == LOGNORMAL and fast:
+            # the streams' lognormal factors: the same argument, a vectorised exp (exp_run)
+            for t in range(n_t):
+                for m in range(n_m):
+                    s = sv[m]
+                    zt[t * n_m + m] = s * zt[t * n_m + m] - 0.5 * s * s
+            exp_run(zt, scale, ex)
+            for t in range(n_t):
+                for m in range(n_m):
+                    xv[t, m] = ex[t * n_m + m]
 
 
 @kernel
-def _draws(lo, hi, x, seed, draw_offset, dist, mode, spread, phi, chol, use_chol, active,
-           out_total, out_sector):
-    """Draws lo..hi-1: scratch allocated once, then steps 1–6 per draw."""
-    n_v, n_b, n_m, n_t = x.shape
-    z = np.empty((n_m, n_t + (n_t & 1)))
-    xi = np.empty((n_v, n_m, n_t))
-    path = np.empty((n_v, n_t))
-    keep_sector = out_sector.shape[0] > 0
-    for d in range(lo, hi):
-        perturbation_factors(np.uint64(seed), np.uint64(draw_offset) + np.uint64(d), dist, spread, phi,
-                             chol, use_chol, active, z, xi)
-        for b in range(n_b):
+def _prepare_row(x, mode, active, b, xt, rr, den):
+    """Row b, transposed to (T, M), and for rate noise r[t] = 1 - x[t]/x[t-1] (0 where x[t] = 0
+    gives r = 1) and its complement 1 - r, once per call instead of once per draw."""
+    n_v, _, n_m, n_t = x.shape
+    n_mp = xt.shape[3]
+    for v in range(n_v):
+        for m in range(n_m):
             for t in range(n_t):
-                out_total[d, b, t] = 0.0
-            for m in range(n_m):
-                for v in range(n_v):
-                    if active[v]:
-                        _perturb(x[v, b, m], xi[v, m], mode[v], path[v])
-                    else:
-                        for t in range(n_t):
-                            path[v, t] = x[v, b, m, t]
-                for t in range(n_t):
-                    e = path[0, t] * path[1, t] * path[2, t]
-                    out_total[d, b, t] += e
-                    if keep_sector:
-                        out_sector[d, b, m, t] = e
+                xt[v, b, t, m] = x[v, b, m, t]
+        # padding lanes (the sector count rounded up to whole vectors): x = 0, r = 0, 1 - r = 1
+        for t in range(n_t):
+            for m in range(n_m, n_mp):
+                xt[v, b, t, m] = 0.0
+                rr[v, b, t, m] = 0.0
+                den[v, b, t, m] = 1.0
+        if not active[v] or mode[v] != RATE:
+            continue
+        for m in range(n_m):
+            rr[v, b, 0, m] = 0.0
+            den[v, b, 0, m] = 1.0
+            for t in range(1, n_t):
+                cur = x[v, b, m, t]
+                keep = 0.0
+                if cur > 0.0:
+                    keep = cur / x[v, b, m, t - 1]
+                r = 1.0 - keep
+                rr[v, b, t, m] = r
+                den[v, b, t, m] = 1.0 - r
 
+
+@kernel
+def _row_emissions(xt, rr, den, b, n_m, xi, mode, active, path, mult, prev, e, tot):
+    """Steps 5–6 of one batch row under one draw's ξ: e[t, m] = E and tot[t] = Σ_{m<M} E.
+
+    The lanes run over all M' = ``xt.shape[3]`` (M rounded up to a multiple of 8, so that no
+    scalar remainder loop is left); the sum and the outputs take the M real sectors."""
+    n_v, _, n_t, n_mp = xt.shape
+    for v in range(n_v):
+        xv = xt[v, b]
+        pv = path[v]
+        if not active[v]:
+            continue  # the product below reads x itself
+        if mode[v] == LEVEL:
+            xiv = xi[v]
+            for t in range(n_t):
+                for m in range(n_mp):
+                    pv[t, m] = xv[t, m] * xiv[t, m]
+        else:
+            # x'[t] = x[t] Π max(0, 1 - r ξ)/(1 - r): the cumulative product runs over the years,
+            # so the sectors are the vector lanes; a year with 1 - r <= 0 (x[t] = 0) takes
+            # x'[t-1] max(0, 1 - ξ) instead, selected per lane.
+            xiv = xi[v]
+            rv = rr[v, b]
+            dv = den[v, b]
+            for m in range(n_mp):
+                mult[m] = 1.0
+                prev[m] = xv[0, m]
+                pv[0, m] = xv[0, m]
+            for t in range(1, n_t):
+                # one-dimensional rows and the previous year in its own buffer: LLVM then sees
+                # no dependence between lanes and vectorises the loop (division included)
+                x_t, r_t, d_t, q_t, out = xv[t], rv[t], dv[t], xiv[t], pv[t]
+                for m in range(n_mp):
+                    q = q_t[m]
+                    dd = d_t[m]
+                    y = 1.0 - r_t[m] * q
+                    y = y if y > 0.0 else 0.0  # max(0, y); y is never NaN or -0.0
+                    mu = mult[m] * (y / dd)
+                    z = 1.0 - q
+                    z = z if z > 0.0 else 0.0
+                    ok = dd > 0.0
+                    p = x_t[m] * mu if ok else prev[m] * z
+                    mult[m] = mu if ok else mult[m]
+                    prev[m] = p
+                    out[m] = p
+    p0 = path[0] if active[0] else xt[0, b]
+    p1 = path[1] if active[1] else xt[1, b]
+    p2 = path[2] if active[2] else xt[2, b]
+    for t in range(n_t):
+        a0, a1, a2, et = p0[t], p1[t], p2[t], e[t]
+        for m in range(n_mp):
+            et[m] = a0[m] * a1[m] * a2[m]
+    # Σ_m in sector order for every year: the years are independent chains, the sectors in order.
+    for t in range(n_t):
+        tot[t] = 0.0
+    for m in range(n_m):
+        for t in range(n_t):
+            tot[t] += e[t, m]
+
+
+@kernel
+def _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, fast, draw_offset,
+                  dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector):
+    """Draws lo..hi-1 of stream s: ξ once per draw, then every batch row of the stream."""
+    n_v, _, n_t, n_mp = xt.shape
+    n_m = spread.shape[1]
+    n_t2 = n_t + (n_t & 1)
+    u1 = np.empty(n_m * n_t2 // 2)
+    u2 = np.empty(n_m * n_t2 // 2)
+    w = np.empty(n_m * n_t2 // 2)
+    k_ = np.empty(n_m * n_t2 // 2)
+    z = np.empty(n_m * n_t2)
+    zs = np.empty(n_m * n_t2)
+    zt = np.empty(n_t * n_m)
+    row = np.empty(n_t)
+    ex = np.empty(n_t * n_m)
+    scale = np.empty(n_t * n_m, np.int64)
+    xi = np.empty((n_v, n_t, n_mp))
+    path = np.empty((n_v, n_t, n_mp))
+    mult = np.empty(n_mp)
+    prev = np.empty(n_mp)
+    e = np.empty((n_t, n_mp))
+    tot = np.empty(n_t)
+    keep_sector = out_sector.shape[0] > 0
+    key = np.uint64(keys[s])
+    for d in range(lo, hi):
+        stream_factors(key, np.uint64(seed), w_shared, w_stream, np.uint64(draw_offset) + np.uint64(d), fast,
+                       dist, spread, phi, chol, use_chol, active, u1, u2, w, k_, z, zs, zt, row, ex, scale, xi)
+        for k in range(starts[s], starts[s + 1]):
+            b = order[k]
+            _row_emissions(xt, rr, den, b, n_m, xi, mode, active, path, mult, prev, e, tot)
+            for t in range(n_t):
+                out_total[d, b, t] = tot[t]
+            if keep_sector:
+                for m in range(n_m):
+                    for t in range(n_t):
+                        out_sector[d, b, m, t] = e[t, m]
+
+
+@kernel
+def _group_rows(row_stream, n_s, order, starts):
+    """Counting sort of the batch rows by stream: rows of stream s are order[starts[s]:starts[s+1]],
+    in increasing row order."""
+    for s in range(n_s + 1):
+        starts[s] = 0
+    for b in range(row_stream.shape[0]):
+        starts[row_stream[b] + 1] += 1
+    for s in range(n_s):
+        starts[s + 1] += starts[s]
+    fill = starts[:n_s].copy()
+    for b in range(row_stream.shape[0]):
+        s = row_stream[b]
+        order[fill[s]] = b
+        fill[s] += 1
+
+
+@kernel
+def _n_blocks(n_s, n_d):
+    # about 64 work items in all balance 2-8 threads, also for one stream (blocks of draws) and
+    # for many (one block per stream); scratch is allocated once per item
+    return max(1, min(n_d, (64 + n_s - 1) // n_s))
+
+
+@kernel
+def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, fast, draw_offset, dist, mode, spread,
+                        phi, chol, use_chol, active, out_total, out_sector):
+    """Monte Carlo emissions of D draws with one random stream per group of batch rows, serial.
+
+    Parameters
+    ----------
+    x : float64 array (3, B, M, T)
+        Activity, intensity and factor trajectories.
+    keys : uint64 array (S,)
+        Philox key of each stream: :func:`fastcarbon.kernels.random.stream_key` (seed, stream
+        key), or the seed itself for the shared noise.
+    row_stream : int64 array (B,)
+        The stream (an index into ``keys``) of each batch row; rows of one stream share ξ.
+    seed : int
+        The shared noise's key (only read when mixing: ``w_shared`` and ``w_stream`` > 0).
+    w_shared, w_stream : float
+        sqrt(ρ) and sqrt(1 - ρ) of the one-factor model ε = sqrt(ρ) ε_shared + sqrt(1 - ρ) ε_stream.
+    fast : bool
+        The streams' innovations by :func:`~fastcarbon.kernels.random.stream_normal` (True, as
+        the numpy API draws streams) or by :func:`~fastcarbon.kernels.random.normal` (False);
+        the shared part is always :func:`~fastcarbon.kernels.random.normal`.
+    draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector
+        As :func:`monte_carlo_emissions`.
+
+    Notes
+    -----
+    With ``keys = [seed]``, ``row_stream = 0``, ``w_shared = 0`` and ``fast`` False this is
+    :func:`monte_carlo_emissions` bit for bit.  Scratch: three arrays of 3·B·T·M' doubles per
+    call (the transposed rows and their rate terms; M' = M rounded up to a multiple of 8), and
+    a few of V·T·M' doubles per work item; no (D, B, M, T) temporary.  Each (stream, draw) computes its ξ once and
+    writes only its own rows' outputs, so :func:`monte_carlo_streams_parallel` and any split of
+    the draws give bit-identical results.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastcarbon.kernels.random import stream_key
+    >>> x = np.ones((3, 2, 1, 3)); x[1] = 0.9 ** np.arange(3)
+    >>> keys = np.array([stream_key(7, 11), stream_key(7, 12)], np.uint64)
+    >>> tot = np.empty((4, 2, 3))
+    >>> monte_carlo_streams(x, keys, np.array([0, 1]), 7, 0.0, 1.0, True, 0, np.array([1, 1, 1]),
+    ...                     np.array([0, 1, 0]), np.full((3, 1), 0.3), np.zeros(3), np.zeros((3, 1, 1)),
+    ...                     np.zeros(3, np.bool_), np.array([False, True, False]), tot, np.empty((0, 2, 1, 3)))
+    >>> bool((tot[:, 0, 2] != tot[:, 1, 2]).all())  # two streams: other draws
+    True
+    """
+    n_v, n_b, n_m, n_t = x.shape
+    n_s = keys.shape[0]
+    n_d = out_total.shape[0]
+    n_mp = (n_m + 7) // 8 * 8  # whole 8-lane vectors
+    xt = np.empty((n_v, n_b, n_t, n_mp))
+    rr = np.empty((n_v, n_b, n_t, n_mp))
+    den = np.empty((n_v, n_b, n_t, n_mp))
+    for b in range(n_b):
+        _prepare_row(x, mode, active, b, xt, rr, den)
+    order = np.empty(n_b, np.int64)
+    starts = np.empty(n_s + 1, np.int64)
+    _group_rows(row_stream, n_s, order, starts)
+    for s in range(n_s):
+        _stream_draws(s, 0, n_d, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, fast,
+                      draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector)
+
+
+@parallel_kernel
+def monte_carlo_streams_parallel(x, keys, row_stream, seed, w_shared, w_stream, fast, draw_offset, dist, mode,
+                                 spread, phi, chol, use_chol, active, out_total, out_sector):
+    """Multi-threaded :func:`monte_carlo_streams`: (stream × block of draws) items among threads.
+
+    Call it under ``numba.set_parallel_chunksize(1)`` (as :func:`fastcarbon.core.montecarlo.monte_carlo`
+    does) for dynamic scheduling: a thread slowed down by a busy machine then no longer holds up
+    a fixed half of the items.  The items are independent, so the schedule never changes a bit.
+    """
+    n_v, n_b, n_m, n_t = x.shape
+    n_s = keys.shape[0]
+    n_d = out_total.shape[0]
+    n_mp = (n_m + 7) // 8 * 8  # whole 8-lane vectors
+    xt = np.empty((n_v, n_b, n_t, n_mp))
+    rr = np.empty((n_v, n_b, n_t, n_mp))
+    den = np.empty((n_v, n_b, n_t, n_mp))
+    for b in prange(n_b):
+        _prepare_row(x, mode, active, b, xt, rr, den)
+    order = np.empty(n_b, np.int64)
+    starts = np.empty(n_s + 1, np.int64)
+    _group_rows(row_stream, n_s, order, starts)
+    n_blocks = _n_blocks(n_s, n_d)
+    for k in prange(n_s * n_blocks):
+        s = k // n_blocks
+        j = k % n_blocks
+        lo = j * n_d // n_blocks
+        hi = (j + 1) * n_d // n_blocks
+        _stream_draws(s, lo, hi, xt, rr, den, keys, order, starts, seed, w_shared, w_stream, fast,
+                      draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector)
 
 @kernel
 def monte_carlo_emissions(x, seed, draw_offset, dist, mode, spread, phi, chol, use_chol, active,
@@ -236,8 +598,8 @@ def monte_carlo_emissions(x, seed, draw_offset, dist, mode, spread, phi, chol, u
     >>> bool((tot[:, 0, 1:] != [5.0, 3.0]).all())
     True
     """
-    _draws(0, out_total.shape[0], x, seed, draw_offset, dist, mode, spread, phi, chol, use_chol,
-           active, out_total, out_sector)
+    monte_carlo_streams(x, np.full(1, np.uint64(seed)), np.zeros(x.shape[1], np.int64), seed, 0.0, 1.0, False,
+                        draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector)
 
 
 # A separate function, not `monte_carlo_emissions` compiled twice: numba's cache ignores the
@@ -245,12 +607,7 @@ def monte_carlo_emissions(x, seed, draw_offset, dist, mode, spread, phi, chol, u
 @parallel_kernel
 def monte_carlo_emissions_parallel(x, seed, draw_offset, dist, mode, spread, phi, chol, use_chol,
                                    active, out_total, out_sector):
-    """Multi-threaded :func:`monte_carlo_emissions`: blocks of draws shared among threads."""
-    n_d = out_total.shape[0]
-    # 64 blocks balance 2-8 threads; scratch is allocated once per block, not per draw.
-    n_blocks = min(n_d, 64)
-    for k in prange(n_blocks):
-        lo = k * n_d // n_blocks
-        hi = (k + 1) * n_d // n_blocks
-        _draws(lo, hi, x, seed, draw_offset, dist, mode, spread, phi, chol, use_chol, active,
-               out_total, out_sector)
+    """Multi-threaded :func:`monte_carlo_emissions` (:func:`monte_carlo_streams_parallel`, one stream)."""
+    monte_carlo_streams_parallel(x, np.full(1, np.uint64(seed)), np.zeros(x.shape[1], np.int64), seed, 0.0, 1.0,
+                                 False, draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total,
+                                 out_sector)

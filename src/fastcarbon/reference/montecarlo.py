@@ -6,12 +6,17 @@ emissions (n_draws, *batch, T).
 
 - :func:`monte_carlo_loops`: the module docstring of the kernels written out in Python loops
   with the same random numbers (:func:`fastcarbon.kernels.random.normal` at the documented
-  variate indices) and the textbook recurrence x'(t) = x'(t-1)·max(0, 1 - r(t)ξ(t)) for rates.
-  Equal to the kernels to rounding (the kernels use a product form that is exact at ξ = 1).
-  Small inputs only.
+  variate indices, under the key :func:`fastcarbon.kernels.random.stream_key` of each row's
+  stream) and the textbook recurrence x'(t) = x'(t-1)·max(0, 1 - r(t)ξ(t)) for rates.  Every
+  batch row draws its own ξ from its own key, so rows sharing a stream agree only because
+  their keys do: an independent check of the kernels' sharing of ξ among rows.  Equal to the
+  kernels to rounding (the kernels use a product form that is exact at ξ = 1).  Small inputs
+  only.
 - :func:`monte_carlo_numpy`: what a numpy user writes, vectorized over draws with its own
   generator (:class:`numpy.random.Generator`, ziggurat normals): the same distribution, other
-  random numbers, so it agrees with the kernels in distribution only.  The benchmark baseline.
+  random numbers, so it agrees with the kernels in distribution only.  With ``streams``, one
+  generator per stream (``default_rng([seed, key])``), as a user keeps cities independent.
+  The benchmark baseline.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from fastcarbon.core.montecarlo import Noise, correlation_factor
-from fastcarbon.kernels.random import normal, triangular_ppf
+from fastcarbon.kernels.random import exp_run, normal, stream_key, stream_normal, triangular_ppf
 
 __all__ = ["REGISTRY", "monte_carlo_loops", "monte_carlo_numpy"]
 
@@ -47,21 +52,43 @@ def _factor_of(e, noise: Noise, s):
     return np.where(u < 0.5, 1.0 - s + s * np.sqrt(2.0 * u), 1.0 + s - s * np.sqrt(2.0 * (1.0 - u)))
 
 
+def _row_keys(streams, batch, seed, rho):
+    """Each batch cell's Philox key, whether it mixes in the shared noise and whether it is a
+    stream (not the shared noise), by cell index."""
+    if streams is None or rho == 1.0:
+        return {b: (seed, False, False) for b in np.ndindex(*batch)}
+    keys = np.broadcast_to(np.asarray(streams, dtype=np.uint64), tuple(batch))
+    return {b: (int(stream_key(np.uint64(seed), np.uint64(keys[b]))), rho > 0.0, True) for b in np.ndindex(*batch)}
+
+
 def monte_carlo_loops(activity, intensity, factor=None, *, n_draws, seed, draw_offset=0,
-                      activity_noise=None, intensity_noise=None, factor_noise=None):
-    """One Python loop per draw, sector and year; the kernels' random numbers, textbook recurrences."""
+                      activity_noise=None, intensity_noise=None, factor_noise=None, streams=None,
+                      stream_correlation=0.0):
+    """One Python loop per draw, batch cell, sector and year; the kernels' random numbers (each
+    cell's own stream key), textbook recurrences."""
     arrays, shape = _inputs(activity, intensity, factor)
     *batch, n_m, n_t = shape
     n_t2 = n_t + n_t % 2
     noises = (activity_noise, intensity_noise, factor_noise)
     out = np.zeros((n_draws, *batch, n_t))
-    for d in range(n_draws):
+    rho = float(stream_correlation)
+    w_shared, w_stream = math.sqrt(rho), math.sqrt(1.0 - rho)
+    keys = _row_keys(streams, batch, seed, rho)
+    for d, b in ((d, b) for d in range(n_draws) for b in np.ndindex(*batch)):
         g = draw_offset + d
+        key, mix, is_stream = keys[b]
         xi = np.ones((3, n_m, n_t))
         for v, noise in enumerate(noises):
             if noise is None:
                 continue
-            eps = np.array([[normal(seed, g, (v * n_m + m) * n_t2 + t) for t in range(n_t)] for m in range(n_m)])
+            index = [[(v * n_m + m) * n_t2 + t for t in range(n_t)] for m in range(n_m)]
+            # the shared noise by libm's Box-Muller (normal), a stream by the vectorised one
+            # (stream_normal): the kernels' rule
+            draw_one = stream_normal if is_stream else normal
+            eps = np.array([[draw_one(np.uint64(key), np.uint64(g), i) for i in row] for row in index])
+            if mix:  # one-factor model: sqrt(rho) shared + sqrt(1 - rho) own
+                shared = np.array([[normal(np.uint64(seed), np.uint64(g), i) for i in row] for row in index])
+                eps = w_shared * shared + w_stream * eps
             L = correlation_factor(noise.correlation(n_m))
             spread = noise.spreads(n_m)
             eta = L @ eps
@@ -70,36 +97,37 @@ def monte_carlo_loops(activity, intensity, factor=None, *, n_draws, seed, draw_o
                 e[:, t] = noise.ar1 * e[:, t - 1] + math.sqrt(1.0 - noise.ar1**2) * eta[:, t]
             for m in range(n_m):
                 for t in range(n_t):
-                    xi[v, m, t] = _factor_of(float(e[m, t]), noise, float(spread[m]))
-        for b in np.ndindex(*batch):
-            for m in range(n_m):
-                paths = []
-                for v, noise in enumerate(noises):
-                    x = [float(val) for val in arrays[v][b + (m,)]]
-                    if noise is None:
-                        paths.append(x)
-                    elif noise.on == "level":
-                        paths.append([x[t] * xi[v, m, t] for t in range(n_t)])
+                    s_ = float(spread[m])
+                    if is_stream and noise.distribution == "lognormal":  # the streams' exp
+                        arg = np.array([s_ * float(e[m, t]) - 0.5 * s_ * s_])
+                        out1 = np.empty(1)
+                        exp_run(arg, np.empty(1, np.int64), out1)
+                        xi[v, m, t] = out1[0]
                     else:
-                        p = [x[0]]
-                        for t in range(1, n_t):
-                            r = 1.0 - x[t] / x[t - 1] if x[t] > 0 else 1.0
-                            p.append(p[-1] * max(0.0, 1.0 - r * xi[v, m, t]))
-                        paths.append(p)
-                for t in range(n_t):
-                    out[(d,) + b + (t,)] += paths[0][t] * paths[1][t] * paths[2][t]
+                        xi[v, m, t] = _factor_of(float(e[m, t]), noise, s_)
+        for m in range(n_m):
+            paths = []
+            for v, noise in enumerate(noises):
+                x = [float(val) for val in arrays[v][b + (m,)]]
+                if noise is None:
+                    paths.append(x)
+                elif noise.on == "level":
+                    paths.append([x[t] * xi[v, m, t] for t in range(n_t)])
+                else:
+                    p = [x[0]]
+                    for t in range(1, n_t):
+                        r = 1.0 - x[t] / x[t - 1] if x[t] > 0 else 1.0
+                        p.append(p[-1] * max(0.0, 1.0 - r * xi[v, m, t]))
+                    paths.append(p)
+            for t in range(n_t):
+                out[(d,) + b + (t,)] += paths[0][t] * paths[1][t] * paths[2][t]
     return out
 
 
-def monte_carlo_numpy(activity, intensity, factor=None, *, n_draws, seed, draw_offset=0,
-                      activity_noise=None, intensity_noise=None, factor_noise=None):
-    """Vectorized over draws with :func:`numpy.random.default_rng` (``seed``); ``draw_offset``
-    is ignored (a sequential generator cannot jump to a draw: chunks would need the whole
-    stream).  Temporaries of (n_draws, M, T) and (n_draws, *batch, M, T) doubles."""
-    rng = np.random.default_rng(seed)
-    arrays, shape = _inputs(activity, intensity, factor)
-    *batch, n_m, n_t = shape
-    noises = (activity_noise, intensity_noise, factor_noise)
+def _numpy_rows(arrays, noises, n_draws, rng):
+    """(n_draws, rows, T) emissions of (rows, M, T) inputs, vectorized over draws, noise from ``rng``
+    shared by the rows."""
+    n_rows, n_m, n_t = arrays[0].shape
     em = None
     for v, noise in enumerate(noises):
         x = arrays[v]
@@ -115,8 +143,7 @@ def monte_carlo_numpy(activity, intensity, factor=None, *, n_draws, seed, draw_o
                 e[:, :, 1:] *= c
                 for t in range(1, n_t):
                     e[:, :, t] += noise.ar1 * e[:, :, t - 1]
-            xi = _factor_of(e, noise, noise.spreads(n_m)[:, None])
-            xi = xi.reshape((n_draws,) + (1,) * len(batch) + (n_m, n_t))
+            xi = _factor_of(e, noise, noise.spreads(n_m)[:, None])[:, None]  # (draws, 1, M, T)
             if noise.on == "level":
                 path = x * xi
             else:
@@ -127,8 +154,34 @@ def monte_carlo_numpy(activity, intensity, factor=None, *, n_draws, seed, draw_o
                 path[..., 0] = x[..., 0]
                 path[..., 1:] = x[..., :1] * np.cumprod(step, axis=-1)
         em = path if em is None else em * path
-    em = np.broadcast_to(em, (n_draws, *batch, n_m, n_t))
+    em = np.broadcast_to(em, (n_draws, n_rows, n_m, n_t))
     return em.sum(axis=-2)
+
+
+def monte_carlo_numpy(activity, intensity, factor=None, *, n_draws, seed, draw_offset=0,
+                      activity_noise=None, intensity_noise=None, factor_noise=None, streams=None):
+    """Vectorized over draws with :func:`numpy.random.default_rng` (``seed``); ``draw_offset``
+    is ignored (a sequential generator cannot jump to a draw: chunks would need the whole
+    stream).  Temporaries of (n_draws, M, T) and (n_draws, rows, M, T) doubles.
+
+    ``streams`` (uint64, broadcastable to the batch shape): one generator
+    ``default_rng([seed, key])`` per distinct key, shared by the rows with that key (the
+    scenarios of a city), the rows of each key computed together."""
+    arrays, shape = _inputs(activity, intensity, factor)
+    *batch, n_m, n_t = shape
+    n_b = math.prod(batch)
+    flat = [np.broadcast_to(a, shape).reshape(n_b, n_m, n_t) for a in arrays]
+    noises = (activity_noise, intensity_noise, factor_noise)
+    if streams is None:
+        out = _numpy_rows(flat, noises, n_draws, np.random.default_rng(seed))
+    else:
+        keys = np.broadcast_to(np.asarray(streams, dtype=np.uint64), tuple(batch)).reshape(-1)
+        out = np.empty((n_draws, n_b, n_t))
+        for key in np.unique(keys):
+            rows = np.flatnonzero(keys == key)
+            rng = np.random.default_rng([seed, int(key)])
+            out[:, rows] = _numpy_rows([a[rows] for a in flat], noises, n_draws, rng)
+    return out.reshape(n_draws, *batch, n_t)
 
 
 #: kernel family → {reference name: function}

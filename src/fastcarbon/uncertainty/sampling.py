@@ -23,6 +23,39 @@ from fastcarbon.units import format_units, parse, scale_to
 
 __all__ = ["monte_carlo", "Noise"]
 
+#: the default of ``independent``: regions keyed by their labels, where a ``region`` dim exists
+DEFAULT_INDEPENDENT = ("region",)
+
+
+def _stream_keys(bc, batch, independent, dims_given: bool, dim, sector_dim):
+    """The stream key of every batch cell (uint64, in ``batch`` order) and the dims used."""
+    if isinstance(independent, (str, bytes)) or not isinstance(independent, (tuple, list)):
+        raise InputTypeError(f"independent: must be a tuple of dim names (e.g. ('region',), or () for one noise "
+                             f"shared by every batch row), got {show(independent)}")
+    used = []
+    for d in independent:
+        if d in (dim, sector_dim):
+            raise InputError(f"independent: {show(d)} is the {'year' if d == dim else 'sector'} dim; streams are "
+                             f"keyed by batch dims (e.g. region), got {show(tuple(independent))}")
+        if d not in batch:
+            if not dims_given:
+                continue  # the default: regions are independent where there are regions
+            raise MissingDimensionError(f"independent: no input has the dim {show(d)}; batch dims: {batch}")
+        if d not in bc[0].indexes:
+            raise InputError(f"independent: the dim {show(d)} has no coordinate labels; streams are keyed by labels "
+                             f"(not positions), so assign them, e.g. .assign_coords({d}=[...])")
+        if d not in used:
+            used.append(d)
+    if not used:
+        return None, ()
+    keys = []
+    for d in used:
+        k = core_mc.label_keys(bc[0].indexes[d])
+        shape = [1] * len(batch)
+        shape[batch.index(d)] = k.shape[0]
+        keys.append(k.reshape(shape))
+    return core_mc.combine_keys(*keys), tuple(used)
+
 
 def _input(scenarios, value, name: str) -> xr.DataArray | None:
     if value is None:
@@ -55,6 +88,8 @@ def monte_carlo(
     chunks: int | None = None,
     draw_offset: int = 0,
     parallel: bool | None = None,
+    independent: tuple[Hashable, ...] = DEFAULT_INDEPENDENT,
+    stream_correlation: float = 0.0,
 ) -> xr.Dataset:
     """Monte Carlo draws of scenario emissions under uncertain intensity (activity, factor) paths.
 
@@ -72,6 +107,12 @@ def monte_carlo(
     variate index): the result is bit-identical for any ``chunks``, thread count, dask worker
     count or retried task.  Every scenario of a draw sees the same noise (common random
     numbers), so differences between scenarios are not blurred by sampling noise.
+
+    Regions (the dims in ``independent``) draw from their own random streams, keyed by
+    (seed, :func:`~fastcarbon.core.montecarlo.label_key` of the region's label, draw, variate):
+    independent of each other, and unchanged bit for bit when other regions are added, removed
+    or reordered.  ``stream_correlation`` ρ correlates them through a shared factor
+    (ε = sqrt(ρ) ε_shared + sqrt(1 - ρ) ε_region; :mod:`fastcarbon.kernels.montecarlo`).
 
     Parameters
     ----------
@@ -102,6 +143,16 @@ def monte_carlo(
         Global id of the first draw (``draw`` coordinate = draw_offset, draw_offset + 1, ...).
     parallel : bool, optional
         Serial or multi-threaded kernel (bit-identical); dask chunks always run serial.
+    independent : tuple of hashable
+        Batch dims whose labels key separate random streams (several dims: one stream per
+        combination, :func:`~fastcarbon.core.montecarlo.combine_keys`); batch cells that differ
+        only in other dims (scenarios) share their noise.  Default ``("region",)``, applied
+        where a ``region`` dim exists (without one, the default changes nothing); ``()``: one
+        noise shared by every batch cell, as before streams existed.  A dim named explicitly
+        must be a batch dim of some input and carry coordinate labels.
+    stream_correlation : float
+        ρ in [0, 1]: the correlation of different streams' innovations (0: independent, 1: the
+        shared noise).  No effect when no stream dim applies.
 
     Returns
     -------
@@ -116,6 +167,10 @@ def monte_carlo(
         No input has ``dim``.
     InputError, InputTypeError
         Unknown variables, non-numeric data, bad seed or noise (see the numpy API).
+    MissingDimensionError
+        A dim named in ``independent`` that no input has.
+    InputError
+        ``independent`` naming the year or sector dim, or a dim without coordinate labels.
     MonteCarloValueError
         A value the noise cannot use (non-finite; negative or rising from 0 under
         ``on="rate"``), named by the coordinate labels of the input it is in, in that input's
@@ -132,6 +187,16 @@ def monte_carlo(
     >>> lazy = monte_carlo(ds, 200, seed=1, chunks=50, intensity_noise=Noise("lognormal", 0.2, on="rate", ar1=0.7))
     >>> lazy.emissions.chunks[0], bool((lazy.emissions.compute() == mc.emissions).all())
     ((50, 50, 50, 50), True)
+
+    Two regions with the same paths draw independently; each keeps its draws without the other:
+
+    >>> two = ds.expand_dims(region=["Chongqing", "Chengdu"])
+    >>> mc2 = monte_carlo(two, 200, seed=1)
+    >>> bool((mc2.emissions.sel(region="Chongqing") != mc2.emissions.sel(region="Chengdu")).any())
+    True
+    >>> one = monte_carlo(two.sel(region=["Chengdu"]), 200, seed=1)
+    >>> bool((one.emissions == mc2.emissions.sel(region=["Chengdu"])).all()), mc2.attrs["independent"]
+    (True, 'region')
     """
     if scenarios is not None:
         scenarios = as_dataset(scenarios, "scenarios", "trajectories")
@@ -163,6 +228,8 @@ def monte_carlo(
         out_units = format_units(product.units) if product.magnitude == 1 else f"{product.magnitude:g} {format_units(product.units)}"
     bc = xr.broadcast(*aligned)
     batch = [d for d in bc[0].dims if d not in (dim, sector_dim)]
+    streams, stream_dims = _stream_keys(bc, batch, independent, independent is not DEFAULT_INDEPENDENT, dim,
+                                        sector_dim)
     has_sector = sector_dim in bc[0].dims
     order = [*batch, *([sector_dim] if has_sector else []), dim]
     arrays = [np.asarray(a.transpose(*order).values, dtype=np.float64) for a in bc]
@@ -180,7 +247,8 @@ def monte_carlo(
     # Validate eagerly, also on the dask path: one draw costs microseconds and raises what the
     # chunks would raise at compute time.
     try:
-        core_mc.monte_carlo(act, inten, fac, n_draws=1, seed=seed, draw_offset=draw_offset, **noises)
+        core_mc.monte_carlo(act, inten, fac, n_draws=1, seed=seed, draw_offset=draw_offset, streams=streams,
+                            stream_correlation=stream_correlation, **noises)
     except core_mc.MonteCarloValueError as err:
         # the core's index runs over the broadcast (batch..., sector, year) array it was given:
         # state it by the labels of the user's own input, in its own dims
@@ -202,7 +270,8 @@ def monte_carlo(
 
     def run(start: int, size: int, par) -> np.ndarray:
         r = core_mc.monte_carlo(act, inten, fac, n_draws=size, seed=seed, draw_offset=draw_offset + start,
-                                by_sector=by_sector, parallel=par, **noises)
+                                by_sector=by_sector, parallel=par, streams=streams,
+                                stream_correlation=stream_correlation, **noises)
         if not by_sector:
             return r.emissions
         return np.concatenate([r.emissions_by_sector, r.emissions[..., None, :]], axis=-2)
@@ -238,8 +307,13 @@ def monte_carlo(
     ds = xr.Dataset(out)
     ds.attrs.update(
         method=("Monte Carlo: activity x intensity x factor with multiplicative noise (rates or levels, AR(1) over "
-                "years, correlated across sectors); Philox4x32-10 keyed by (seed, draw, variate index)"),
+                "years, correlated across sectors); Philox4x32-10 keyed by (seed, stream, draw, variate index)"),
         seed=seed, draw_offset=draw_offset,
+        independent=", ".join(str(d) for d in stream_dims),
+        streams=(f"one stream per label of {', '.join(map(str, stream_dims))} (key: label_key of the label), "
+                 f"stream_correlation {float(stream_correlation):g}" if stream_dims
+                 else "one noise shared by every batch row (common random numbers)"),
+        stream_correlation=float(stream_correlation),
         **{k: repr(v) for k, v in noises.items()},
     )
     return ds
