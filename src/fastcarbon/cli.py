@@ -39,7 +39,7 @@ def _main(
 
 #: the bundled jobs, named in ``fastcarbon run --help`` without importing them (--help stays
 #: fast); tests/test_cli_and_docs.py checks the list against fastcarbon.report.JOBS
-BUNDLED_JOBS = ("bengbu_accounting", "bengbu_forecast", "chongqing_peaks", "chongqing_monte_carlo")
+BUNDLED_JOBS = ("bengbu_accounting", "bengbu_forecast", "chongqing_peaks", "chongqing_monte_carlo", "national_sweep")
 
 _RUN_HELP = "\n\n".join([
     "Run a study file, or the reproductions on the bundled data.",
