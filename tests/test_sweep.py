@@ -200,6 +200,24 @@ def test_a_rerun_skips_complete_blocks_and_recomputes_a_missing_one(tmp_path):
     xr.testing.assert_identical(again, first)
 
 
+def test_a_failing_write_is_raised_and_leaves_the_blocks_written_before_it(tmp_path, monkeypatch):
+    from fastcarbon.sweep._store import SweepStore
+
+    real = SweepStore.write
+
+    def write(self, k, results, durable=True):
+        if k == 2:
+            raise OSError(28, "No space left on device")
+        return real(self, k, results, durable)
+
+    monkeypatch.setattr(SweepStore, "write", write)
+    store = tmp_path / "w.zarr"
+    with pytest.raises(OutputPathError, match=r"cannot write block 2 \(no space left on device\).*rerun"):
+        run(panel(5), store=store, block=1, **sweep_args())
+    done = {p.name for p in (store / "_complete").glob("block-*")}
+    assert done and "block-000002" not in done  # the blocks before it stay complete
+
+
 def test_a_store_of_another_sweep_is_refused_by_name(tmp_path):
     ds, store = panel(3), tmp_path / "x.zarr"
     run(ds, store=store, block=3, **sweep_args())

@@ -10,9 +10,9 @@ from typing import NamedTuple
 import numpy as np
 
 from fastcarbon._format import show
-from fastcarbon.errors import InputTypeError, InvalidValueError
+from fastcarbon.errors import InputTypeError, InvalidValueError, OutputPathError
 from fastcarbon.sweep._schedule import Timer, open_client, progress_bar
-from fastcarbon.sweep._store import SweepStore
+from fastcarbon.sweep._store import SweepStore, _reason
 from fastcarbon.sweep._task import block_summaries
 
 __all__ = ["RunStats", "execute", "IN_PROCESS_THREADS"]
@@ -72,26 +72,44 @@ class _Writer:
 
     def _loop(self) -> None:
         while (item := self.queue.get()) is not None:
-            if self.error is None:
+            if self.error is None:  # after an error, the rest is drained unwritten
                 try:
-                    with self.timer:
-                        self.st.write(*item, self.durable)
-                    self.bar.advance(self.bar.task_id)
-                except BaseException as exc:  # noqa: BLE001 (handed to the caller)
+                    self._write(*item)
+                except BaseException as exc:  # noqa: BLE001 (handed to the caller; the thread lives on)
                     self.error = exc
+
+    def _write(self, k: int, result: dict) -> None:
+        try:
+            with self.timer:
+                self.st.write(k, result, self.durable)
+        except OSError as exc:  # no space left, a store folder made read-only...
+            raise OutputPathError(
+                f"store '{self.st.path}': cannot write block {k} ({_reason(exc)}); the blocks written before it "
+                f"are complete: fix the cause and rerun the same call to resume") from None
+        self.bar.advance(self.bar.task_id)
 
     def check(self) -> None:
         """Raise the error writing met, if any."""
         if self.error is not None:
             raise self.error
 
+    def _put(self, item) -> None:
+        import queue
+
+        while self.thread.is_alive():  # never wait on a full queue that nobody drains
+            try:
+                self.queue.put(item, timeout=1.0)
+                return
+            except queue.Full:
+                continue
+
     def put(self, k: int, result: dict) -> None:
         self.check()
-        self.queue.put((k, result))
+        self._put((k, result))
 
     def close(self) -> None:
         """Write what was handed over (a few ms a block), then stop."""
-        self.queue.put(None)
+        self._put(None)
         self.thread.join()
 
 
