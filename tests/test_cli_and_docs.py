@@ -1,4 +1,4 @@
-"""The docstring examples, the notebooks and the README example (the CLI is in test_cli.py)."""
+"""The docstring examples and the README example (the CLI is in test_cli.py, the notebooks in test_notebooks.py)."""
 
 from __future__ import annotations
 
@@ -32,17 +32,6 @@ def test_docstring_examples(module):
 
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
-
-
-@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
-def test_notebook_code_runs(path):
-    import json
-
-    cells = json.loads(path.read_text())["cells"]
-    namespace: dict = {}
-    for cell in cells:
-        if cell["cell_type"] == "code":
-            exec("".join(cell["source"]), namespace)
 
 
 def test_readme_example_runs():
