@@ -309,6 +309,26 @@ def _described(q: pint.Quantity) -> str:
 
 
 def format_units(q: pint.Quantity | pint.Unit) -> str:
-    """Short string form of a unit with pint's symbols, e.g. ``parse("t CO2/tce")`` → ``'CO2 t / tce'``."""
+    """Short string form of a unit with pint's symbols, written as emission tables write it: the
+    species last in the numerator, ``parse("t CO2/tce")`` → ``'t CO2 / tce'`` (pint alone orders
+    the symbols alphabetically and gives ``'CO2 t / tce'``).
+
+    Examples
+    --------
+    >>> format_units(parse("Mt CO2"))
+    'Mt CO2'
+    >>> format_units(parse("t C / TJ"))
+    't C / TJ'
+    """
     u = q.units if isinstance(q, pint.Quantity) else q
-    return f"{u:~}".replace(" * ", " ")
+    text = f"{u:~}".replace(" * ", " ")
+    num, sep, den = text.partition(" / ")
+    tokens = num.split(" ")
+    species = [t for t in tokens if t in _SPECIES]
+    if species and len(species) < len(tokens):
+        num = " ".join([t for t in tokens if t not in _SPECIES] + species)
+    return num + sep + den
+
+
+#: the symbols of the carbon dimension, written after the mass unit they go with ("t CO2")
+_SPECIES = ("C", "CO2")
