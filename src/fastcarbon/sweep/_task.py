@@ -53,14 +53,18 @@ def block_summaries(inputs: BlockInputs, years: np.ndarray, *, n_draws: int, see
     shapes = [a.shape for a in (act, inten, fac) if a is not None]
     batch = np.broadcast_shapes(*(s[:-2] for s in shapes))
     n_t = years.shape[0]
-    e = np.empty((n_draws, *batch, n_t))
     extra = {} if streams is None else {"streams": streams, "stream_correlation": stream_correlation}
-    for start in range(0, n_draws, draw_chunk):
-        size = min(draw_chunk, n_draws - start)
-        r = monte_carlo(act, inten, fac, n_draws=size, seed=seed, draw_offset=start, parallel=parallel,
-                        **noises, **extra)
-        e[start:start + size] = r.emissions
-        del r
+    if draw_chunk >= n_draws:  # one kernel call: its output is the buffer (no second buffer, no copy)
+        e = monte_carlo(act, inten, fac, n_draws=n_draws, seed=seed, draw_offset=0, parallel=parallel,
+                        **noises, **extra).emissions
+    else:
+        e = np.empty((n_draws, *batch, n_t))
+        for start in range(0, n_draws, draw_chunk):
+            size = min(draw_chunk, n_draws - start)
+            r = monte_carlo(act, inten, fac, n_draws=size, seed=seed, draw_offset=start, parallel=parallel,
+                            **noises, **extra)
+            e[start:start + size] = r.emissions
+            del r
     s = summarize_draws(e, years, quantiles=quantiles, level=level, target=target,
                         target_year=target_year, axis=0, parallel=parallel)
     out: dict[str, np.ndarray] = {}
