@@ -98,6 +98,8 @@ def peak_years(draws, *, variable: str = "emissions", dim: Hashable = "year", dr
 
         ticks = [t for t in MaxNLocator(integer=True, nbins=8).tick_values(years[0], years[-1])
                  if years[0] <= t <= years[-1]]
+        # a year tick right beside the censored bar's "none" would run into it ("2060none")
+        ticks = [t for t in ticks if at - t >= 0.08 * max(at - years[0], 1e-9)]
         axes[-1, 0].set_xticks(ticks + [at], [f"{t:g}" for t in ticks] + ["none"])
         for panel in axes[:, 0]:
             panel.set_ylim(top=1.12 * max(panel.get_ylim()[1], 1e-9))  # room for the censored share's label
