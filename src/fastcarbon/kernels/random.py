@@ -442,6 +442,26 @@ def fill_stream_keys(seed, streams, out):
 
 
 @kernel
+def _uniform_pair_run(key, draw, first, u1, u2):
+    """u1[i], u2[i] = :func:`uniform_pair` (key, draw, first + i) for i < n = ``u1.shape[0]``: the
+    Philox blocks of a run in one loop over blocks, which LLVM vectorises (integer arithmetic,
+    exact in any lane order).  The first pass of :func:`normal_block_run` and
+    :func:`stream_normal_run`."""
+    k = np.uint64(key)
+    k0 = k & _MASK
+    k1 = k >> _S32
+    d = np.uint64(draw)
+    d0 = d & _MASK
+    d1 = d >> _S32
+    j0 = np.uint64(first)
+    for i in range(u1.shape[0]):
+        j = j0 + np.uint64(i)
+        w0, w1, w2, w3 = philox4x32(j & _MASK, j >> _S32, d0, d1, k0, k1)
+        u1[i] = _bits_to_uniform(w0, w1)
+        u2[i] = _bits_to_uniform(w2, w3)
+
+
+@kernel
 def normal_block_run(key, draw, first, u1, u2, out):
     """Normals 2·first … 2·(first + n) − 1 of draw ``draw`` under ``key``, n = ``u1.shape[0]``.
 
@@ -459,18 +479,7 @@ def normal_block_run(key, draw, first, u1, u2, out):
     True
     """
     n = u1.shape[0]
-    k = np.uint64(key)
-    k0 = k & _MASK
-    k1 = k >> _S32
-    d = np.uint64(draw)
-    d0 = d & _MASK
-    d1 = d >> _S32
-    j0 = np.uint64(first)
-    for i in range(n):
-        j = j0 + np.uint64(i)
-        w0, w1, w2, w3 = philox4x32(j & _MASK, j >> _S32, d0, d1, k0, k1)
-        u1[i] = _bits_to_uniform(w0, w1)
-        u2[i] = _bits_to_uniform(w2, w3)
+    _uniform_pair_run(key, draw, first, u1, u2)
     for i in range(n):
         r = math.sqrt(-2.0 * math.log(u1[i]))
         a = _TWO_PI * u2[i]
@@ -497,18 +506,7 @@ def stream_normal_run(key, draw, first, u1, u2, w, k, out):
     (True, True)
     """
     n = u1.shape[0]
-    kk = np.uint64(key)
-    k0 = kk & _MASK
-    k1 = kk >> _S32
-    d = np.uint64(draw)
-    d0 = d & _MASK
-    d1 = d >> _S32
-    j0 = np.uint64(first)
-    for i in range(n):
-        j = j0 + np.uint64(i)
-        w0, w1, w2, w3 = philox4x32(j & _MASK, j >> _S32, d0, d1, k0, k1)
-        u1[i] = _bits_to_uniform(w0, w1)
-        u2[i] = _bits_to_uniform(w2, w3)
+    _uniform_pair_run(key, draw, first, u1, u2)
     bits = u1.view(np.uint64)
     wb = w.view(np.uint64)
     for i in range(n):  # u1 = 2**e f, f in [1, 2): exponent and mantissa from the bits
