@@ -645,6 +645,9 @@ def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, fast, dra
     n_s = keys.shape[0]
     n_d = out_total.shape[0]
     n_mp = (n_m + 7) // 8 * 8  # whole 8-lane vectors
+    # Written out in both stream kernels, not in a helper that returns the arrays: allocated here,
+    # LLVM knows they alias nothing, and the per-draw loops vectorise without runtime checks (a
+    # helper returning them measured ~10 % slower serial on a 50-region block, same bits).
     xt = np.empty((n_v, n_b, n_t, n_mp))
     rr = np.empty((n_v, n_b, n_t, n_mp))
     den = np.empty((n_v, n_b, n_t, n_mp))
@@ -677,6 +680,9 @@ def monte_carlo_streams_parallel(x, keys, row_stream, seed, w_shared, w_stream, 
     n_s = keys.shape[0]
     n_d = out_total.shape[0]
     n_mp = (n_m + 7) // 8 * 8  # whole 8-lane vectors
+    # Written out in both stream kernels, not in a helper that returns the arrays: allocated here,
+    # LLVM knows they alias nothing, and the per-draw loops vectorise without runtime checks (a
+    # helper returning them measured ~10 % slower serial on a 50-region block, same bits).
     xt = np.empty((n_v, n_b, n_t, n_mp))
     rr = np.empty((n_v, n_b, n_t, n_mp))
     den = np.empty((n_v, n_b, n_t, n_mp))
@@ -699,6 +705,7 @@ def monte_carlo_streams_parallel(x, keys, row_stream, seed, w_shared, w_stream, 
         hi = (j + 1) * n_d // n_blocks
         _stream_draws(s, lo, hi, xt, rr, den, xg, gg, dg, keys, order, starts, seed, w_shared, w_stream, fast,
                       draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector)
+
 
 @kernel
 def monte_carlo_emissions(x, seed, draw_offset, dist, mode, spread, phi, chol, use_chol, active,
