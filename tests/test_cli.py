@@ -34,8 +34,11 @@ def test_run_writes_netcdf_and_csv_that_round_trip(tmp_path):
     result = runner.invoke(app, ["run", "-o", str(out)])
     assert result.exit_code == 0, result.output
     # the table: title, units in the headers printed literally (not eaten as rich markup), rows
-    assert "Bengbu" in result.output and "computed (t C)" in result.output and "gap (%)" in result.output
-    assert "2011" in result.output and "+0.60" in result.output and "+1.24" in result.output
+    assert "Bengbu" in result.output and "computed (t C)" in result.output and "gap" in result.output
+    # shares as plain percents, counts whole
+    assert "2011" in result.output and "0.60 %" in result.output and "1.24 %" in result.output
+    assert "3,010,510" in result.output  # printed CE 2012, t C: a whole column prints without ".0"
+    assert "wrote " in result.output and "national_sweep.zarr" in "".join(result.output.split())
     assert str(out / "bengbu_accounting.nc") in result.output.replace("\n", "")
     with xr.open_dataset(out / "bengbu_accounting.nc", engine="h5netcdf") as ds:
         xr.testing.assert_identical(ds.load(), bengbu_accounting())
@@ -55,25 +58,65 @@ def test_run_defaults_to_fastcarbon_output_in_the_working_directory(tmp_path, mo
 def test_run_selects_jobs_and_rejects_unknown_ones(tmp_path):
     ok = runner.invoke(app, ["run", "-o", str(tmp_path), "--job", JOBS[0].name])
     assert ok.exit_code == 0, ok.output
-    # progress: which job of how many, and how long it took
+    # progress: which step of how many, and how long it took
     assert re.search(rf"\[1/1\] {JOBS[0].name} done in \d+\.\d s", ok.output)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{JOBS[0].name}.csv", f"{JOBS[0].name}.nc"]
     bad = runner.invoke(app, ["run", "-o", str(tmp_path), "--job", "nope"])
     assert bad.exit_code == 2 and "nope" in bad.output and JOBS[0].name in bad.output
+    # a study's name runs the whole study
+    study = runner.invoke(app, ["run", "-o", str(tmp_path / "b"), "--job", "bengbu"])
+    assert study.exit_code == 0, study.output
+    assert "[2/2] bengbu_forecast done in" in study.output and "grade good" in study.output
 
 
-def test_a_failing_job_exits_1_with_its_message_on_one_line(tmp_path, monkeypatch):
-    from fastcarbon.studies import bundled
+SPY_HOOKS = """\
+from pathlib import Path
+
+import xarray as xr
+
+from fastcarbon.errors import InputError
+
+
+def tiny():
+    return xr.Dataset({"x": ("year", [1.0, 2.0], {"units": "t"})}, coords={"year": [2020, 2021]})
+
+
+def spy():
+    with open(Path(__file__).parent.parent / "calls.txt", "a") as fh:  # where the test reads it
+        fh.write("ran\\n")
+    return tiny()
+
+
+def broken():
+    raise InputError("energy: something precise\\nover two lines")
+
+
+def blocks(output):
+    (Path(output) / "spy.csv").mkdir()  # a folder where the CSV goes, after the checks passed (a race)
+    return tiny()
+"""
+
+
+def _spy_study(folder: Path, function: str, name: str = "spy") -> Path:
+    """A bundled-like study of one [custom] result ``name`` computed by ``hooks.py:function``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "hooks.py").write_text(SPY_HOOKS)
+    (folder / "study.toml").write_text(
+        f'[study]\nname = "spy"\n[custom.{name}]\ncode = "hooks.py:{function}"\n'
+        '[outputs]\nformats = ["netcdf", "csv"]\nfigures = false\nreport = false\n')
+    return folder / "study.toml"
+
+
+def test_a_failing_step_exits_1_with_its_message_on_one_line(tmp_path, monkeypatch):
     from fastcarbon.errors import InputError
+    from fastcarbon.studies import bundled
 
-    def broken():
-        raise InputError("energy: something precise\nover two lines")
-
-    monkeypatch.setattr(bundled, "JOBS", [bundled.Job("broken", "Broken", broken)])
-    result = runner.invoke(app, ["run", "-o", str(tmp_path)])
+    monkeypatch.setattr(bundled, "STUDIES", {"spy": _spy_study(tmp_path / "spy", "broken", "broken")})
+    result = runner.invoke(app, ["run", "-o", str(tmp_path / "out")])
     assert result.exit_code == 1, result.output
-    assert result.stderr == "fastcarbon run: error in job broken: energy: something precise over two lines\n"
+    assert result.stderr == "fastcarbon run: error in study spy (broken): energy: something precise over two lines\n"
     # developers get the traceback back with --traceback
-    debug = runner.invoke(app, ["run", "-o", str(tmp_path), "--traceback"])
+    debug = runner.invoke(app, ["run", "-o", str(tmp_path / "out"), "--traceback"])
     assert isinstance(debug.exception, InputError) and debug.exit_code == 1
 
 
@@ -114,18 +157,20 @@ def _tiny():
 
 
 @pytest.fixture
-def spy_job(monkeypatch):
-    """One cheap job named "spy" in place of the real ones; the list records each time it runs."""
+def spy_job(monkeypatch, tmp_path_factory):
+    """One cheap study with one result "spy" in place of the bundled ones; the list it returns
+    reads back each time the result was computed."""
     from fastcarbon.studies import bundled
 
-    calls = []
+    folder = tmp_path_factory.mktemp("spy") / "study"
+    monkeypatch.setattr(bundled, "STUDIES", {"spy": _spy_study(folder, "spy")})
 
-    def job():
-        calls.append("ran")
-        return _tiny()
+    class Calls:
+        def __eq__(self, other):
+            calls = folder.parent / "calls.txt"
+            return (calls.read_text().splitlines() if calls.exists() else []) == other
 
-    monkeypatch.setattr(bundled, "JOBS", [bundled.Job("spy", "Spy", job)])
-    return calls
+    return Calls()
 
 
 def _file(path: Path) -> Path:
@@ -202,22 +247,17 @@ def test_a_read_only_output_is_one_line_exit_2_before_any_job_runs(tmp_path, cas
 
 
 def test_a_write_that_fails_after_the_checks_is_one_line_exit_1(tmp_path, monkeypatch):
-    # The job itself puts a folder where its CSV goes, after the checks passed (as a race would).
+    # The step itself puts a folder where its CSV goes, after the checks passed (as a race would).
     from fastcarbon.studies import bundled
 
     out = tmp_path / "out"
-
-    def job():
-        (out / "spy.csv").mkdir()
-        return _tiny()
-
-    monkeypatch.setattr(bundled, "JOBS", [bundled.Job("spy", "Spy", job)])
+    monkeypatch.setattr(bundled, "STUDIES", {"spy": _spy_study(tmp_path / "spy", "blocks")})
     result = runner.invoke(app, ["run", "-o", str(out)])
     assert result.exit_code == 1, result.output
-    progress, error = result.stderr.splitlines()  # the job's progress line, then one error line
+    progress, error = result.stderr.splitlines()  # the step's progress line, then one error line
     assert progress.startswith("[1/1] spy done in")
     assert error == (
-        f"fastcarbon run: error in job spy: cannot write the result file '{out / 'spy.csv'}' (is a directory)")
+        f"fastcarbon run: error in study spy: cannot write the result file '{out / 'spy.csv'}' (is a directory)")
     # the netCDF was written whole before; no temporary is left behind
     assert sorted(p.name for p in out.iterdir()) == ["spy.csv", "spy.nc"]
     with xr.open_dataset(out / "spy.nc", engine="h5netcdf") as ds:

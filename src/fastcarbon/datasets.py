@@ -29,7 +29,10 @@ BENGBU_CITATION = (
 
 
 def _csv(name: str) -> pd.DataFrame:
-    with resources.files("fastcarbon.data").joinpath(name).open() as fh:
+    """A table of a bundled study folder (``fastcarbon/studies/<study>/``): the paper tables
+    live with the study files that name them."""
+    study = name.split("_", 1)[0]  # bengbu_table4.csv -> studies/bengbu/
+    with resources.files("fastcarbon").joinpath("studies", study, name).open() as fh:
         return pd.read_csv(fh)
 
 

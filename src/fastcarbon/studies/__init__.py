@@ -102,24 +102,47 @@ __all__ = ["load_study", "run_study", "Study", "SCHEMA", "RESULTS", "TOTAL", "wr
 EXAMPLE_FILES = ("study.toml", "city_energy.csv")
 
 
-def write_example(folder, *, overwrite: bool = False) -> Path:
+def write_example(folder, *, overwrite: bool = False, source: str | None = None) -> Path:
     """Write the example study (``study.toml`` and ``city_energy.csv``: four cities' energy use
     by fuel, 2011–2020, with messy names, a city in tce, gaps and a short series) into
     ``folder`` (created); ``fastcarbon run folder/study.toml`` runs it as it is.
+
+    ``source``: the name of a bundled study (:data:`fastcarbon.studies.bundled.STUDIES`) to copy
+    instead: its ``study.toml`` and the files its ``[study] files`` lists.  Its ``[custom]``
+    code stays in the installed package (a ``module:function`` the copy still names); point
+    ``code`` at a ``file.py:function`` next to the copy to change it.
+
+    Returns ``folder``.
 
     Raises
     ------
     OutputPathError
         A file of the example exists already (and not ``overwrite``), or the folder cannot be
         written.
+    InputError
+        ``source`` is not a bundled study.
     """
-    from fastcarbon.errors import OutputPathError
+    import tomllib
+
+    from fastcarbon._format import show
+    from fastcarbon.errors import InputError, OutputPathError
     from fastcarbon.output import write_atomic
 
+    if source is None:
+        origin = resources.files("fastcarbon.studies").joinpath("example")
+        names = list(EXAMPLE_FILES[1:]) + [EXAMPLE_FILES[0]]
+    else:
+        from fastcarbon.studies.bundled import STUDIES
+
+        if source not in STUDIES:
+            raise InputError(f"source: {show(source)} is not a bundled study; bundled: {show(list(STUDIES))}")
+        origin = resources.files("fastcarbon.studies").joinpath(source)
+        with origin.joinpath("study.toml").open("rb") as fh:
+            names = [*tomllib.load(fh).get("study", {}).get("files", []), "study.toml"]
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise OutputPathError(f"folder '{folder}' is a file; name a folder (it is created if missing)")
-    taken = [name for name in EXAMPLE_FILES if (folder / name).exists()]
+    taken = [name for name in names if (folder / name).exists()]
     if taken and not overwrite:
         raise OutputPathError(f"folder '{folder}' already has {taken}; choose another folder or overwrite "
                               f"(fastcarbon init --force)")
@@ -127,8 +150,7 @@ def write_example(folder, *, overwrite: bool = False) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise OutputPathError(f"cannot create the folder '{folder}' ({err.strerror})") from None
-    source = resources.files("fastcarbon.studies").joinpath("example")
-    for name in EXAMPLE_FILES:
-        with resources.as_file(source.joinpath(name)) as src:
+    for name in names:
+        with resources.as_file(origin.joinpath(name)) as src:
             write_atomic(folder / name, lambda tmp, src=src: shutil.copyfile(src, tmp))
     return folder

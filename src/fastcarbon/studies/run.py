@@ -10,12 +10,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from fastcarbon.studies.schema import TOTAL, Study, load_study
+from fastcarbon.studies.schema import RESULTS, TOTAL, Study, load_study
 
-__all__ = ["run_study", "scenario_set", "RESULTS"]
-
-#: the results a run can produce, in order (each a Dataset, a file stem of the outputs)
-RESULTS = ("accounting", "forecast", "scenarios", "peaks", "monte_carlo", "sensitivity")
+__all__ = ["run_study", "scenario_set", "RESULTS", "steps"]
 
 
 def _with_total(da: xr.DataArray) -> xr.DataArray:
@@ -228,7 +225,48 @@ def sensitivity(study: Study, base_emissions: xr.DataArray, growth, rates) -> xr
     return si
 
 
-def run_study(study, output=None, progress: bool = True) -> dict:
+#: what each built-in step needs computed first
+_NEEDS = {"forecast": ("accounting",), "scenarios": ("accounting",), "monte_carlo": ("accounting", "scenarios"),
+          "sensitivity": ("accounting", "scenarios")}
+
+
+def steps(study: Study, only=None) -> list[str]:
+    """The steps a run of ``study`` computes, in order: the built-in methods its file asks for
+    (accounting, forecast, scenarios (with peaks), monte_carlo, sensitivity), then its
+    ``[custom]`` results.  ``only`` keeps the named ones (``"peaks"`` is the scenarios step)
+    and what they need.
+
+    Raises
+    ------
+    InputError
+        ``only`` names a step the study does not have.
+    """
+    from fastcarbon._format import show
+    from fastcarbon.errors import InputError
+
+    built_in = [("accounting", study.energy is not None), ("forecast", study.section("forecast") is not None),
+                ("scenarios", bool(study.scenarios)), ("monte_carlo", study.section("monte_carlo") is not None),
+                ("sensitivity", study.section("sensitivity") is not None)]
+    every = [s for s, on in built_in if on] + list(study.custom)
+    if only is None:
+        return every
+    if isinstance(only, str):
+        only = [only]
+    wanted = {"scenarios" if n == "peaks" else n for n in only}
+    unknown = sorted(n for n in wanted if n not in every)
+    if unknown:
+        raise InputError(f"only: {show(unknown)} not steps of the study {show(study.name)}; its steps: {show(every)}")
+    for n in list(wanted):
+        wanted.update(_NEEDS.get(n, ()))
+    return [s for s in every if s in wanted]
+
+
+def result_names(study: Study, todo) -> list[str]:
+    """The file stems the steps ``todo`` write (the scenarios step also writes ``peaks``)."""
+    return [r for s in todo for r in (("scenarios", "peaks") if s == "scenarios" else (s,))]
+
+
+def run_study(study, output=None, progress: bool = True, *, only=None, overrides: dict | None = None) -> dict:
     """Run a study: compute every method its file asks for, write results, figures and report.
 
     Parameters
@@ -240,12 +278,20 @@ def run_study(study, output=None, progress: bool = True) -> dict:
     progress : bool
         Show each step on stderr (a spinner on a terminal, one line when done), as ``fastcarbon
         run`` does for its jobs.
+    only : str or list of str, optional
+        Compute only these steps (:func:`steps`: built-in methods or ``[custom]`` names) and what
+        they need; ``fastcarbon run --job NAME`` passes its names here.
+    overrides : dict, optional
+        Dotted key -> value applied to the file before it is checked (:func:`load_study`), e.g.
+        ``{"monte_carlo.draws": 100}``; given a :class:`Study`, its file is read again.
 
     Returns
     -------
     dict
-        Result name (:data:`RESULTS`, those computed) -> Dataset, plus ``"files"`` (the files
-        written, a list of Path) and ``"notes"`` (what was skipped and why).
+        Result name (:data:`RESULTS` and ``[custom]`` names, those computed) -> Dataset, plus
+        ``"files"`` (the files written, a list of Path), ``"notes"`` (what was skipped and why),
+        ``"timings"`` (step -> seconds) and ``"tables"`` (custom result -> the Dataset over one
+        dim that ``fastcarbon run`` prints and writes as CSV, when there is one).
 
     Raises
     ------
@@ -253,41 +299,39 @@ def run_study(study, output=None, progress: bool = True) -> dict:
         From :func:`load_study` when given a path.
     OutputPathError
         The output folder cannot be written (checked before anything computes).
+    FastcarbonError
+        From a step; its ``study_step`` attribute names the step.
     """
+    from fastcarbon.errors import FastcarbonError
     from fastcarbon.output import prepare_output
 
     if not isinstance(study, Study):
-        study = load_study(study)
+        study = load_study(study, overrides=overrides)
+    elif overrides:
+        study = load_study(study.path, overrides=overrides)
     out = study.output_folder if output is None else Path(output)
-    prepare_output(out, [r for r in RESULTS], option="output")
+    todo = steps(study, only)
+    prepare_output(out, result_names(study, todo), option="output")
     console = None
     if progress:
         from rich.console import Console
 
         console = Console(stderr=True, highlight=False)
-    steps = [("accounting", True), ("forecast", study.section("forecast") is not None),
-             ("scenarios", bool(study.scenarios)), ("monte_carlo", study.section("monte_carlo") is not None),
-             ("sensitivity", study.section("sensitivity") is not None)]
-    todo = [s for s, on in steps if on]
     results: dict = {}
-    timings = {}
+    timings, tables = {}, {}
     for k, name in enumerate(todo, 1):
         label = f"[{k}/{len(todo)}] {name}"
         started = time.perf_counter()
-        with console.status(f"{label}...", spinner="dots") if console else nullcontext():
-            if name == "accounting":
-                results["accounting"] = accounting(study)
-            elif name == "forecast":
-                results["forecast"], results["_fit"] = forecast(study, results["accounting"].emissions)
-            elif name == "scenarios":
-                base = results["accounting"].emissions.sel(year=study.base_year, drop=True)
-                built, peaks, growth, rates = scenarios(study, base)
-                results["scenarios"], results["peaks"] = built, peaks
-                results["_growth"], results["_rates"], results["_base"] = growth, rates, base
-            elif name == "monte_carlo":
-                results["monte_carlo"] = monte_carlo(study, results["scenarios"])
-            elif name == "sensitivity":
-                results["sensitivity"] = sensitivity(study, results["_base"], results["_growth"], results["_rates"])
+        hook = study.custom.get(name)
+        status = f"{label}: {hook.title}..." if hook else f"{label}..."
+        try:
+            with console.status(status, spinner="dots") if console else nullcontext():
+                _step(study, name, results, out)
+                if hook:
+                    tables[name] = _shown(hook, results[name])
+        except FastcarbonError as err:
+            err.study_step = name  # the CLI names it: "error in <file> (<step>)"
+            raise
         timings[name] = time.perf_counter() - started
         if console:
             console.print(f"{label} done in {timings[name]:.1f} s", markup=False)
@@ -295,6 +339,52 @@ def run_study(study, output=None, progress: bool = True) -> dict:
         results.pop(key, None)
     from fastcarbon.studies.write import write_outputs
 
-    files, notes = write_outputs(study, results, out, console)
+    files, notes = write_outputs(study, results, out, console, tables=tables)
     results.pop("_fit", None)
-    return {**results, "files": files, "notes": notes, "timings": timings}
+    return {**results, "files": files, "notes": notes, "timings": timings,
+            "tables": {k: v for k, v in tables.items() if v is not None}}
+
+
+def _step(study: Study, name: str, results: dict, out: Path) -> None:
+    if name == "accounting":
+        results["accounting"] = accounting(study)
+    elif name == "forecast":
+        results["forecast"], results["_fit"] = forecast(study, results["accounting"].emissions)
+    elif name == "scenarios":
+        base = results["accounting"].emissions.sel(year=study.base_year, drop=True)
+        built, peaks, growth, rates = scenarios(study, base)
+        results["scenarios"], results["peaks"] = built, peaks
+        results["_growth"], results["_rates"], results["_base"] = growth, rates, base
+    elif name == "monte_carlo":
+        results["monte_carlo"] = monte_carlo(study, results["scenarios"])
+    elif name == "sensitivity":
+        results["sensitivity"] = sensitivity(study, results["_base"], results["_growth"], results["_rates"])
+    else:
+        results[name] = _custom(study, study.custom[name], out)
+
+
+def _custom(study: Study, hook, out: Path) -> xr.Dataset:
+    """A ``[custom]`` result: the hook's Dataset (a DataArray is turned into one)."""
+    from fastcarbon.errors import InputTypeError
+
+    ds = hook(study=study, output=out)
+    if isinstance(ds, xr.DataArray):
+        ds = ds.to_dataset(name=ds.name or hook.name)
+    if not isinstance(ds, xr.Dataset):
+        raise InputTypeError(f"custom.{hook.name}: {getattr(hook.run, '__name__', 'the code')} returned "
+                             f"{type(ds).__name__}; a [custom] function returns an xarray.Dataset")
+    return ds
+
+
+def _shown(hook, ds: xr.Dataset) -> xr.Dataset | None:
+    """The table of a custom result: ``table(ds)``, or the result itself when over at most one
+    dim; None when there is no such table (the result is over several dims and no table given)."""
+    from fastcarbon.errors import InputTypeError
+
+    if hook.table is not None:
+        shown = hook.table(ds)
+        if not isinstance(shown, xr.Dataset):
+            raise InputTypeError(f"custom.{hook.name}.table returned {type(shown).__name__}; it returns an "
+                                 f"xarray.Dataset over one dim")
+        return shown
+    return ds if len(ds.dims) <= 1 else None

@@ -10,11 +10,14 @@ and only then returns: a bad file never starts a run.
 from __future__ import annotations
 
 import difflib
+import inspect
 import numbers
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -22,10 +25,14 @@ import xarray as xr
 from fastcarbon._format import show
 from fastcarbon.errors import FastcarbonError, StudyFileError
 
-__all__ = ["SCHEMA", "Study", "load_study", "TOTAL"]
+__all__ = ["SCHEMA", "Study", "Hook", "load_study", "TOTAL"]
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{4})$")
 _YEAR = re.compile(r"^\d{4}$")
+#: a [custom] result's name: it becomes a file stem
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+#: the results a run can produce, in order (each a Dataset, a file stem of the outputs)
+RESULTS = ("accounting", "forecast", "scenarios", "peaks", "monte_carlo", "sensitivity")
 #: the region label of the sum over regions in scenario, peak and Monte Carlo results
 TOTAL = "total"
 FORMATS = ("netcdf", "csv", "iamc")
@@ -170,6 +177,7 @@ SCHEMA = Table({
     "study": Table({
         "name": Str(), "description": Str(), "base_year": Int(1000, 3000), "end_year": Int(1000, 3000),
         "seed": Int(0), "gdp": Num(0, open_lo=True), "gdp_units": Str(), "emissions_units": Str(),
+        "files": List(Str()),
     }),
     "data": Map(Table({
         "path": Str(), "value": Str(), "dims": List(Str()), "unit": Str(), "to": Str(),
@@ -199,7 +207,28 @@ SCHEMA = Table({
     }),
     "outputs": Table({"folder": Str(), "formats": List(Str(FORMATS)), "figures": Bool(), "report": Bool(),
                       "iamc_model": Str()}),
-}, required=("data", "accounting"))
+    "custom": Map(Table({"code": Str(), "title": Str(), "table": Str(), "args": Map(lambda v: v)},
+                        required=("code",)), _NAME, "a result name (letters, digits, _ and -)"),
+})
+
+
+class Hook(NamedTuple):
+    """A ``[custom.NAME]`` result: ``run(**args)`` (plus ``study=``/``output=`` when it names
+    them) returns a Dataset written as ``NAME.nc``; ``table(ds)``, when given, the Dataset over
+    one dim that is printed and written as ``NAME.csv`` (else the result itself, if over at most
+    one dim)."""
+
+    name: str
+    title: str
+    run: Callable[..., xr.Dataset]
+    table: Callable[[xr.Dataset], xr.Dataset] | None
+    args: dict
+    #: the parameters of ``run`` among "study" and "output": what :func:`run_study` passes
+    wants: tuple
+
+    def __call__(self, study=None, output=None) -> xr.Dataset:
+        given = {"study": study, "output": output}
+        return self.run(**self.args, **{k: given[k] for k in self.wants})
 
 
 @dataclass
@@ -214,25 +243,34 @@ class Study:
         The file's tables, checked (numbers as float where the schema says number).
     tables : dict of str to xarray.DataArray
         Every ``[data.<name>]`` table as :func:`fastcarbon.io.read_table` returned it.
-    energy : xarray.DataArray
-        The accounting's energy table with dims (region, fuel, year).
-    base_year, end_year : int
+    energy : xarray.DataArray or None
+        The accounting's energy table with dims (region, fuel, year); None without
+        ``[accounting]`` (a study of ``[custom]`` results only).
+    base_year, end_year : int or None
+        None without ``[accounting]`` unless ``[study]`` gives them.
     scenarios : dict
         Name -> {"parent", "description", "gdp_growth" (year -> % or None), "intensity_rates"
         (the resolved periods, parent's overridden by the scenario's own), ...}, parents first.
+    custom : dict of str to Hook
+        The ``[custom]`` results, in the file's order, their code imported and checked.
     """
 
     path: Path
     config: dict
     tables: dict
-    energy: xr.DataArray
-    base_year: int
-    end_year: int
+    energy: xr.DataArray | None
+    base_year: int | None
+    end_year: int | None
     scenarios: dict = field(default_factory=dict)
+    custom: dict = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.config.get("study", {}).get("name", self.path.stem)
+
+    @property
+    def description(self) -> str:
+        return self.config.get("study", {}).get("description", "")
 
     def section(self, name: str) -> dict | None:
         """A method's table, or None when it is absent or ``enabled = false``."""
@@ -247,13 +285,17 @@ class Study:
         return folder if folder.is_absolute() else self.path.parent / folder
 
 
-def load_study(path) -> Study:
+def load_study(path, *, overrides: dict | None = None) -> Study:
     """Read and validate a study file, and read its data; nothing is computed.
 
     Parameters
     ----------
     path : str or Path
         The TOML study file; relative data paths are relative to its folder.
+    overrides : dict, optional
+        Dotted key -> value, set on the file's contents before they are checked, as if written
+        in the file: ``{"monte_carlo.draws": 200, "custom.mc.args.n_draws": 200}`` (a quick run
+        of a big study).
 
     Returns
     -------
@@ -266,7 +308,8 @@ def load_study(path) -> Study:
         value of the wrong type or out of range, a missing or unreadable data file, an unknown
         fuel (the nearest labels of the alias table are named), a factor set that is not
         bundled, a scenario whose parent is missing or whose parents form a cycle, periods that
-        leave years of the horizon without a rate.  The message starts with the file and the
+        leave years of the horizon without a rate, a ``[custom]`` code that does not import, is
+        not a function or does not take its ``args``.  The message starts with the file and the
         dotted key (``study.toml: scenarios.LOW.parent: ...``).
 
     Examples
@@ -298,38 +341,145 @@ def load_study(path) -> Study:
             raw = tomllib.load(fh)
     except tomllib.TOMLDecodeError as err:
         raise StudyFileError(f"not valid TOML: {err}", file=file) from None
+    for key, value in (overrides or {}).items():
+        _override(raw, key, value, fail)
     try:
         config = SCHEMA(raw)
     except _Nested as err:
         raise fail(err.suffix.lstrip("."), err.message) from None
+    if "custom" not in config:  # a study computes something: the accounting, or its own code
+        for key in ("data", "accounting"):
+            if key not in config:
+                raise fail(key, "missing; this table is required (or a [custom.<NAME>] table naming the code "
+                                "that computes the study)")
+    st = config.get("study", {})
+    for k, name in enumerate(st.get("files", [])):
+        if not (path.parent / name).is_file():
+            raise fail(f"study.files[{k}]", f"no file '{path.parent / name}'; paths are relative to the study "
+                       f"file's folder")
 
     tables = {}
-    for name, spec in config["data"].items():
+    for name, spec in config.get("data", {}).items():
         tables[name] = _read(path, name, spec, fail)
-    acc = config["accounting"]
-    energy_name = acc.get("energy", "energy")
-    if energy_name not in tables:
-        raise fail("accounting.energy", f"names the data table {show(energy_name)}, which [data] does not define; "
-                   f"defined: {show(list(tables))}")
-    energy = _check_energy(tables[energy_name], f"data.{energy_name}", fail)
-    _check_factors(acc, energy, fail)
-
-    st = config.get("study", {})
-    years = energy.indexes["year"]
-    base_year = st.get("base_year", int(years[-1]))
-    if base_year not in years:
-        raise fail("study.base_year", f"{base_year} is not a year of the data ({int(years[0])}-{int(years[-1])}); "
-                   f"the base-year emissions come from the data")
-    end_year = st.get("end_year", max(base_year + 30, 2060))
-    if end_year <= base_year:
+    energy, base_year, end_year = None, st.get("base_year"), st.get("end_year")
+    acc = config.get("accounting")
+    if acc is not None:
+        energy_name = acc.get("energy", "energy")
+        if energy_name not in tables:
+            raise fail("accounting.energy", f"names the data table {show(energy_name)}, which [data] does not "
+                       f"define; defined: {show(list(tables))}")
+        energy = _check_energy(tables[energy_name], f"data.{energy_name}", fail)
+        _check_factors(acc, energy, fail)
+        years = energy.indexes["year"]
+        base_year = st.get("base_year", int(years[-1]))
+        if base_year not in years:
+            raise fail("study.base_year", f"{base_year} is not a year of the data ({int(years[0])}-{int(years[-1])}); "
+                       f"the base-year emissions come from the data")
+        end_year = st.get("end_year", max(base_year + 30, 2060))
+        if TOTAL in energy.indexes["region"] and energy.sizes["region"] > 1:
+            raise fail(f"data.{energy_name}", f"a region is labelled {show(TOTAL)}, the label fastcarbon gives the "
+                       f"sum over regions; rename it (rename or aliases)")
+    else:
+        for sec in ("forecast", "scenarios", "monte_carlo", "sensitivity"):
+            if sec in config:
+                raise fail(sec, "needs [accounting] (the emissions it works on); add [data.energy] and [accounting], "
+                                f"or remove [{sec}]")
+    if base_year is not None and end_year is not None and end_year <= base_year:
         raise fail("study.end_year", f"{end_year} is not after base_year {base_year}")
-    if TOTAL in energy.indexes["region"] and energy.sizes["region"] > 1:
-        raise fail(f"data.{energy_name}", f"a region is labelled {show(TOTAL)}, the label fastcarbon gives the sum "
-                   f"over regions; rename it (rename or aliases)")
     study = Study(path=path, config=config, tables=tables, energy=energy, base_year=base_year, end_year=end_year)
-    study.scenarios = _scenarios(config.get("scenarios", {}), base_year, end_year, fail)
-    _check_methods(study, fail)
+    if acc is not None:
+        study.scenarios = _scenarios(config.get("scenarios", {}), base_year, end_year, fail)
+        _check_methods(study, fail)
+    study.custom = {name: _hook(path, name, spec, fail) for name, spec in config.get("custom", {}).items()}
+    clash = [n for n in study.custom if n in RESULTS]
+    if clash:
+        raise fail(f"custom.{clash[0]}", f"{show(clash[0])} is the name of a built-in result; results: "
+                   f"{show(list(RESULTS))}; choose another name")
     return study
+
+
+def _override(raw: dict, key: str, value, fail) -> None:
+    """Set the dotted ``key`` of the raw file to ``value`` (``load_study(overrides=)``): the
+    tables on the way must exist or are created; the schema checks the result as if written."""
+    if not isinstance(key, str) or not key or any(not p for p in key.split(".")):
+        raise fail("overrides", f"{show(key)} is not a dotted key such as 'monte_carlo.draws'")
+    *parents, last = key.split(".")
+    node = raw
+    for k, part in enumerate(parents):
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise fail(".".join(parents[:k + 1]), f"overrides {show(key)}: this key is a value, not a table")
+    node[last] = value
+
+
+def _hook(path: Path, name: str, spec: dict, fail) -> Hook:
+    """Import and check the code of ``[custom.NAME]``: its function exists and is callable, and
+    accepts ``args``."""
+    key = f"custom.{name}"
+    run = _callable(path, spec["code"], f"{key}.code", fail)
+    table = _callable(path, spec["table"], f"{key}.table", fail) if "table" in spec else None
+    args = spec.get("args", {})
+    try:
+        params = inspect.signature(run).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: pass the args and hope
+        params = {}
+    free = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    for arg in args:
+        if arg in ("study", "output"):
+            raise fail(f"{key}.args.{arg}", f"{show(arg)} is passed by fastcarbon (the loaded study, the output "
+                       f"folder); remove it from args")
+        if params and not free and arg not in params:
+            near = difflib.get_close_matches(arg, list(params), n=1)
+            raise fail(f"{key}.args.{arg}", f"{spec['code']} takes no argument {show(arg)}"
+                       + (f" (did you mean {show(near[0])}?)" if near else "")
+                       + f"; its parameters: {show([p for p in params if p not in ('study', 'output')])}")
+    wants = tuple(p for p in ("study", "output") if p in params)
+    title = spec.get("title") or (inspect.getdoc(run) or name).splitlines()[0]
+    return Hook(name, title, run, table, args, wants)
+
+
+def _callable(path: Path, code: str, key: str, fail):
+    """``"package.module:function"``, or ``"file.py:function"`` with the file relative to the
+    study file, imported and checked callable."""
+    import importlib
+    import importlib.util
+    import sys
+
+    where, sep, func = code.rpartition(":")
+    if not sep or not where or not func.isidentifier():
+        raise fail(key, f"{show(code)} is not 'module:function' (e.g. 'mypackage.study:run') or "
+                        f"'file.py:function' (a file next to the study file)")
+    if where.endswith(".py"):
+        source = Path(where) if Path(where).is_absolute() else path.parent / where
+        if not source.is_file():
+            raise fail(key, f"no file '{source}'; a .py path is relative to the study file's folder")
+        # one module per file, named after its path, so two studies' hooks.py do not collide
+        mod_name = "fastcarbon_study_code_" + re.sub(r"\W", "_", str(source.resolve()))
+        spec = importlib.util.spec_from_file_location(mod_name, source)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[mod_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as err:  # noqa: BLE001 (the user's file: any error is a bad study file)
+            sys.modules.pop(mod_name, None)
+            raise fail(key, f"running '{source.name}' failed: {type(err).__name__}: {err}") from err
+    else:
+        try:
+            module = importlib.import_module(where)
+        except ImportError as err:
+            raise fail(key, f"cannot import the module {show(where)} ({type(err).__name__}: {err}); the module "
+                            f"must be importable (installed or on PYTHONPATH), or give 'file.py:function'") from None
+        except Exception as err:  # noqa: BLE001
+            raise fail(key, f"importing {show(where)} failed: {type(err).__name__}: {err}") from err
+    if not hasattr(module, func):
+        public = [n for n in vars(module) if not n.startswith("_") and callable(getattr(module, n))]
+        near = difflib.get_close_matches(func, public, n=1)
+        raise fail(key, f"{show(where)} has no function {show(func)}" + (f" (did you mean {show(near[0])}?)" if near
+                   else "") + (f"; its functions: {show(sorted(public))}" if len(public) <= 20 else ""))
+    target = getattr(module, func)
+    if not callable(target):
+        raise fail(key, f"{where}:{func} is {_kind(target)} {show(target)}, not a function")
+    return target
 
 
 def _read(path: Path, name: str, spec: dict, fail) -> xr.DataArray:

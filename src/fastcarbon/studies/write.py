@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from fastcarbon._format import show
 from fastcarbon.output import write_atomic
 from fastcarbon.studies.schema import TOTAL, Study
 
@@ -16,11 +17,20 @@ __all__ = ["write_outputs", "summary_tables"]
 
 
 def _netcdf_ready(ds: xr.Dataset) -> xr.Dataset:
-    """netCDF attributes are strings or numbers: anything else is written as text."""
+    """netCDF attributes are strings or numbers, or lists of them (a result's ``summary``
+    lines): anything else is written as text."""
     ds = ds.copy()
+    plain = (str, int, float, np.integer, np.floating)
+
+    def ok(v):
+        if isinstance(v, (list, tuple)):
+            return bool(v) and (all(isinstance(x, str) for x in v)
+                                or all(isinstance(x, plain[1:]) and not isinstance(x, bool) for x in v))
+        return isinstance(v, plain) and not isinstance(v, bool)
+
     for obj in [ds, *ds.variables.values()]:
         for k, v in list(obj.attrs.items()):
-            if isinstance(v, bool) or not isinstance(v, (str, int, float, np.integer, np.floating)):
+            if not ok(v):
                 obj.attrs[k] = str(v)
     return ds
 
@@ -176,7 +186,8 @@ def _markdown(df, floatfmt=".4g") -> str:
     return "\n".join([head, rule, *rows])
 
 
-def _report(study: Study, results: dict, tables: dict, files: list[Path], notes: list[str]) -> str:
+def _report(study: Study, results: dict, tables: dict, files: list[Path], notes: list[str],
+            custom_tables: dict | None = None) -> str:
     from fastcarbon.io import missing_report
 
     st = study.config.get("study", {})
@@ -184,17 +195,21 @@ def _report(study: Study, results: dict, tables: dict, files: list[Path], notes:
     if st.get("description"):
         lines += [st["description"], ""]
     e = study.energy
-    lines += [f"Study file: `{study.path.name}`. Data: {e.sizes['region']} regions x {e.sizes['fuel']} fuels, "
-              f"{int(e.year[0])}-{int(e.year[-1])}, in {e.attrs.get('units')}; base year {study.base_year}, "
-              f"horizon to {study.end_year}.", ""]
-    rep = missing_report(e)
-    if len(rep):
-        counts = rep["action"].value_counts().to_dict()
-        lines += ["Missing values: " + ", ".join(f"{v} {k}" for k, v in counts.items())
-                  + " (every one listed in the energy table's `missing_report` attribute).", ""]
-    units = results["accounting"].emissions.attrs["units"]
+    if e is None:
+        lines += [f"Study file: `{study.path.name}`.", ""]
+    else:
+        lines += [f"Study file: `{study.path.name}`. Data: {e.sizes['region']} regions x {e.sizes['fuel']} fuels, "
+                  f"{int(e.year[0])}-{int(e.year[-1])}, in {e.attrs.get('units')}; base year {study.base_year}, "
+                  f"horizon to {study.end_year}.", ""]
+        rep = missing_report(e)
+        if len(rep):
+            counts = rep["action"].value_counts().to_dict()
+            lines += ["Missing values: " + ", ".join(f"{v} {k}" for k, v in counts.items())
+                      + " (every one listed in the energy table's `missing_report` attribute).", ""]
+    units = results["accounting"].emissions.attrs["units"] if "accounting" in results else ""
     titles = {
-        "accounting": f"## Emissions by region ({units}, factors {study.config['accounting']['factors']})",
+        "accounting": f"## Emissions by region ({units}, factors "
+                      f"{study.config.get('accounting', {}).get('factors')})",
         "forecast": "## EGM(1,1) forecast per region (a, posterior-difference C and P, grade, peak)",
         "peaks": f"## Scenario peaks ({units})",
         "monte_carlo": f"## Monte Carlo ({results.get('monte_carlo', xr.Dataset()).attrs.get('n_draws', '')} draws, {units})",
@@ -220,6 +235,14 @@ def _report(study: Study, results: dict, tables: dict, files: list[Path], notes:
             df = st_.unstack("scenario")
             df.columns = [f"{'ST' if stem != 'mu_star' else 'mu*'} {c}" for c in df.columns]
         lines += [titles.get(key, f"## {key}"), "", _markdown(df), ""]
+    for name, table in (custom_tables or {}).items():
+        ds = results[name]
+        lines += [f"## {study.custom[name].title}", ""]
+        lines += [f"- {line}" for line in _lines(ds.attrs.get("summary", []))] + ([""] if "summary" in ds.attrs else [])
+        if table is not None:
+            lines += [_markdown(table.to_dataframe()), ""]
+        else:
+            lines += [f"Over {show(list(ds.dims))}: in `{name}.nc`.", ""]
     figs = [f for f in files if f.suffix == ".png"]
     if figs:
         lines += ["## Figures", ""] + [f"![{f.stem}]({f.name})" for f in figs] + [""]
@@ -229,22 +252,40 @@ def _report(study: Study, results: dict, tables: dict, files: list[Path], notes:
     return "\n".join(lines)
 
 
-def write_outputs(study: Study, results: dict, folder: Path, console=None) -> tuple[list[Path], list[str]]:
-    """Write every result in the formats of ``[outputs]``; returns the files and the notes."""
+def _lines(summary) -> list[str]:
+    """A result's ``summary`` attr as lines (a list, or one string)."""
+    return [summary] if isinstance(summary, str) else [str(x) for x in summary]
+
+
+def write_outputs(study: Study, results: dict, folder: Path, console=None,
+                  tables: dict | None = None) -> tuple[list[Path], list[str]]:
+    """Write every result in the formats of ``[outputs]``; returns the files and the notes.
+
+    ``tables``: custom result -> its table (a Dataset over one dim, written as ``<name>.csv``),
+    or None for a result over several dims without a ``table`` function (no CSV, a note)."""
     outputs = study.config.get("outputs", {})
     formats = outputs.get("formats", ["netcdf", "csv", "iamc"])
+    tables = tables or {}
     files: list[Path] = []
     notes: list[str] = []
     names = [k for k in ("accounting", "forecast", "scenarios", "peaks", "monte_carlo", "sensitivity") if k in results]
+    custom = [k for k in study.custom if k in results]
     if "netcdf" in formats:
-        for k in names:
+        for k in names + custom:
             ds = _netcdf_ready(results[k])
             files.append(write_atomic(folder / f"{k}.nc", lambda tmp, ds=ds: ds.to_netcdf(tmp, engine="h5netcdf")))
-    tables = summary_tables(results)
+    summaries = summary_tables(results)
     if "csv" in formats:
-        for k, df in tables.items():
+        for k, df in summaries.items():
             files.append(write_atomic(folder / f"{k}.csv", lambda tmp, df=df: df.to_csv(tmp)))
-    if "iamc" in formats:
+        for k in custom:
+            if tables.get(k) is None:
+                notes.append(f"no {k}.csv: the result is over several dims {show(list(results[k].dims))}; give "
+                             f"custom.{k}.table, a function returning a table over one dim")
+                continue
+            df = tables[k].to_dataframe()
+            files.append(write_atomic(folder / f"{k}.csv", lambda tmp, df=df: df.to_csv(tmp)))
+    if "iamc" in formats and "accounting" in results:
         files.append(_iamc(study, results, folder / "iamc.csv"))
     if outputs.get("figures", True):
         figs, fig_notes = _figures(results, folder)
@@ -252,10 +293,9 @@ def write_outputs(study: Study, results: dict, folder: Path, console=None) -> tu
         notes += fig_notes
     if outputs.get("report", True):
         path = folder / "report.md"
-        text = _report(study, results, tables, files + [path], notes)
+        text = _report(study, results, summaries, files + [path], notes, tables)
         files.append(write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8")))
     if console is not None:
         for n in notes:
             console.print(f"note: {n}", markup=False)
-        console.print(f"wrote {len(files)} files into {folder}", markup=False)
     return files, notes

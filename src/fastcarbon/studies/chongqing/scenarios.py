@@ -62,13 +62,18 @@ EMISSIONS_UNITS = "Mt CO2"
 
 
 def _csv(name: str) -> pd.DataFrame:
-    with resources.files("fastcarbon.data").joinpath(name).open() as fh:
+    with _here().joinpath(name).open() as fh:
         return pd.read_csv(fh)
+
+
+def _here():
+    """The study folder, where 001's tables live next to study.toml."""
+    return resources.files("fastcarbon").joinpath("studies", "chongqing")
 
 
 @lru_cache(maxsize=1)
 def _meta() -> dict:
-    with resources.files("fastcarbon.data").joinpath("chongqing.toml").open("rb") as fh:
+    with _here().joinpath("chongqing.toml").open("rb") as fh:
         return tomllib.load(fh)
 
 
