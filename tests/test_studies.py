@@ -12,7 +12,7 @@ import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
-from fastcarbon.cli import BUNDLED_JOBS, app
+from fastcarbon.cli import BUNDLED_STUDIES, app
 from fastcarbon.errors import InputError, StudyFileError
 from fastcarbon.studies import load_study, run_study
 
@@ -82,14 +82,22 @@ def test_rerun_is_identical_and_output_option_wins(example_run, tmp_path):
     assert (tmp_path / "elsewhere" / "report.md").is_file()
 
 
-def test_run_help_lists_jobs_and_the_study_form():
-    from fastcarbon.studies.bundled import JOBS
+def test_run_help_lists_the_bundled_studies_and_the_study_form():
+    from fastcarbon.studies.bundled import JOBS, STUDIES, describe
 
-    assert list(BUNDLED_JOBS) == [j.name for j in JOBS]
-    text = runner.invoke(app, ["run", "--help"], terminal_width=200).output
+    assert list(BUNDLED_STUDIES) == list(STUDIES)
+    text = " ".join(runner.invoke(app, ["run", "--help"], terminal_width=200).output.split())
     assert "STUDY" in text and "fastcarbon init" in text
-    for name in BUNDLED_JOBS:
-        assert name in text
+    described = describe()
+    assert [d[0] for d in described] == ["bengbu", "chongqing", "national"]
+    for name, description, results in described:
+        assert f"{name}: {description}" in text  # one line each, from the study file
+        assert description and results
+    # the earlier job names are the studies' results, and still listed
+    for job in JOBS:
+        assert job.name in text
+    assert [j.name for j in JOBS] == ["bengbu_accounting", "bengbu_forecast", "chongqing_peaks",
+                                      "chongqing_monte_carlo", "national_sweep"]
 
 
 def test_run_study_refuses_job_and_init_refuses_to_overwrite(example_run, tmp_path):
@@ -366,3 +374,171 @@ def test_morris_screening_instead_of_sobol(tmp_path):
     assert float(m.mu_star.sel(output="emissions_2030", param="late", scenario="BAU")) == 0.0
     assert "Morris screening" in (tmp_path / "results" / "report.md").read_text(encoding="utf-8")
     assert not (tmp_path / "results" / "iamc.csv").exists()  # formats = ["netcdf"] only
+
+
+# --- the bundled studies are study files; [custom] code in a user's study ---------------------------
+
+@pytest.mark.parametrize("name", ["bengbu", "chongqing", "national"])
+def test_each_bundled_study_file_loads(name):
+    from fastcarbon.studies.bundled import STUDIES
+
+    study = load_study(STUDIES[name])
+    assert study.name == name and study.description and study.custom
+    for hook in study.custom.values():
+        assert callable(hook.run) and hook.title
+        assert study.path.parent.name == name
+    for file in study.config["study"].get("files", []):  # the paper tables sit next to the study file
+        assert (study.path.parent / file).is_file()
+
+
+def test_bundled_chongqing_through_run_study_with_fewer_draws(tmp_path):
+    from fastcarbon.studies.bundled import STUDIES
+
+    out = run_study(STUDIES["chongqing"], output=tmp_path, progress=False,
+                    overrides={"custom.chongqing_monte_carlo.args.n_draws": 200})
+    mc = out["chongqing_monte_carlo"]
+    assert mc.attrs["n_draws"] == 200 and "200 draws" in mc.attrs["summary"][0]
+    assert out["chongqing_peaks"].peak_year.astype(int).values.tolist() == [2035, 2030, 2027]
+    table = pd.read_csv(tmp_path / "chongqing_monte_carlo.csv", index_col="scenario")
+    assert list(table.index) == ["RS", "PP-NZES", "AP-NZES"] and "P_peak_by_2030" in table
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "chongqing_monte_carlo.csv", "chongqing_monte_carlo.nc", "chongqing_peaks.csv", "chongqing_peaks.nc"]
+    # only= computes one result
+    one = run_study(STUDIES["chongqing"], output=tmp_path / "one", progress=False, only="chongqing_peaks")
+    assert "chongqing_monte_carlo" not in one and "chongqing_peaks" in one
+    with pytest.raises(InputError, match=r"'nope'.*its steps: \['chongqing_peaks', 'chongqing_monte_carlo'\]"):
+        run_study(STUDIES["chongqing"], output=tmp_path, progress=False, only=["nope"])
+
+
+HOOKS = """\
+import xarray as xr
+
+
+def growth(study, output, rate=0.05):
+    \"\"\"Emissions growing at a fixed rate from the study's base year.\"\"\"
+    base = study.tables["energy"].sum(["fuel", "region"]).isel(year=-1)
+    years = list(range(2021, 2026))
+    path = [float(base) * (1 + rate) ** (y - 2020) for y in years]
+    ds = xr.Dataset({"emissions": ("year", path, {"units": "10**4 tce"}),
+                     "rate": ((), rate, {"units": "1"})}, coords={"year": years})
+    ds.attrs["summary"] = [f"grows {100 * rate:.0f} % a year; output folder {output.name}"]
+    return ds
+
+
+def by_region(study):
+    return xr.Dataset({"e": study.tables["energy"].sum("fuel")})
+
+
+def last_year(ds):
+    return ds.isel(year=-1)
+
+
+def grid():
+    return xr.Dataset({"v": (("k", "year"), [[1.0, 2.0], [3.0, 4.0]])}, coords={"k": ["a", "b"], "year": [1, 2]})
+"""
+
+
+def test_a_user_study_with_a_hook_file_next_to_it(tmp_path):
+    _user_csv(tmp_path / "energy.csv")
+    (tmp_path / "hooks.py").write_text(HOOKS)
+    path = _study(tmp_path, BASE + textwrap.dedent("""\
+        [custom.growth]
+        code = "hooks.py:growth"
+        args = { rate = 0.1 }
+        [custom.by_region]
+        title = "Energy by region"
+        code = "hooks.py:by_region"
+        [custom.by_region_2d]
+        code = "hooks.py:by_region"
+        [outputs]
+        figures = false
+        """), csv=False)
+    study = load_study(path)
+    assert study.custom["growth"].title == "Emissions growing at a fixed rate from the study's base year."
+    result = runner.invoke(app, ["run", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    text = " ".join(result.output.split())
+    assert "grows 10 % a year; output folder out" in text and "rate" in text and "10.0 %" in text
+    assert text.count("wrote ") == 3 + 1  # a line per custom result (its files), one count line
+    assert len(re.findall(r"wrote \d+ files into", text)) == 1
+    with xr.open_dataset(out / "growth.nc", engine="h5netcdf") as g:
+        assert g.emissions.sizes == {"year": 5} and float(g.rate) == 0.1
+    assert pd.read_csv(out / "growth.csv", index_col="year").index.tolist() == list(range(2021, 2026))
+    assert (out / "by_region_2d.nc").is_file() and not (out / "by_region_2d.csv").exists()  # two dims, no table
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Energy by region" in report and "grows 10 % a year" in report and "no by_region_2d.csv" in report
+    assert (out / "accounting.nc").is_file()  # the built-in methods run as well
+
+
+def test_a_study_of_custom_code_only_with_a_table_function(tmp_path):
+    (tmp_path / "hooks.py").write_text(HOOKS)
+    (tmp_path / "study.toml").write_text(textwrap.dedent("""\
+        [study]
+        name = "just code"
+        [custom.grid]
+        code = "hooks.py:grid"
+        table = "hooks.py:last_year"
+        """))
+    out = run_study(tmp_path / "study.toml", progress=False)
+    assert out["tables"]["grid"].sizes == {"k": 2}
+    folder = tmp_path / "results"
+    assert sorted(p.name for p in folder.iterdir()) == ["grid.csv", "grid.nc", "report.md"]
+    assert pd.read_csv(folder / "grid.csv", index_col="k")["v"].tolist() == [2.0, 4.0]
+    assert "# just code" in (folder / "report.md").read_text(encoding="utf-8")
+
+
+BAD_HOOKS = [
+    ('code = "fastcarbon_no_such_module:run"', "custom.x.code", ["cannot import the module 'fastcarbon_no_such_module'",
+                                                                  "ModuleNotFoundError"]),
+    ('code = "fastcarbon.studies.bengbu:bengbu_acounting"', "custom.x.code",
+     ["has no function 'bengbu_acounting'", "did you mean 'bengbu_accounting'"]),
+    ('code = "fastcarbon.studies.bundled:STUDIES"', "custom.x.code", ["not a function"]),
+    ('code = "bengbu_accounting"', "custom.x.code", ["not 'module:function'"]),
+    ('code = "missing.py:run"', "custom.x.code", ["no file", "missing.py", "relative to the study file"]),
+    ('code = "hooks.py:growht"', "custom.x.code", ["has no function 'growht'", "did you mean 'growth'"]),
+    ('code = "hooks.py:growth"\nargs = { rte = 1.0 }', "custom.x.args.rte",
+     ["takes no argument 'rte'", "did you mean 'rate'"]),
+    ('code = "hooks.py:growth"\nargs = { study = 1 }', "custom.x.args.study", ["passed by fastcarbon"]),
+    ('code = "hooks.py:growth"\ntable = "hooks.py:nope"', "custom.x.table", ["has no function 'nope'"]),
+    ('cod = "hooks.py:growth"', "custom.x.cod", ["unknown key", "did you mean 'code'"]),
+    ('code = "hooks.py:last_year"', "custom.x.args", ["needs the argument(s) ['ds']"]),
+]
+
+
+@pytest.mark.parametrize("entry, key, words", BAD_HOOKS)
+def test_a_bad_hook_names_its_key(tmp_path, entry, key, words):
+    (tmp_path / "hooks.py").write_text(HOOKS)
+    (tmp_path / "study.toml").write_text(f"[custom.x]\n{entry}\n")
+    with pytest.raises(StudyFileError) as info:
+        load_study(tmp_path / "study.toml")
+    assert info.value.key == key, str(info.value)
+    assert str(info.value).startswith(f"study.toml: {key}: ")
+    for w in words:
+        assert w in str(info.value), str(info.value)
+
+
+def test_a_hook_file_that_fails_to_import_and_other_study_level_mistakes(tmp_path):
+    (tmp_path / "hooks.py").write_text("import fastcarbon_no_such_module\n")
+    (tmp_path / "study.toml").write_text('[custom.x]\ncode = "hooks.py:run"\n')
+    with pytest.raises(StudyFileError, match=r"custom\.x\.code: running 'hooks\.py' failed: ModuleNotFoundError"):
+        load_study(tmp_path / "study.toml")
+    (tmp_path / "study.toml").write_text("[study]\nname = 'nothing'\n")
+    with pytest.raises(StudyFileError, match=r"study.toml: data: missing; .*\[custom"):
+        load_study(tmp_path / "study.toml")
+    (tmp_path / "hooks.py").write_text(HOOKS)
+    (tmp_path / "study.toml").write_text('[custom.peaks]\ncode = "hooks.py:growth"\n')
+    with pytest.raises(StudyFileError, match=r"custom\.peaks: 'peaks' is the name of a built-in result"):
+        load_study(tmp_path / "study.toml")
+    (tmp_path / "study.toml").write_text('[custom.x]\ncode = "hooks.py:growth"\n[forecast]\n')
+    with pytest.raises(StudyFileError, match=r"forecast: needs \[accounting\]"):
+        load_study(tmp_path / "study.toml")
+    (tmp_path / "study.toml").write_text('[study]\nfiles = ["gone.csv"]\n[custom.x]\ncode = "hooks.py:growth"\n')
+    with pytest.raises(StudyFileError, match=r"study\.files\[0\]: no file"):
+        load_study(tmp_path / "study.toml")
+    # an override is checked as if written in the file
+    (tmp_path / "study.toml").write_text('[custom.x]\ncode = "hooks.py:growth"\n')
+    with pytest.raises(StudyFileError, match=r"custom\.x\.code: expected a string, found an integer 3"):
+        load_study(tmp_path / "study.toml", overrides={"custom.x.code": 3})
+    with pytest.raises(StudyFileError, match=r"overrides: '' is not a dotted key"):
+        load_study(tmp_path / "study.toml", overrides={"": 3})

@@ -325,7 +325,7 @@ def load_study(path, *, overrides: dict | None = None) -> Study:
     >>> load_study(folder / "bad.toml")
     Traceback (most recent call last):
     ...
-    fastcarbon.errors.StudyFileError: bad.toml: acounting: unknown key (did you mean 'accounting'?); allowed keys here: ['study', 'data', 'accounting', 'forecast', 'scenarios', 'monte_carlo', 'sensitivity', 'outputs']
+    fastcarbon.errors.StudyFileError: bad.toml: acounting: unknown key (did you mean 'accounting'?); allowed keys here: ['study', 'data', 'accounting', 'forecast', 'scenarios', 'monte_carlo', 'sensitivity', 'outputs', 'custom']
     """
     path = Path(path)
     file = path.name
@@ -433,6 +433,11 @@ def _hook(path: Path, name: str, spec: dict, fail) -> Hook:
             raise fail(f"{key}.args.{arg}", f"{spec['code']} takes no argument {show(arg)}"
                        + (f" (did you mean {show(near[0])}?)" if near else "")
                        + f"; its parameters: {show([p for p in params if p not in ('study', 'output')])}")
+    needed = [p for p, v in params.items() if v.default is inspect.Parameter.empty and p not in ("study", "output")
+              and p not in args and v.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
+    if needed:
+        raise fail(f"{key}.args", f"{spec['code']} needs the argument(s) {show(needed)}, not given in args "
+                   f"(args = {{ {needed[0]} = ... }}; fastcarbon passes only study and output)")
     wants = tuple(p for p in ("study", "output") if p in params)
     title = spec.get("title") or (inspect.getdoc(run) or name).splitlines()[0]
     return Hook(name, title, run, table, args, wants)
