@@ -241,8 +241,8 @@ def test_alias_table_has_no_conflicts_and_covers_the_factor_sets():
         groups = names.fuel_groups(name)
         assert set(groups) <= fuel_labels
         assert set(groups.values()) <= set(factors.load(name).fuel.values.tolist()), name
-    chongqing_sectors = set(pd.read_csv(__import__("importlib.resources").resources.files("fastcarbon.data")
-                                        .joinpath("chongqing_2020_sectors.csv"))["sector"])
+    chongqing_sectors = set(pd.read_csv(__import__("importlib.resources").resources.files("fastcarbon")
+                                        .joinpath("studies", "chongqing", "chongqing_2020_sectors.csv"))["sector"])
     assert chongqing_sectors <= set(names._table("sector"))
 
 
@@ -441,7 +441,7 @@ def _err(kind, *parts, **kwargs):
 
 
 def test_bad_columns():
-    _err(UnknownLabelError, "value: the table has no column 'Value'", "nearest: ['value']", value="Value")
+    _err(UnknownLabelError, "value: the table has no column 'valeu'", "nearest: ['value']", value="valeu")
     _err(UnknownLabelError, "dims: the table has no column 'regoin'", "nearest", dims=["regoin", "year"])
     _err(InputError, "is the value or unit column", dims=["value"])
     _err(InputError, "names a column twice", dims=["region", "region"])
@@ -559,3 +559,22 @@ def test_readme_your_own_data_runs(tmp_path, monkeypatch):
     exec(code, namespace)
     assert (tmp_path / "emissions_iamc.csv").is_file()
     assert set(namespace["table"].unit) == {"Mt CO2/yr"}
+
+
+def test_column_names_match_whatever_their_capitals():
+    table = pd.DataFrame({"Region": ["A", "A"], "FUEL": ["coal", "Natural gas"], "Year": [2020, 2020],
+                          "Value": [1.0, 2.0], "Unit": ["10**4 tce", "tce"]})
+    da = io.read_table(table, dims=["region", "fuel", "year"], unit="unit")
+    assert da.dims == ("region", "fuel", "year") and da.attrs["units"] == "10**4 tce"
+    assert da.year.values.tolist() == [2020] and da.fuel.values.tolist() == ["coal", "natural_gas"]
+    assert float(da.sel(fuel="natural_gas").item()) == pytest.approx(2.0e-4)
+    # rename keys too, and the default value column "value" finds "Value"
+    again = io.read_table(table, rename={"region": "city", "fuel": "fuel", "YEAR": "year"}, unit="Unit")
+    assert again.dims == ("city", "fuel", "year")
+    xr.testing.assert_equal(again.rename(city="region").drop_attrs(), da.drop_attrs())
+
+
+def test_two_columns_that_differ_only_by_capitals_are_refused():
+    table = pd.DataFrame({"year": [2020], "Year": [2021], "fuel": ["coal"], "value": [1.0]})
+    with pytest.raises(InputError, match=r"columns 'year' and 'Year' differ only by capitals.*rename one"):
+        io.read_table(table)

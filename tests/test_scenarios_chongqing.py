@@ -33,7 +33,7 @@ def test_table1_is_the_papers():
 
 def test_2020_emissions_follow_from_the_bundled_energy_and_factors():
     inputs = chongqing_inputs()
-    fuels = pd.read_csv(resources.files("fastcarbon.data").joinpath("chongqing_2020_fuels.csv"))
+    fuels = pd.read_csv(resources.files("fastcarbon").joinpath("studies", "chongqing", "chongqing_2020_fuels.csv"))
     assert fuels.energy_share.sum() == pytest.approx(100.0, abs=1e-9)
     by_hand = 37.54 * (0.5016 * 2.66 + 0.0237 * 2.73 + 0.2587 * 1.56 + 0.2160 * 2.66)  # Mt CO2
     assert float(inputs.emissions_2020) == pytest.approx(by_hand, rel=1e-12)

@@ -268,9 +268,11 @@ def read_table(
     if missing not in _MISSING_MODES:
         raise InputError(f"missing: {show(missing)} is not an option; options: {list(_MISSING_MODES)}")
     df, where = load_table(source, sheet=sheet)
+    _check_case(df.columns)
     if rename is not None:
         if not isinstance(rename, Mapping):
             raise InputTypeError(f"rename: expected a dict of column -> dim, got {type(rename).__name__}")
+        rename = {_by_case(c, df.columns): d for c, d in rename.items()}
         unknown = [c for c in rename if c not in df.columns]
         if unknown:
             raise UnknownLabelError(
@@ -279,6 +281,12 @@ def read_table(
         df = df.rename(columns=dict(rename))
     if wide:
         df, where = _melt_years(df, where, value)
+    _check_case(df.columns)
+    # a column named with other capitals ("Year" for dims=["year"]) takes the name asked for
+    asked = [value, *(dims if isinstance(dims, Sequence) and not isinstance(dims, str) else []),
+             *([unit] if isinstance(unit, str) else [])]
+    df = df.rename(columns={_by_case(n, df.columns): n for n in asked if isinstance(n, str)
+                            and n not in df.columns and _by_case(n, df.columns) in df.columns})
     columns = list(df.columns)
     if value not in columns:
         raise UnknownLabelError(
@@ -373,6 +381,29 @@ def missing_report(da: xr.DataArray) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _check_case(columns) -> None:
+    """Column names are matched whatever their capitals, so two that differ only by them are
+    ambiguous."""
+    seen: dict = {}
+    for c in columns:
+        key = str(c).casefold()
+        if key in seen:
+            raise InputError(f"columns {show(seen[key])} and {show(c)} differ only by capitals; column names are "
+                             f"matched whatever their capitals: rename one of them")
+        seen[key] = c
+
+
+def _by_case(name, columns):
+    """The column ``name`` names: itself if present, else the one equal to it whatever the
+    capitals (``"year"`` finds ``"Year"``); ``name`` when there is none."""
+    if name in columns or not isinstance(name, str):
+        return name
+    for c in columns:
+        if str(c).casefold() == name.casefold():
+            return c
+    return name
 
 
 def _unit_option(unit, columns: list, value: str) -> tuple[str | None, str | None]:
