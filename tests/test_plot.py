@@ -251,6 +251,11 @@ def test_fan_png_two_bands_and_a_median_per_scenario(draws, tmp_path):
     for k, s in enumerate(draws.scenario.values):
         np.testing.assert_allclose(ax.lines[k].get_ydata(), median.sel(scenario=s).values)
     assert "CO2" in ax.get_ylabel() and "Mt" in ax.get_ylabel() and "120 draws" in ax.get_title()
+    # the legend (9 entries) sits beside the axes, not on the bands, and inside the figure
+    fig.canvas.draw()
+    legend, box = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert len(ax.get_legend().texts) == 9
+    assert legend.x0 >= box.x1 and legend.x1 <= fig.bbox.x1 + 1
 
 
 def test_fan_from_summary_and_one_scenario(draws):

@@ -302,7 +302,9 @@ def fan(draws, *, variable: str = "emissions", dim: Hashable = "year", draw_dim:
     ax.set_xlabel(c.year_label(bands, dim))
     c.integer_years(ax)
     ax.set_ylabel(c.with_units(long_name, units))
-    ax.legend(fontsize="small", ncols=max(1, len(names)))
+    # outside the axes, to the right (constrained layout makes room): inside, a legend of three
+    # entries per scenario sits on the bands it names
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     return fig, ax
 
 
