@@ -542,3 +542,27 @@ def test_a_hook_file_that_fails_to_import_and_other_study_level_mistakes(tmp_pat
         load_study(tmp_path / "study.toml", overrides={"custom.x.code": 3})
     with pytest.raises(StudyFileError, match=r"overrides: '' is not a dotted key"):
         load_study(tmp_path / "study.toml", overrides={"": 3})
+
+
+def test_init_from_a_bundled_study_copies_its_file_and_tables(tmp_path):
+    result = runner.invoke(app, ["init", "--from", "bengbu", str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [
+        "bengbu_table4.csv", "bengbu_table5.csv", "bengbu_table6.csv", "study.toml"]
+    copy = load_study(tmp_path / "b" / "study.toml")
+    assert list(copy.custom) == ["bengbu_accounting", "bengbu_forecast"]
+    out = run_study(copy, output=tmp_path / "out", progress=False, only="bengbu_forecast")
+    assert out["bengbu_forecast"].attrs["grade"] == "good"
+    bad = runner.invoke(app, ["init", "--from", "bengbo", str(tmp_path / "c")])
+    assert bad.exit_code == 2 and "'bengbo' is not a bundled study" in bad.output
+
+
+def test_the_readme_hook_error_is_the_one_the_code_gives(tmp_path):
+    from pathlib import Path
+
+    text = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
+    (tmp_path / "hooks.py").write_text("def growth():\n    pass\n")
+    (tmp_path / "study.toml").write_text('[custom.growth]\ncode = "hooks.py:growht"\n')
+    with pytest.raises(StudyFileError) as info:
+        load_study(tmp_path / "study.toml")
+    assert f"`{info.value}`" in text

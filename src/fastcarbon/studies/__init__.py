@@ -47,6 +47,25 @@ Tables and keys (every key optional unless marked *required*; paths relative to 
                    (true: the indices again on the first n/4 and n/2 base points), enabled
     [outputs]      folder ("results"), formats (["netcdf", "csv", "iamc"]), figures (true),
                    report (true), iamc_model
+    [custom.NAME]  a result computed by the study's own code (a paper's comparison, a model of
+                   one's own): code (required: "package.module:function", or "file.py:function"
+                   with the file relative to the study file), args (a table of keyword
+                   arguments), title (one line; default the function's first docstring line),
+                   table ("module:function" turning the result into a Dataset over one dim).
+                   The function is called with args, plus study= (the loaded Study: its tables,
+                   its config) and output= (the output folder) when it names such parameters,
+                   and returns an xarray.Dataset, written as NAME.nc, its table (or itself,
+                   when over one dim) as NAME.csv and a section of the report with its
+                   ``summary`` attr lines; ``fastcarbon run`` prints the table and the lines.
+                   load_study imports the code and checks the function and its args.
+    [study] files  other files the study's code reads (checked to exist)
+
+A study needs ``[data]`` and ``[accounting]``, or at least one ``[custom]`` table.  The bundled
+studies (``fastcarbon run`` with no argument; :mod:`fastcarbon.studies.bundled`) are such files:
+``fastcarbon/studies/bengbu/study.toml``, ``chongqing/study.toml`` and ``national/study.toml``,
+each next to its paper tables and code; ``fastcarbon init --from chongqing my-study`` copies one.
+``load_study(path, overrides={"custom.chongqing_monte_carlo.args.n_draws": 200})`` (or
+``run_study(..., overrides=)``) changes keys for one run without editing the file.
 
 A 20-line study of one's own CSV (``fastcarbon run study.toml``)::
 
@@ -93,9 +112,9 @@ from importlib import resources
 from pathlib import Path
 
 from fastcarbon.studies.run import RESULTS, run_study, scenario_set
-from fastcarbon.studies.schema import SCHEMA, TOTAL, Study, load_study
+from fastcarbon.studies.schema import SCHEMA, TOTAL, Hook, Study, load_study
 
-__all__ = ["load_study", "run_study", "Study", "SCHEMA", "RESULTS", "TOTAL", "write_example", "scenario_set",
+__all__ = ["load_study", "run_study", "Study", "Hook", "SCHEMA", "RESULTS", "TOTAL", "write_example", "scenario_set",
            "EXAMPLE_FILES"]
 
 #: the files of the example study (``fastcarbon init``)
