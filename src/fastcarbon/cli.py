@@ -8,7 +8,6 @@ commands, so ``fastcarbon --version`` and ``--help`` stay fast.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Optional
 

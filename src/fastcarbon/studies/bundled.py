@@ -22,7 +22,7 @@ import xarray as xr
 from fastcarbon.studies.chongqing.study import monte_carlo_table as chongqing_monte_carlo_table
 from fastcarbon.studies.national import national_sweep
 
-__all__ = ["STUDIES", "describe", "Job", "JOBS", "chongqing_monte_carlo_table", "national_sweep"]
+__all__ = ["STUDIES", "describe", "Job", "chongqing_monte_carlo_table", "national_sweep"]  # and JOBS (on first use)
 
 _HERE = Path(__file__).parent
 #: the bundled studies, in the order ``fastcarbon run`` runs them: name -> study file

@@ -1,6 +1,8 @@
 """The Bengbu study (000): fuel accounting recomputed against the printed Table 4, and the
 EGM(1,1) forecast against Table 6 and a linear baseline (module ``reproduction``);
-``fastcarbon run`` runs them as the jobs ``bengbu_accounting`` and ``bengbu_forecast``."""
+``study.toml`` here, next to the paper's tables (``bengbu_table*.csv``), makes it a bundled study:
+``fastcarbon run`` computes them as its ``[custom]`` results ``bengbu_accounting`` and
+``bengbu_forecast``."""
 
 from fastcarbon.studies.bengbu.reproduction import bengbu_accounting, bengbu_forecast
 

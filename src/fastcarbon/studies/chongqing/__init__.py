@@ -2,15 +2,16 @@
 2020–2060 under Table 1's carbon-intensity reduction rates, reproduced top-down.
 
 - :func:`table1_schedules`, :func:`chongqing_inputs`, :func:`chongqing_scenarios`,
-  :func:`chongqing_peaks` (module ``scenarios``): the data of ``fastcarbon/data/chongqing*``,
-  the scenario paths and their peaks next to the paper's.
+  :func:`chongqing_peaks` (module ``scenarios``): the paper's tables (``chongqing*.csv``,
+  ``chongqing.toml`` in this folder), the scenario paths and their peaks next to the paper's.
 - :func:`chongqing_monte_carlo` with :data:`CHONGQING_NOISE` (module ``uncertainty``): the paths
   under uncertain rates and GDP growth.
 - :func:`chongqing_problem`, :func:`chongqing_model`, :func:`chongqing_sensitivity` with
   :data:`CHONGQING_RATE_GROUPS` (module ``sensitivity``): Sobol' indices of its outputs.
 
 Built on the general methods of :mod:`fastcarbon.scenarios` and :mod:`fastcarbon.uncertainty`;
-``fastcarbon run`` runs it as the jobs ``chongqing_peaks`` and ``chongqing_monte_carlo``.
+``study.toml`` here makes it a bundled study: ``fastcarbon run`` computes its ``[custom]`` results
+``chongqing_peaks`` and ``chongqing_monte_carlo`` (module ``study``).
 """
 
 from fastcarbon.studies.chongqing.scenarios import (
