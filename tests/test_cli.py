@@ -37,8 +37,8 @@ def test_run_writes_netcdf_and_csv_that_round_trip(tmp_path):
     assert "Bengbu" in result.output and "computed (t C)" in result.output and "gap" in result.output
     # shares as plain percents, counts whole
     assert "2011" in result.output and "0.60 %" in result.output and "1.24 %" in result.output
-    assert "3,010,510" in result.output  # printed CE 2012, t C: a whole column prints without ".0"
     assert "wrote " in result.output and "national_sweep.zarr" in "".join(result.output.split())
+    assert re.search(r"RS +│ +38.0 % │", result.output) and " 8,717 " in result.output  # the sweep table
     assert str(out / "bengbu_accounting.nc") in result.output.replace("\n", "")
     with xr.open_dataset(out / "bengbu_accounting.nc", engine="h5netcdf") as ds:
         xr.testing.assert_identical(ds.load(), bengbu_accounting())
@@ -448,3 +448,20 @@ def test_sigkill_while_writing_never_leaves_a_broken_result(tmp_path, kills):
         assert not [p for p in folder.iterdir() if p.name.startswith(".")]
         assert not _broken_results(folder, expected)
     print(f"{len(kills)} kills, {mid_write} mid-write, in {elapsed:.1f} s")
+
+
+def test_table_cells_years_counts_and_percents():
+    import numpy as np
+
+    from fastcarbon.cli import _fmt, _style
+
+    years, counts = np.array([2035.0, 2030.0]), np.array([8717.0, 9530.0])
+    assert [_fmt(v, "year", _style(years, "year")) for v in years] == ["2035", "2030"]
+    assert [_fmt(v, "draws", _style(counts, "draws")) for v in counts] == ["8,717", "9,530"]
+    shares = np.array([0.38, 0.46])
+    assert [_fmt(v, "1", _style(shares, "1")) for v in shares] == ["38.0 %", "46.0 %"]
+    small = np.array([0.006, 0.0124])
+    assert [_fmt(v, "1", _style(small, "1")) for v in small] == ["0.60 %", "1.24 %"]
+    mixed = np.array([3010510.0, 3113280.2])  # one column, one decimal throughout
+    assert [_fmt(v, "t C", _style(mixed, "t C")) for v in mixed] == ["3,010,510.0", "3,113,280.2"]
+    assert _fmt(float("nan"), "1", "pct1") == "" and _fmt(True, "1") == "yes"

@@ -249,9 +249,9 @@ def _table(ds, title: str):
 
 
 def _style(values, units) -> str:
-    """How a column prints, decided over the whole column so its cells line up: "whole" (every
-    value an integer: counts such as 8,717, not 8,717.0), "pct1"/"pct2" (ratios as percent: 38.0 %,
-    0.60 %), or "num" (one decimal)."""
+    """How a column prints, decided over the whole column so its cells line up: "year" (units
+    year: 2035), "whole" (every value an integer: counts such as 8,717, not 8,717.0),
+    "pct1"/"pct2" (ratios as percent: 38.0 %, 0.60 %), or "num" (one decimal)."""
     import numpy as np
 
     raw = np.asarray(values)
@@ -261,7 +261,9 @@ def _style(values, units) -> str:
     v = v[np.isfinite(v)]
     if units == "1":
         return "pct1" if v.size and float(np.abs(100 * v).max()) >= 10 else "pct2"
-    if units == "year" or (v.size and bool((v == np.round(v)).all())):
+    if units == "year":  # years and year counts: 2035, not 2,035
+        return "year"
+    if v.size and bool((v == np.round(v)).all()):
         return "whole"
     return "num"
 
@@ -280,6 +282,8 @@ def _fmt(value, units, style: str | None = None) -> str:
         return f"{100 * float(value):.1f} %"
     if style == "pct2":
         return f"{100 * float(value):.2f} %"
+    if style == "year":
+        return f"{float(value):.0f}"
     if style == "whole":
         return f"{float(value):,.0f}"
     return f"{value:,.1f}"
