@@ -11,9 +11,13 @@ per round, so a load change on the machine hits all of them alike), reporting mi
   measured inside the process around the call alone (building the input is not counted).
   Target: at most 0.15 s.  For scale the table also gives the first call of a trivial cached
   ``@numba.njit`` function: what numba itself costs on a first call (loading its CPU target and
-  the cache), which no fastcarbon change can remove.
+  the cache), which no fastcarbon change can remove; and the first ``xr.DataArray(...)`` of a
+  process, which imports dask.array inside xarray (the benchmark builds its inputs before the
+  timed call, so that cost is not in the fastcarbon rows).
 
-Also listed: which heavy modules (pint, dask, pandas, scipy, matplotlib) each subject leaves
+Children run with bytecode caching on (``PYTHONDONTWRITEBYTECODE`` is dropped) and one
+unmeasured run of each subject comes first, as for an installed package.  Also listed: which
+heavy modules (pint, dask, pandas, scipy, matplotlib) each subject leaves
 imported, from one extra process per subject.
 
 Run from a checkout (``PYTHONPATH=src python benchmarks/import_time.py``); ``--rounds`` sets the
@@ -101,6 +105,9 @@ def total(x):
     return s
 '''
 _FLOOR_SETUP = "import numpy as np, numba\nfrom _import_time_floor import total\nx = np.ones(3)"
+#: xarray imports dask.array when it builds its first Variable (``array_type("dask")`` in
+#: ``as_compatible_data``), so whoever builds the first DataArray pays for dask
+_XARRAY_SETUP = "import numpy as np, xarray as xr\nx = np.ones(3)"
 
 
 def public_modules() -> list[str]:
@@ -133,6 +140,10 @@ def measure(rounds: int = 7, modules: list[str] | None = None, calls: list[str] 
     modules = public_modules() if modules is None else modules
     calls = list(FIRST_CALLS) if calls is None else calls
     env = dict(os.environ)
+    # Bytecode is written and read, as for an installed package: without it every fastcarbon
+    # module is compiled from source on each import (~0.3 s for the labelled packages), while
+    # numba's and xarray's come precompiled from site-packages.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "_import_time_floor.py"), "w") as fh:
             fh.write(_FLOOR_MODULE)
@@ -140,6 +151,7 @@ def measure(rounds: int = 7, modules: list[str] | None = None, calls: list[str] 
         statements = [BASELINE] + [f"import {m}" for m in modules]
         call_codes = {name: _first_call_code(*FIRST_CALLS[name]) for name in calls}
         call_codes["numba floor (trivial @njit)"] = _first_call_code(_FLOOR_SETUP, "total(x)")
+        call_codes["xarray: first DataArray"] = _first_call_code(_XARRAY_SETUP, "xr.DataArray(x)")
         for code in call_codes.values():  # warm the numba cache (and the OS file cache)
             _run(code, env)
         loaded = {}
