@@ -191,8 +191,11 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--markdown", action="store_true", help="print only the markdown tables")
+    parser.add_argument("--modules", nargs="*", help="only these modules (default: every public one)")
+    parser.add_argument("--calls", nargs="*", choices=list(FIRST_CALLS),
+                        help="only these first calls (default: all; none with an empty list)")
     args = parser.parse_args(argv)
-    result = measure(args.rounds)
+    result = measure(args.rounds, args.modules, args.calls)
     if not args.markdown:
         print(f"{args.rounds} interleaved rounds; python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
               f"load average {os.getloadavg()[0]:.1f} at the end")
