@@ -154,71 +154,92 @@ def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -
     params, fitted, residual, rel, mape, c, p, grade, level_ok, flag, n_points, first_t, last_t = outs
     units = _units(da)
     time_units = da.coords.variables[dim].attrs.get("units", "1") if dim in da.coords else "1"
-    labels = f"{dim} labels" if dim in da.coords else f"positions along {show(dim)}"
+    key = (model, dim, units, time_units, dim in da.coords)
+    try:
+        meta, ds_attrs = _fit_metadata(*key)
+    except TypeError:  # an unhashable units attr on the time coordinate: nothing to cache
+        meta, ds_attrs = _fit_metadata.__wrapped__(*key)
+    names = ("a", "b") if egm else ("intercept", "slope")
+    along = (*batch_dims, dim)
+    data = {"coefficients": ((*batch_dims, "param"), params), names[0]: (batch_dims, params[..., 0]),
+            names[1]: (batch_dims, params[..., 1]), "fitted": (along, fitted), "residual": (along, residual),
+            "relative_error": (along, rel), "mape": (batch_dims, mape), "C": (batch_dims, c), "P": (batch_dims, p),
+            "grade": (batch_dims, grade), "level_ratio_ok": (batch_dims, level_ok), "flag": (batch_dims, flag),
+            "n_points": (batch_dims, n_points), f"first_{dim}": (batch_dims, first_t),
+            f"last_{dim}": (batch_dims, last_t)}
+    # The order of the Dataset xr.Dataset(...) built before: each variable's new coordinates
+    # (the input's, without attrs, as apply_ufunc gives them), then the variable.
+    coords, indexes = bare_coords(da)
+    batch_coords = {k: v for k, v in coords.items() if dim not in v.dims}
+    time_coords = {k: v for k, v in coords.items() if dim in v.dims}
+    param, param_index = _PARAM[names].get()
+    variables = {**batch_coords, "param": param}
+    for name, attrs in meta.items():  # fresh attrs dicts: the caller may change them
+        if name == "fitted":
+            variables.update(time_coords)
+        if name == "param_units":
+            variables[name] = variable(("param",), np.array(attrs), {})
+        else:
+            variables[name] = variable(*data[name], dict(attrs))
+    variables["grade"].attrs["flag_values"] = _GRADE_VALUES.copy()
+    variables["flag"].attrs["flag_masks"] = _FLAG_MASKS.copy()
+    ds_attrs = dict(ds_attrs)
+    ds_attrs["shift"] = float(shift)
+    coord_names = {*batch_coords, "param", "param_units", *time_coords}
+    return dataset(variables, coord_names, {**indexes, "param": param_index}, ds_attrs)
+
+
+@functools.lru_cache(maxsize=64)
+def _fit_metadata(model: str, dim, units: str, time_units, labelled: bool) -> tuple[dict, dict]:
+    """The attrs of a fit's variables (``param_units``: the coefficients' units) in the Dataset's
+    order, and the Dataset's attrs (``shift`` set per call): the same strings every call."""
+    egm = model == "EGM(1,1)"
+    labels = f"{dim} labels" if labelled else f"positions along {show(dim)}"
     names = ("a", "b") if egm else ("intercept", "slope")
     step = f"per step along {show(dim)}"
     if egm:
-        first = {"a": (params[..., 0], "1", f"development coefficient a ({step})"),
-                 "b": (params[..., 1], units, f"grey input b ({step})")}
+        first = {"a": {"units": "1", "long_name": f"development coefficient a ({step})"},
+                 "b": {"units": units, "long_name": f"grey input b ({step})"}}
     else:
-        first = {"intercept": (params[..., 0], units,
-                               f"intercept alpha: trend value one step before the series' first {dim}"),
-                 "slope": (params[..., 1], units, f"slope beta ({step})")}
-    coefficient_units = [first[k][1] for k in names]
-    along = (*batch_dims, dim)
-
-    def var(dims, data, **attrs):
-        return variable(dims, data, attrs)
-
-    # The order of the Dataset xr.Dataset(...) built before: each variable's new coordinates
-    # (the input's, without attrs, as apply_ufunc gives them), then the variable.
-    batch_coords, indexes = bare_coords(da, lambda dims: dim not in dims)
-    time_coords, time_indexes = bare_coords(da, lambda dims: dim in dims)
-    param, param_index = _PARAM[names].get()
-    variables = {
-        **batch_coords,
-        "param": param,
-        "param_units": var(("param",), np.array(coefficient_units)),
-        "coefficients": var((*batch_dims, "param"), params, units="see param_units",
-                            long_name=f"{model} coefficients {names}"),
-        **{k: var(batch_dims, v, units=u, long_name=ln) for k, (v, u, ln) in first.items()},
-        **time_coords,
-        "fitted": var(along, fitted,
-            units=units, long_name=f"{model} fitted values",
-            description=f"the model from each series' first {dim} on: fitted to the end of its window, "
-            f"out of sample after it (a series that ends early); NaN before the window"),
-        "residual": var(along, residual, units=units, long_name="residual x - fitted (NaN outside the window)"),
-        "relative_error": var(along, rel,
-            units="1", long_name="relative error |x - fitted| / |x| (fraction; NaN outside the window)"),
-        "mape": var(batch_dims, mape,
-            units="1", long_name="mean absolute percentage error over the series' n_points points (fraction)"),
-        "C": var(batch_dims, c, units="1", long_name="posterior-difference ratio C = S2/S1"),
-        "P": var(batch_dims, p,
-                 units="1", long_name="small-error probability P = share of |e - mean e| < 0.6745 S1"),
-        "grade": var(batch_dims, grade,
-            units="1", long_name="accuracy grade (000 Table 7)",
-            flag_values=_GRADE_VALUES.copy(), flag_meanings=_GRADE_WORDS),
-        "level_ratio_ok": var(batch_dims, level_ok,
-            units="1", long_name="every level ratio x(k-1)/x(k) in (e^(-2/(n+1)), e^(2/(n+1))), n = n_points"),
-        "flag": var(batch_dims, flag,
-            units="1", long_name="fit flags (bit-field, 0 = clean)",
-            flag_masks=_FLAG_MASKS.copy(), flag_meanings=_FLAG_WORDS),
-        "n_points": var(batch_dims, n_points,
-            units="1", long_name=f"number of non-NaN values along {show(dim)} (the points fitted)"),
-        f"first_{dim}": var(batch_dims, first_t,
-            units=time_units, long_name=f"first {dim} with a value: start of the window fitted ({labels}; NaN: none)"),
-        f"last_{dim}": var(batch_dims, last_t,
-            units=time_units, long_name=f"last {dim} with a value: end of the window fitted ({labels}; NaN: none)"),
+        first = {"intercept": {"units": units, "long_name":
+                               f"intercept alpha: trend value one step before the series' first {dim}"},
+                 "slope": {"units": units, "long_name": f"slope beta ({step})"}}
+    meta = {
+        "param_units": [first[k]["units"] for k in names],
+        "coefficients": {"units": "see param_units", "long_name": f"{model} coefficients {names}"},
+        **first,
+        "fitted": {"units": units, "long_name": f"{model} fitted values",
+                   "description": f"the model from each series' first {dim} on: fitted to the end of its window, "
+                   f"out of sample after it (a series that ends early); NaN before the window"},
+        "residual": {"units": units, "long_name": "residual x - fitted (NaN outside the window)"},
+        "relative_error": {"units": "1",
+                           "long_name": "relative error |x - fitted| / |x| (fraction; NaN outside the window)"},
+        "mape": {"units": "1",
+                 "long_name": "mean absolute percentage error over the series' n_points points (fraction)"},
+        "C": {"units": "1", "long_name": "posterior-difference ratio C = S2/S1"},
+        "P": {"units": "1", "long_name": "small-error probability P = share of |e - mean e| < 0.6745 S1"},
+        # flag_values and flag_masks (arrays) are added per call, each fit its own copy
+        "grade": {"units": "1", "long_name": "accuracy grade (000 Table 7)", "flag_values": None,
+                  "flag_meanings": _GRADE_WORDS},
+        "level_ratio_ok": {"units": "1", "long_name":
+                           "every level ratio x(k-1)/x(k) in (e^(-2/(n+1)), e^(2/(n+1))), n = n_points"},
+        "flag": {"units": "1", "long_name": "fit flags (bit-field, 0 = clean)", "flag_masks": None,
+                 "flag_meanings": _FLAG_WORDS},
+        "n_points": {"units": "1",
+                     "long_name": f"number of non-NaN values along {show(dim)} (the points fitted)"},
+        f"first_{dim}": {"units": time_units, "long_name":
+                         f"first {dim} with a value: start of the window fitted ({labels}; NaN: none)"},
+        f"last_{dim}": {"units": time_units, "long_name":
+                        f"last {dim} with a value: end of the window fitted ({labels}; NaN: none)"},
     }
     attrs = dict(
-        model=model, dim=dim, shift=float(shift), input_units=units,
+        model=model, dim=dim, shift=None, input_units=units,
         method=(f"{model} fitted by centered least squares on mean-scaled data, expm1 time response"
                 if egm else "linear trend alpha + beta*k, k = 1..n, by centered least squares")
         + f"; each series on its own window of {dim}s (first to last non-NaN value)"
         + f"; posterior-difference test (C, P, grade) per {_CITATION}, Tables 6-7; see METHODS.md",
     )
-    coord_names = {*batch_coords, "param", "param_units", *time_coords}
-    return dataset(variables, coord_names, {**indexes, "param": param_index, **time_indexes}, attrs)
+    return meta, attrs
 
 
 def fit_egm(
@@ -331,7 +352,8 @@ def _forecast_series(fit: xr.Dataset, horizon: int, model: str) -> xr.DataArray:
     n = fit.sizes[dim]
     variables = fit.variables
     coefficients, fitted, first_label = variables["coefficients"], variables["fitted"], variables[f"first_{dim}"]
-    times = variables[dim].values.astype(np.float64) if dim in fit.coords else np.arange(n, dtype=np.float64)
+    coord = variables[dim].values if dim in fit.coords else None
+    times = np.arange(n, dtype=np.float64) if coord is None else coord.astype(np.float64)
     egm = model == "EGM(1,1)"
 
     def run(params, fitted, first_label):
@@ -359,8 +381,7 @@ def _forecast_series(fit: xr.Dataset, horizon: int, model: str) -> xr.DataArray:
             dask_gufunc_kwargs={"output_sizes": {dim: horizon}, "allow_rechunk": True},
         )
         batch, data = out.dims[:-1], out.data
-    if dim in fit.coords:
-        coord = variables[dim].values
+    if coord is not None:
         step = coord[1] - coord[0] if coord.size > 1 else 1
         ahead = _continuing(dim, coord[-1], step, coord.dtype, horizon)
     else:
