@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 from xarray.indexes import Index, PandasIndex
 
-__all__ = ["bare_coords", "dataarray", "dataset", "IndexedCoord", "is_lazy", "variable"]
+__all__ = ["bare_coords", "keeps_attrs", "dataarray", "dataset", "IndexedCoord", "is_lazy", "variable"]
 
 #: xarray's own constructor that skips the merge (None: use the public constructors)
 _DIRECT: Callable | None = getattr(xr.Dataset, "_construct_direct", None)
@@ -40,10 +40,18 @@ def variable(dims: tuple, data, attrs: dict) -> xr.Variable:
     return xr.Variable(dims, data, attrs, fastpath=True)
 
 
-def bare_coords(obj: xr.DataArray | xr.Dataset, keep: Callable[[tuple], bool] | None = None
-                ) -> tuple[dict[Hashable, xr.Variable], dict[Hashable, Index]]:
+def keeps_attrs() -> bool:
+    """Whether ``xr.apply_ufunc`` without ``keep_attrs=`` keeps the inputs' attrs: the
+    ``keep_attrs`` option, whose default there is True (xarray >= 2025)."""
+    option = xr.get_options()["keep_attrs"]
+    return True if option == "default" else bool(option)
+
+
+def bare_coords(obj: xr.DataArray | xr.Dataset, keep: Callable[[tuple], bool] | None = None, *,
+                attrs: bool = False) -> tuple[dict[Hashable, xr.Variable], dict[Hashable, Index]]:
     """The coordinates of ``obj`` whose dims pass ``keep`` (all by default), in ``obj``'s order,
-    without their attrs (as ``apply_ufunc(keep_attrs=False)`` gives them), and their indexes.
+    without their attrs unless ``attrs`` (as ``apply_ufunc(keep_attrs=...)`` gives them), and
+    their indexes.
 
     Each is a shallow copy, so setting attrs on an output never changes the input; the data and
     index objects are shared (xarray treats an index as immutable)."""
@@ -55,7 +63,7 @@ def bare_coords(obj: xr.DataArray | xr.Dataset, keep: Callable[[tuple], bool] | 
         if keep is not None and not keep(var.dims):
             continue
         var = var.copy(deep=False)
-        if var.attrs:
+        if var.attrs and not attrs:
             var.attrs = {}
         out_vars[name] = var
         if name in indexes:

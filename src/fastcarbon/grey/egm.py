@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from fastcarbon._build import IndexedCoord, bare_coords, dataarray, dataset, is_lazy, variable
+from fastcarbon._build import IndexedCoord, bare_coords, dataarray, dataset, is_lazy, keeps_attrs, variable
 from fastcarbon._format import show
 from fastcarbon._validate import as_dataarray, block_locator, check_time, require_dims, require_numeric
 from fastcarbon.core import grey as core_grey
@@ -386,9 +386,9 @@ def _forecast_series(fit: xr.Dataset, horizon: int, model: str) -> xr.DataArray:
         ahead = _continuing(dim, coord[-1], step, coord.dtype, horizon)
     else:
         ahead = _continuing(dim, n - 1, 1, np.dtype(np.int64), horizon)
-    # The fit's coordinates on the batch dims (without attrs, as apply_ufunc gave them), then the
-    # continuing time coordinate.
-    coords, indexes = bare_coords(fit, lambda dims: set(dims) <= set(batch))
+    # The fit's coordinates on the batch dims (with their attrs if xarray's keep_attrs option says
+    # so, as apply_ufunc gave them), then the continuing time coordinate.
+    coords, indexes = bare_coords(fit, lambda dims: set(dims) <= set(batch), attrs=keeps_attrs())
     coords[dim], indexes[dim] = ahead.get()
     forecast = variable((*batch, dim), data, {
         "units": fit.attrs["input_units"], "long_name": f"{model} forecast",
