@@ -74,12 +74,14 @@ _HUMP = np.r_[np.linspace(1.0, 5.0, 6), np.linspace(4.5, -1.0, 6)]
 def _peak_cases():
     da = xr.DataArray(_HUMP, dims="year", coords={"year": np.arange(2020, 2032)}, attrs={"units": "Mt CO2"})
     years = np.arange(2020, 2032, dtype=np.float64)
-    return {"labelled": lambda: peak(da, target=2030), "core": lambda: core_peaks.peak(_HUMP, years, target=2030)}
+    return {"labelled": lambda: peak(da, target=2030),
+            "core": lambda: core_peaks.peak(_HUMP, years, target=2030)}
 
 
 def _monte_carlo_cases():
     years = np.arange(2020, 2031)
-    act = xr.DataArray(np.linspace(1, 2, 11), dims="year", coords={"year": years}, attrs={"units": "1e8 yuan"})
+    act = xr.DataArray(np.linspace(1, 2, 11), dims="year", coords={"year": years},
+                       attrs={"units": "1e8 yuan"})
     inten = xr.DataArray(np.linspace(2, 1, 11), dims="year", coords={"year": years},
                          attrs={"units": "t CO2 / (1e4 yuan)"})
     a, i = act.values[None, :], inten.values[None, :]

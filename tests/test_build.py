@@ -30,11 +30,14 @@ def _calls():
     da = _series()
     dims = ("sector", "process", "equipment", "fuel")
     P = xr.DataArray(np.ones((2, 1, 1)), dims=dims[:3], coords={"sector": ["s", "t"]}, attrs={"units": "t"})
-    E = xr.DataArray(np.full((2, 1, 1, 2), 0.5), dims=dims, coords={"sector": ["s", "t"], "fuel": ["coal", "gas"]},
-                     attrs={"units": "tce/t"})
-    F = xr.DataArray([2.66, 1.56], dims="fuel", coords={"fuel": ["coal", "gas"]}, attrs={"units": "t CO2/tce"})
-    act = xr.DataArray(np.linspace(1, 2, 10), dims="year", coords={"year": YEARS}, attrs={"units": "1e8 yuan"})
-    inten = xr.DataArray(np.linspace(2, 1, 10), dims="year", coords={"year": YEARS}, attrs={"units": "t CO2/(1e4 yuan)"})
+    E = xr.DataArray(np.full((2, 1, 1, 2), 0.5), dims=dims,
+                     coords={"sector": ["s", "t"], "fuel": ["coal", "gas"]}, attrs={"units": "tce/t"})
+    F = xr.DataArray([2.66, 1.56], dims="fuel", coords={"fuel": ["coal", "gas"]},
+                     attrs={"units": "t CO2/tce"})
+    act = xr.DataArray(np.linspace(1, 2, 10), dims="year", coords={"year": YEARS},
+                       attrs={"units": "1e8 yuan"})
+    inten = xr.DataArray(np.linspace(2, 1, 10), dims="year", coords={"year": YEARS},
+                         attrs={"units": "t CO2/(1e4 yuan)"})
     return {
         "fit_egm": lambda: fit_egm(da),
         "forecast_egm": lambda: forecast_egm(fit_egm(da), 4),

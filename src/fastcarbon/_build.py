@@ -95,7 +95,8 @@ def _sizes(variables: Mapping[Hashable, xr.Variable]) -> dict[Hashable, int]:
     return sizes
 
 
-def dataset(variables: dict[Hashable, xr.Variable], coord_names: set, indexes: dict, attrs: dict) -> xr.Dataset:
+def dataset(variables: dict[Hashable, xr.Variable], coord_names: set, indexes: dict, attrs: dict
+            ) -> xr.Dataset:
     """The Dataset of ``variables`` (coordinates and data variables, in the order they are to be
     listed), ``coord_names`` the coordinates among them and ``indexes`` their indexes.
 

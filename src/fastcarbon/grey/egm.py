@@ -163,8 +163,9 @@ def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -
     along = (*batch_dims, dim)
     data = {"coefficients": ((*batch_dims, "param"), params), names[0]: (batch_dims, params[..., 0]),
             names[1]: (batch_dims, params[..., 1]), "fitted": (along, fitted), "residual": (along, residual),
-            "relative_error": (along, rel), "mape": (batch_dims, mape), "C": (batch_dims, c), "P": (batch_dims, p),
-            "grade": (batch_dims, grade), "level_ratio_ok": (batch_dims, level_ok), "flag": (batch_dims, flag),
+            "relative_error": (along, rel), "mape": (batch_dims, mape), "C": (batch_dims, c),
+            "P": (batch_dims, p), "grade": (batch_dims, grade), "level_ratio_ok": (batch_dims, level_ok),
+            "flag": (batch_dims, flag),
             "n_points": (batch_dims, n_points), f"first_{dim}": (batch_dims, first_t),
             f"last_{dim}": (batch_dims, last_t)}
     # The order of the Dataset xr.Dataset(...) built before: each variable's new coordinates
@@ -209,11 +210,11 @@ def _fit_metadata(model: str, dim, units: str, time_units, labelled: bool) -> tu
         "coefficients": {"units": "see param_units", "long_name": f"{model} coefficients {names}"},
         **first,
         "fitted": {"units": units, "long_name": f"{model} fitted values",
-                   "description": f"the model from each series' first {dim} on: fitted to the end of its window, "
-                   f"out of sample after it (a series that ends early); NaN before the window"},
+                   "description": f"the model from each series' first {dim} on: fitted to the end of its "
+                   f"window, out of sample after it (a series that ends early); NaN before the window"},
         "residual": {"units": units, "long_name": "residual x - fitted (NaN outside the window)"},
-        "relative_error": {"units": "1",
-                           "long_name": "relative error |x - fitted| / |x| (fraction; NaN outside the window)"},
+        "relative_error": {"units": "1", "long_name":
+                           "relative error |x - fitted| / |x| (fraction; NaN outside the window)"},
         "mape": {"units": "1",
                  "long_name": "mean absolute percentage error over the series' n_points points (fraction)"},
         "C": {"units": "1", "long_name": "posterior-difference ratio C = S2/S1"},
@@ -351,7 +352,8 @@ def _forecast_series(fit: xr.Dataset, horizon: int, model: str) -> xr.DataArray:
     dim, shift = fit.attrs["dim"], float(fit.attrs["shift"])
     n = fit.sizes[dim]
     variables = fit.variables
-    coefficients, fitted, first_label = variables["coefficients"], variables["fitted"], variables[f"first_{dim}"]
+    coefficients, fitted = variables["coefficients"], variables["fitted"]
+    first_label = variables[f"first_{dim}"]
     coord = variables[dim].values if dim in fit.coords else None
     times = np.arange(n, dtype=np.float64) if coord is None else coord.astype(np.float64)
     egm = model == "EGM(1,1)"
@@ -371,8 +373,8 @@ def _forecast_series(fit: xr.Dataset, horizon: int, model: str) -> xr.DataArray:
     batch = tuple(d for d in coefficients.dims if d != "param")
     lazy = any(is_lazy(v) for v in (coefficients, fitted, first_label))
     if not lazy and set(fitted.dims) == {*batch, dim} and set(first_label.dims) == set(batch):
-        data = run(*(v.data if v.dims == core else v.transpose(*core).data
-                     for v, core in ((coefficients, (*batch, "param")), (fitted, (*batch, dim)), (first_label, batch))))
+        layout = ((coefficients, (*batch, "param")), (fitted, (*batch, dim)), (first_label, batch))
+        data = run(*(v.data if v.dims == core else v.transpose(*core).data for v, core in layout))
     else:
         out = xr.apply_ufunc(
             run, fit["coefficients"].drop_vars(["param", "param_units"]), fit["fitted"], fit[f"first_{dim}"],

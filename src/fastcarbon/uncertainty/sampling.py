@@ -346,7 +346,8 @@ def monte_carlo(
     for d in [*batch, dim]:
         if d in first:
             variables[d], indexes[d] = coord(d)
-    variables["draw"], indexes["draw"] = IndexedCoord.of("draw", np.arange(draw_offset, draw_offset + n_draws)).get()
+    draws = IndexedCoord.of("draw", np.arange(draw_offset, draw_offset + n_draws))
+    variables["draw"], indexes["draw"] = draws.get()
     coord_names = set(variables)
     what = "CO2 emissions" if scenarios is None else "emissions"
     total = data[..., n_m, :] if by_sector else data
