@@ -11,11 +11,19 @@ Layers (imports flow downward only):
 Importing fastcarbon compiles nothing; kernels compile (or load from cache) on first use.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("fastcarbon")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
-
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str):
+    # __version__ is read from the installed metadata on first access (PEP 562): importlib.metadata
+    # costs ~90 ms, which every ``import fastcarbon.<anything>`` paid before.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("fastcarbon")
+        except PackageNotFoundError:  # running from a source tree that is not installed
+            value = "0+unknown"
+        globals()["__version__"] = value  # later reads are a plain attribute
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -122,23 +122,28 @@ def match_coords(
     """
     arrays = list(arrays)
     dims = shared_dims(*arrays) if dims is None else list(dims)
+    # Each array's sizes and coordinate names read once: DataArray.sizes builds a mapping on each
+    # access, and the loop below asks a few times per dim.
+    sizes = [dict(zip(da.dims, da.shape)) for da in arrays]
+    coord_names = [da.coords.variables for da in arrays]
     for dim in dims:
-        holders = [k for k, da in enumerate(arrays) if dim in da.dims]
+        holders = [k for k, size in enumerate(sizes) if dim in size]
         if len(holders) < 2:
             continue
         ref_k = holders[0]
         ref = arrays[ref_k]
-        ref_has = dim in ref.coords
+        ref_has = dim in coord_names[ref_k]
         ref_idx = pandas_index(ref, dim) if ref_has else None
         for k in holders[1:]:
             da = arrays[k]
-            if ref_has != (dim in da.coords) or not ref_has:
-                if ref.sizes[dim] != da.sizes[dim]:
+            has = dim in coord_names[k]
+            if ref_has != has or not ref_has:
+                if sizes[ref_k][dim] != sizes[k][dim]:
                     raise CoordinateMismatchError(
-                        f"dimension {show(dim)} has length {ref.sizes[dim]} in {names[ref_k]} but "
-                        f"{da.sizes[dim]} in {names[k]}"
+                        f"dimension {show(dim)} has length {sizes[ref_k][dim]} in {names[ref_k]} but "
+                        f"{sizes[k][dim]} in {names[k]}"
                     )
-                if ref_has != (dim in da.coords):
+                if ref_has != has:
                     raise CoordinateMismatchError(
                         f"dimension {show(dim)} has coordinate labels in "
                         f"{names[ref_k] if ref_has else names[k]} but not in "
@@ -150,6 +155,7 @@ def match_coords(
                 continue
             if len(idx) == len(ref_idx) and set(idx) == set(ref_idx) and idx.is_unique:
                 arrays[k] = da.sel({dim: ref_idx})
+                coord_names[k] = arrays[k].coords.variables
                 continue
             missing = [v for v in ref_idx if v not in set(idx)]
             extra = [v for v in idx if v not in set(ref_idx)]

@@ -24,31 +24,148 @@ from __future__ import annotations
 import functools
 import math
 import re
-
-import pint
+import sys
+import threading
+from typing import TYPE_CHECKING
 
 from fastcarbon._format import show
 from fastcarbon.errors import UnitError
 
-__all__ = [
+if TYPE_CHECKING:
+    import pint
+
+__all__ = [  # noqa: F822 - ureg comes from the module __getattr__ below
     "ureg", "parse", "conversion_factor", "scale_to", "format_units", "kind", "require_kind", "KINDS",
 ]
 
-ureg = pint.UnitRegistry(on_redefinition="ignore", cache_folder=None)
-# pint's definition syntax is "name = definition = symbol"; the symbols are what users write.
-ureg.define("carbon = [carbon] = C")
-ureg.define("carbon_dioxide = 12/44 * carbon = CO2")
-ureg.define("tonne_coal_equivalent = 29.3076 * gigajoule = tce")
-ureg.define("kilogram_coal_equivalent = 1e-3 * tonne_coal_equivalent = kgce")
-ureg.define("tonne_oil_equivalent = 41.868 * gigajoule = toe")
-# pint reads "kt" as knot; in emissions work it is the kilotonne ("kt CO2").
-ureg.define("kilotonne = 1e3 * metric_ton = kt")
-ureg.define("yuan = [currency] = CNY")
-# Number words as statistical tables write them ("billion CNY", "million t CO2"; short scale).
-ureg.define("thousand = 1e3")
-ureg.define("million = 1e6")
-ureg.define("billion = 1e9")
-ureg.formatter.default_format = "~"
+
+def __getattr__(name: str):
+    # ``fastcarbon.units.ureg`` is built on first use (PEP 562): importing pint and building the
+    # registry costs ~0.3 s, which every ``import fastcarbon.<anything>`` paid before.
+    if name == "ureg":
+        return _registry()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_LOCK = threading.Lock()
+_UREG = None  # the registry, set last by _registry() once everything below is ready
+_PROBE = None  # 1 m, for the offset-unit check in _parse_text
+_KIND_DIMS: list = []  # (name, dimensionality) for each of KINDS
+
+
+def _registry():
+    """The application registry, built on first call (thread-safe: dask threads may parse units
+    concurrently, and two registries' quantities cannot be combined)."""
+    reg = _UREG
+    if reg is not None:
+        return reg
+    with _LOCK:
+        if _UREG is None:
+            _build_registry()
+    return _UREG
+
+
+def _build_registry() -> None:
+    global _UREG, _PROBE, _KIND_DIMS
+    pint = _import_pint()
+    ureg = _new_registry(pint)
+    # pint's definition syntax is "name = definition = symbol"; the symbols are what users write.
+    ureg.define("carbon = [carbon] = C")
+    ureg.define("carbon_dioxide = 12/44 * carbon = CO2")
+    ureg.define("tonne_coal_equivalent = 29.3076 * gigajoule = tce")
+    ureg.define("kilogram_coal_equivalent = 1e-3 * tonne_coal_equivalent = kgce")
+    ureg.define("tonne_oil_equivalent = 41.868 * gigajoule = toe")
+    # pint reads "kt" as knot; in emissions work it is the kilotonne ("kt CO2").
+    ureg.define("kilotonne = 1e3 * metric_ton = kt")
+    ureg.define("yuan = [currency] = CNY")
+    # Number words as statistical tables write them ("billion CNY", "million t CO2"; short scale).
+    ureg.define("thousand = 1e3")
+    ureg.define("million = 1e6")
+    ureg.define("billion = 1e9")
+    ureg.formatter.default_format = "~"
+    _PROBE = ureg.Quantity(1.0, "m")
+    _KIND_DIMS = [(name, ureg.parse_expression(example).dimensionality) for name, example in KINDS.items()]
+    _UREG = ureg
+
+
+def _new_registry(pint):
+    """pint's registry, with its parsed definitions loaded from pint's own disk cache when it can
+    (~0.05 s against ~0.35 s parsing pint's definitions file again).
+
+    The cache is best effort: pint writes it without locking and creates its folder without
+    asking, so an unwritable or unusable cache folder (``PermissionError``), or a cache file that
+    another process is writing or left truncated (an unpickling error) falls back to parsing the
+    definitions, as every import did before.  ``FASTCARBON_PINT_CACHE=0`` turns the cache off.
+    """
+    import os
+
+    if os.environ.get("FASTCARBON_PINT_CACHE", "1") != "0":
+        try:
+            return pint.UnitRegistry(on_redefinition="ignore", cache_folder=":auto:")
+        except Exception:  # noqa: BLE001 - any cache failure: build without it, as below
+            pass
+    return pint.UnitRegistry(on_redefinition="ignore", cache_folder=None)
+
+
+def _import_pint():
+    """``import pint``, without importing dask.
+
+    ``pint.compat`` imports ``dask.base`` whenever dask is installed (~0.15 s and ~40 modules),
+    only to give ``Quantity.compute``/``persist``/``visualize`` to quantities that wrap dask
+    arrays, which fastcarbon never makes.  When neither pint nor dask is imported yet, pint is
+    imported with dask hidden, and the names pint would have bound from dask are then bound to
+    stand-ins that import dask on first use, so pint's dask support works as before (the test
+    suite checks ``Quantity(dask_array).compute()``).  If this pint does not have the names
+    expected, pint is imported again the ordinary way.
+    """
+    import importlib.util
+
+    if "pint" in sys.modules or "dask" in sys.modules or importlib.util.find_spec("dask") is None:
+        import pint
+
+        return pint
+    sys.modules["dask"] = None  # find_spec("dask") -> None and "import dask" fails, in pint.compat
+    try:
+        import pint
+        import pint.facets.dask as facet
+    finally:
+        del sys.modules["dask"]
+    compat = sys.modules["pint.compat"]
+    names = ("compute", "persist", "visualize", "dask_array")
+    if getattr(compat, "HAS_DASK", None) is False and all(
+        getattr(m, n, 0) is None for m in (compat, facet) for n in names
+    ):
+        stand_ins = {name: _dask_function(name) for name in names[:3]}
+        stand_ins["dask_array"] = _LazyDaskArray()
+        for module in (compat, facet):
+            for name, value in stand_ins.items():
+                setattr(module, name, value)
+        compat.HAS_DASK = True
+        return pint
+    for name in [m for m in sys.modules if m == "pint" or m.startswith("pint.")]:  # unknown layout
+        del sys.modules[name]
+    import pint
+
+    return pint
+
+
+def _dask_function(name: str):
+    def call(*args, **kwargs):
+        import dask.base
+
+        return getattr(dask.base, name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+class _LazyDaskArray:
+    """``dask.array``, imported on first attribute access (as pint itself does for it)."""
+
+    def __getattr__(self, attr):
+        import dask.array
+
+        return getattr(dask.array, attr)
 
 
 # A unit expression, token by token.  pint hands the string to Python's tokenizer and drops the
@@ -136,6 +253,9 @@ def _parse_text(text: str) -> pint.Quantity:
     # Cached on the string alone: the checks and pint's parser cost ~20 us, a cache hit ~0.3 us.
     # A rejected string raises, and exceptions are not cached.
     _check_expression(text)
+    ureg = _registry()
+    import pint  # imported by _registry()
+
     try:
         q = ureg.parse_expression(text)
     except Exception as exc:  # pint raises several unrelated types for bad strings
@@ -209,9 +329,6 @@ def parse(units: str, *, what: str = "units") -> pint.Quantity:
         raise UnitError(f"{what}: {why}") from None
 
 
-_PROBE = ureg.Quantity(1.0, "m")
-
-
 #: Dimensionalities fastcarbon names in words in its messages: name -> an example unit.
 KINDS: dict[str, str] = {
     "energy": "J",
@@ -226,7 +343,6 @@ KINDS: dict[str, str] = {
     "dimensionless number": "1",
     "temperature": "K",
 }
-_KIND_DIMS = [(name, ureg.parse_expression(example).dimensionality) for name, example in KINDS.items()]
 
 
 def kind(q: pint.Quantity) -> str:
@@ -238,6 +354,7 @@ def kind(q: pint.Quantity) -> str:
     >>> kind(parse("m")), kind(parse("10**4 tce")), kind(parse("t CO2"))
     ('length', 'energy', 'mass of carbon or CO2')
     """
+    _registry()  # _KIND_DIMS
     dims = q.dimensionality
     for name, d in _KIND_DIMS:
         if dims == d:
@@ -293,6 +410,8 @@ def scale_to(q: pint.Quantity, dst: str, *, what: str = "units") -> float:
         If ``q`` and ``dst`` have different dimensions.
     """
     q_dst = parse(dst, what=what)
+    import pint  # imported by parse()
+
     try:
         return float((q / q_dst).to("dimensionless").magnitude)
     except pint.DimensionalityError:
@@ -320,6 +439,8 @@ def format_units(q: pint.Quantity | pint.Unit) -> str:
     >>> format_units(parse("t C / TJ"))
     't C / TJ'
     """
+    import pint
+
     u = q.units if isinstance(q, pint.Quantity) else q
     text = f"{u:~}".replace(" * ", " ")
     num, sep, den = text.partition(" / ")

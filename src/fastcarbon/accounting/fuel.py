@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pint
 import xarray as xr
 
 from fastcarbon._format import show, show_list
@@ -30,10 +30,21 @@ from fastcarbon.errors import (
 )
 from fastcarbon.units import format_units, parse, require_kind, scale_to
 
+if TYPE_CHECKING:
+    import pint
+
 __all__ = ["fuel_emissions"]
 
-_ENERGY = parse("J").dimensionality
-_EMISSIONS = parse("t C").dimensionality  # t CO2 has the same: CO2 is a unit of carbon
+
+# Functions, not constants: parsing at import would build the unit registry on every import.
+def _energy():
+    return parse("J").dimensionality
+
+
+def _emissions():
+    return parse("t C").dimensionality  # t CO2 has the same: CO2 is a unit of carbon
+
+
 _CONVERSIONS = ("coal_equivalent", "ncv")
 #: what fuel use may be measured in: an energy, or a physical quantity a conversion turns into one
 _FUEL_USE_KINDS = ("energy", "mass", "volume")
@@ -190,7 +201,7 @@ def fuel_emissions(
     # is an energy (the usual case), or the factor is per the physical unit of energy (a user's
     # kg CO2/m**3); otherwise a conversion to energy is needed.
     direct = all(
-        (q_energy * parse(f)).dimensionality == _EMISSIONS for f in factor_units
+        (q_energy * parse(f)).dimensionality == _emissions() for f in factor_units
     )
     if not direct:
         # A conversion can turn only a physical quantity of fuel (mass, volume) into energy;
@@ -201,7 +212,7 @@ def fuel_emissions(
             "m**3) which the set's conversion (or conversion='gbt2589' or 'ipcc2006') turns into "
             "energy, or pass factors per the unit it is in",
         )
-    if direct or q_energy.dimensionality == _ENERGY:
+    if direct or q_energy.dimensionality == _energy():
         if conversion is not None:
             raise InputError(
                 f"conversion: the factors apply to energy in {show(energy.attrs['units'])} directly; "
@@ -218,7 +229,7 @@ def fuel_emissions(
         conv_units = _per_fuel_units(conv, "conversion")
         _warn_flagged(conv, source)
         for fuel, c in zip(fuels, conv_units):
-            if (q_energy * parse(c, what="conversion")).dimensionality != _ENERGY:
+            if (q_energy * parse(c, what="conversion")).dimensionality != _energy():
                 per = c.split("/", 1)[1] if "/" in c else "an energy"
                 raise UnitError(
                     f"energy: units {show(energy.attrs['units'])} × conversion {show(c)} for fuel "
@@ -251,7 +262,7 @@ def fuel_emissions(
     ds = xr.Dataset({"emissions": total, "emissions_by_fuel": by_fuel})
     ds.attrs["method"] = "C = sum_j Q_j k_j c_j (000 eq. 1; 001 eq. 1)"
     ds.attrs["factors"] = _name_of(factors)
-    if not direct and q_energy.dimensionality != _ENERGY:
+    if not direct and q_energy.dimensionality != _energy():
         ds.attrs["conversion"] = _name_of(factors if conversion is None else conversion)
     return ds
 

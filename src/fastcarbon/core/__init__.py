@@ -4,22 +4,40 @@ Usable without xarray.  The labelled modules (``fastcarbon.accounting``, ...) ar
 these functions.
 """
 
+import importlib
+
+#: public name -> the submodule that defines it, imported on first access (PEP 562), so that
+#: ``import fastcarbon.grey`` does not create the Monte Carlo or accounting kernels' dispatchers.
+_EXPORTS = {
+    "accounting": ("PARALLEL_THRESHOLD", "BadValueError", "bottom_up", "sector_fuel_totals"),
+    "draws": ("DrawSummary", "draws_needed", "order_statistic_interval", "summarize_draws"),
+    "entropy": (
+        "AllConstantError", "ConstantIndicatorWarning", "EntropyWeights", "NonFiniteError", "ObstacleDegree",
+        "entropy_weights", "obstacle_degree",
+    ),
+    "montecarlo": ("MonteCarloResult", "Noise", "monte_carlo"),
+    "peaks": ("InfiniteTrajectoryError", "NaNTrajectoryError", "PeakResult", "peak"),
+    "quantiles": ("NonFiniteSampleError", "quantile"),
+}
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 # grey has its own PARALLEL_THRESHOLD (a fit is cheaper per element): exported as a module.
-from fastcarbon.core import grey
-from fastcarbon.core.accounting import PARALLEL_THRESHOLD, BadValueError, bottom_up, sector_fuel_totals
-from fastcarbon.core.draws import DrawSummary, draws_needed, order_statistic_interval, summarize_draws
-from fastcarbon.core.entropy import (
-    AllConstantError,
-    ConstantIndicatorWarning,
-    EntropyWeights,
-    NonFiniteError,
-    ObstacleDegree,
-    entropy_weights,
-    obstacle_degree,
-)
-from fastcarbon.core.montecarlo import MonteCarloResult, Noise, monte_carlo
-from fastcarbon.core.peaks import InfiniteTrajectoryError, NaNTrajectoryError, PeakResult, peak
-from fastcarbon.core.quantiles import NonFiniteSampleError, quantile
+_SUBMODULES = ("grey",)
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")  # the import binds it as an attribute
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later reads are a plain attribute
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "PARALLEL_THRESHOLD",

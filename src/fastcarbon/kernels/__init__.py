@@ -5,77 +5,53 @@ No xarray, dask or pandas here.  Every kernel is public and documented so that a
 lazily on first call and are cached on disk; compilation options live in ``_jit.py``.
 """
 
-from fastcarbon.kernels.accounting import (
-    BAD_ACTIVITY,
-    BAD_EMISSIONS_OVERFLOW,
-    BAD_ENERGY_OVERFLOW,
-    BAD_FACTOR,
-    BAD_INTENSITY,
-    sector_fuel_energy,
-    sector_fuel_energy_emissions,
-    sector_fuel_energy_emissions_parallel,
-    sector_fuel_energy_parallel,
-    sector_fuel_totals,
-    sector_fuel_totals_parallel,
-)
-from fastcarbon.kernels.entropy import (
-    entropy_weights_one,
-    entropy_weights_parallel,
-    entropy_weights_serial,
-    obstacle_degree_one,
-    obstacle_degree_parallel,
-    obstacle_degree_serial,
-)
-from fastcarbon.kernels.grey import (
-    FLAG_A_RANGE,
-    FLAG_FATAL,
-    FLAG_LEVEL_RATIO,
-    FLAG_MISSING,
-    FLAG_NONPOSITIVE,
-    FLAG_OVERFLOW,
-    FLAG_TOO_SHORT,
-    GRADE_BARELY,
-    GRADE_GOOD,
-    GRADE_NONE,
-    GRADE_QUALIFIED,
-    GRADE_UNQUALIFIED,
-    MIN_POINTS,
-    egm_fit,
-    egm_fit_parallel,
-    egm_forecast,
-    linear_fit,
-    linear_fit_parallel,
-    linear_forecast,
-)
-from fastcarbon.kernels.montecarlo import (
-    monte_carlo_emissions,
-    monte_carlo_emissions_parallel,
-    perturbation_factors,
-)
-from fastcarbon.kernels.peaks import peak_stats, peak_stats_parallel
-from fastcarbon.kernels.quantile import (
-    draw_summary,
-    draw_summary_parallel,
-    linear_plan,
-    quantile_tiles,
-    quantile_tiles_parallel,
-    select,
-    select_many,
-)
-from fastcarbon.kernels.random import (
-    fill_normal,
-    fill_normal_parallel,
-    fill_uniform,
-    lognormal,
-    normal,
-    normal_cdf,
-    normal_pair,
-    philox4x32,
-    triangular,
-    triangular_ppf,
-    uniform,
-    uniform_pair,
-)
+import importlib
+
+#: public name -> the submodule that defines it.  The submodules are imported on first access
+#: (PEP 562): each holds a dozen numba dispatchers, and creating them costs ~10-30 ms a module,
+#: which ``import fastcarbon.<anything>`` paid for all of them before.
+_EXPORTS = {
+    "accounting": (
+        "BAD_ACTIVITY", "BAD_EMISSIONS_OVERFLOW", "BAD_ENERGY_OVERFLOW", "BAD_FACTOR", "BAD_INTENSITY",
+        "sector_fuel_energy", "sector_fuel_energy_emissions", "sector_fuel_energy_emissions_parallel",
+        "sector_fuel_energy_parallel", "sector_fuel_totals", "sector_fuel_totals_parallel",
+    ),
+    "entropy": (
+        "entropy_weights_one", "entropy_weights_parallel", "entropy_weights_serial", "obstacle_degree_one",
+        "obstacle_degree_parallel", "obstacle_degree_serial",
+    ),
+    "grey": (
+        "FLAG_A_RANGE", "FLAG_FATAL", "FLAG_LEVEL_RATIO", "FLAG_MISSING", "FLAG_NONPOSITIVE", "FLAG_OVERFLOW",
+        "FLAG_TOO_SHORT", "GRADE_BARELY", "GRADE_GOOD", "GRADE_NONE", "GRADE_QUALIFIED", "GRADE_UNQUALIFIED",
+        "MIN_POINTS", "egm_fit", "egm_fit_parallel", "egm_forecast", "linear_fit", "linear_fit_parallel",
+        "linear_forecast",
+    ),
+    "montecarlo": ("monte_carlo_emissions", "monte_carlo_emissions_parallel", "perturbation_factors"),
+    "peaks": ("peak_stats", "peak_stats_parallel"),
+    "quantile": (
+        "draw_summary", "draw_summary_parallel", "linear_plan", "quantile_tiles", "quantile_tiles_parallel",
+        "select", "select_many",
+    ),
+    "random": (
+        "fill_normal", "fill_normal_parallel", "fill_uniform", "lognormal", "normal", "normal_cdf",
+        "normal_pair", "philox4x32", "triangular", "triangular_ppf", "uniform", "uniform_pair",
+    ),
+}
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str):
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later reads are a plain attribute
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "BAD_ACTIVITY",

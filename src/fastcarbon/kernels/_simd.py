@@ -52,7 +52,6 @@ from __future__ import annotations
 from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
-from numba.np.arrayobj import make_array
 
 __all__ = ["fuel_block_8", "fuel_block_4", "fuel_block_2", "fuel_block_1",
            "energy_block_8", "energy_block_4", "energy_block_2", "energy_block_1"]
@@ -79,6 +78,10 @@ def _make_block(width: int, with_factor: bool):
         else:
             p, e, p_off, e_off, n_rows, n_n, out_e, o_off = args
             tp, te, *_rest, t_oe, _ = sig.args
+
+        # Imported here, at compile time: numba.np.arrayobj pulls in ~40 ms of numba's lowering
+        # modules, which numba's target context loads anyway before it compiles anything.
+        from numba.np.arrayobj import make_array
 
         def data(ty, val):
             return make_array(ty)(context, builder, val).data

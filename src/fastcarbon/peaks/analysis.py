@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
+from fastcarbon._build import bare_coords, dataset, is_lazy, keeps_attrs, variable
 from fastcarbon._format import show
 from fastcarbon._validate import (
     as_dataarray,
@@ -126,7 +127,7 @@ def peak(
     years = check_time(da, dim, "emissions", "increasing")  # 5-year steps are fine for a peak
     if nan_policy not in ("propagate", "raise"):
         raise InputError(f"nan_policy must be 'propagate' or 'raise', got {show(nan_policy)}")
-    lazy = da.chunks is not None
+    lazy = is_lazy(da)
     if parallel is None and lazy:
         parallel = False  # serial kernels inside dask tasks; dask provides the parallelism
 
@@ -157,16 +158,20 @@ def peak(
         return tuple(getattr(r, n) for n in names)
 
     try:
-        results = xr.apply_ufunc(
-            run,
-            da,
-            *blocks,
-            input_core_dims=[[dim]] + [[] for _ in blocks],
-            output_core_dims=[[] for _ in names],
-            dask="parallelized",
-            output_dtypes=[dtypes.get(n, np.float64) for n in names],
-            dask_gufunc_kwargs={"allow_rechunk": True},
-        )
+        if lazy:
+            results = [r.data for r in xr.apply_ufunc(
+                run,
+                da,
+                *blocks,
+                input_core_dims=[[dim]] + [[] for _ in blocks],
+                output_core_dims=[[] for _ in names],
+                dask="parallelized",
+                output_dtypes=[dtypes.get(n, np.float64) for n in names],
+                dask_gufunc_kwargs={"allow_rechunk": True},
+            )]
+        else:  # the core on the data, dim last: apply_ufunc's bookkeeping was most of a small call
+            axis = da.dims.index(dim)
+            results = run(da.data if axis == da.ndim - 1 else np.moveaxis(da.data, axis, -1))
     except (core_peaks.NaNTrajectoryError, core_peaks.InfiniteTrajectoryError, OverflowResultError) as err:
         if lazy:
             raise
@@ -176,7 +181,7 @@ def peak(
         raise _restated(err, where, err.index) from None
 
     units = da.attrs.get("units", "1")
-    year_units = da[dim].attrs.get("units", "year")
+    year_units = da.coords.variables[dim].attrs.get("units", "year")
     what = da.attrs.get("long_name", da.name if da.name is not None else "emissions")
     span = f"{dim} {years[0]:g}-{years[-1]:g}"
     end = f"{years[-1]:g}"
@@ -191,22 +196,23 @@ def peak(
         "cumulative_emissions": (units, f"cumulative {what}: values summed over {dim} ({span})"),
     }
     extra = {"peaked_by": {"target": target}, "cumulative_emissions": {"cell_methods": f"{dim}: sum"}}
-    ds = xr.Dataset(
-        {
-            n: r.assign_attrs(units=attrs[n][0], long_name=attrs[n][1], **extra.get(n, {}))
-            for n, r in zip(names, results)
-        }
-    )
-    ds.attrs.update(
-        method=(
+    # The input's coordinates off dim, then the outputs; with the input's attrs under the new ones
+    # when xarray's keep_attrs option says so, as apply_ufunc gave them.
+    keep = keeps_attrs()
+    variables, indexes = bare_coords(da, lambda dims: dim not in dims, attrs=keep)
+    coord_names = set(variables)
+    for n, r in zip(names, results):
+        own = {"units": attrs[n][0], "long_name": attrs[n][1], **extra.get(n, {})}
+        variables[n] = variable(tuple(batch), r, {**da.attrs, **own} if keep else own)
+    return dataset(variables, coord_names, indexes, {
+        "method": (
             "peak = first maximum over the horizon, censored unless a lower value follows; "
             "net zero = first year <= threshold; cumulative emissions = sum over years "
             "(Dai et al. 2025, Green and Low-Carbon Economy, section 4)"
         ),
-        threshold=threshold,
-        nan_policy=nan_policy,
-    )
-    return ds
+        "threshold": threshold,
+        "nan_policy": nan_policy,
+    })
 
 
 def _restated(err, where: str, index: tuple[int, ...]):
