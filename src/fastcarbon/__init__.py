@@ -18,4 +18,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+# set_options / get_options: a small module with no numba, numpy or xarray import
+from fastcarbon._options import get_options, set_options
+
+__all__ = ["__version__", "get_options", "set_options"]

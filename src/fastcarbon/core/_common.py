@@ -7,16 +7,19 @@ import math
 import numba
 import numpy as np
 
+from fastcarbon import _options
 from fastcarbon._format import show
-from fastcarbon.errors import InputTypeError, OverflowResultError, TimeAxisError
+from fastcarbon.errors import InputError, InputTypeError, OverflowResultError, TimeAxisError
 
 __all__ = ["PARALLEL_THRESHOLD", "as_float_array", "check_time_values", "raise_if_not_finite", "show_number",
-           "use_parallel"]
+           "use_parallel", "launch", "out_fields", "out_array", "check_no_alias", "column_block"]
 
-#: Elements below which the kernels run serial.  Waking the second thread costs tens of
-#: microseconds to milliseconds on 2 vCPUs; below ~2.5e5 elements (≈2 MB, well under a
-#: millisecond of serial work) that is more than the parallel speed-up recovers.
-PARALLEL_THRESHOLD = 1 << 18
+#: Elements below which the kernels run serial by default: the default of the option
+#: ``parallel_threshold`` (:func:`fastcarbon.set_options`), which is what dispatch reads; kept
+#: under this name for compatibility.  Waking the second thread costs tens of microseconds idle
+#: and milliseconds when another process holds a core; benchmarks/threads_busy.py measures where
+#: two threads stop losing to one on a busy 2-vCPU machine (benchmarks/README.md).
+PARALLEL_THRESHOLD = _options.DEFAULTS["parallel_threshold"]
 
 
 def as_float_array(x, name: str) -> np.ndarray:
@@ -29,12 +32,35 @@ def as_float_array(x, name: str) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.float64)
 
 
-def use_parallel(parallel: bool | None, size: int, threshold: int = PARALLEL_THRESHOLD) -> bool:
-    """The caller's choice, or by default: parallel kernels from ``threshold`` elements on, when
-    numba has more than one thread (serial and parallel results are bit-identical)."""
+def use_parallel(parallel: bool | None, size: int, threshold: int | None = None, *,
+                 option: str = "parallel_threshold") -> bool:
+    """The caller's choice, or by default: parallel kernels from ``threshold`` elements on (None:
+    the current value of the option ``option``, :func:`fastcarbon.set_options`), when the
+    kernels would get more than one thread (serial and parallel results are bit-identical)."""
     if parallel is None:
-        return size >= threshold and numba.get_num_threads() > 1
+        if size < (_options.OPTIONS[option] if threshold is None else threshold):
+            return False
+        n = _options.OPTIONS["num_threads"]
+        return (numba.get_num_threads() if n is None else n) > 1
     return bool(parallel)
+
+
+def launch(serial, parallel_kern, parallel: bool, *args):
+    """Call ``parallel_kern(*args)`` when ``parallel`` (on ``num_threads`` threads when that option
+    is set, restored afterwards; numba's thread count is per calling thread), else ``serial(*args)``."""
+    if not parallel:
+        return serial(*args)
+    n = _options.OPTIONS["num_threads"]
+    if n is None:
+        return parallel_kern(*args)
+    before = numba.get_num_threads()
+    if n == before:
+        return parallel_kern(*args)
+    numba.set_num_threads(n)
+    try:
+        return parallel_kern(*args)
+    finally:
+        numba.set_num_threads(before)
 
 
 #: what each step rule of check_time_values means, for its messages
@@ -138,3 +164,77 @@ def raise_if_not_finite(result: np.ndarray, variable: str, hint="") -> None:
     if wild.any():
         idx = tuple(int(k) for k in np.unravel_index(int(np.argmax(wild)), wild.shape))
         raise OverflowResultError(variable, idx, float(result[idx]), hint=hint(idx) if callable(hint) else hint)
+
+
+# --- out= buffers ---------------------------------------------------------------------------------
+# The rule, the same in every family: ``out`` is what the function returns (its NamedTuple, or a
+# plain tuple of the same arrays in the same order; an ndarray where it returns one), e.g. the
+# result of an earlier call with the same shapes.  Every array is written in place and the result
+# is returned on those arrays, bit-identical to the allocating call.
+
+
+def out_fields(out, names: tuple[str, ...], function: str) -> tuple:
+    """The fields of ``out`` (a tuple of ``len(names)`` items), or an :class:`InputTypeError`
+    saying what ``function`` expects."""
+    if not isinstance(out, tuple) or len(out) != len(names):
+        got = f"a tuple of {len(out)}" if isinstance(out, tuple) else f"{type(out).__name__}"
+        raise InputTypeError(f"out: {function} takes a tuple ({', '.join(names)}) as it returns (e.g. an earlier "
+                             f"call's result with the same shapes), got {got}")
+    return tuple(out)
+
+
+def out_array(arr, name: str, shape: tuple[int, ...], dtype, *, contiguous: bool = True) -> np.ndarray:
+    """``arr`` if it is a writeable array of ``shape`` and ``dtype`` (C-contiguous when
+    ``contiguous``: a kernel writes it through a reshaped view), else an error naming ``name``."""
+    dtype = np.dtype(dtype)
+    if not isinstance(arr, np.ndarray):
+        raise InputTypeError(f"{name}: must be a numpy array of dtype {dtype} and shape {shape}, got "
+                             f"{type(arr).__name__}")
+    if arr.dtype != dtype:
+        raise InputTypeError(f"{name}: must have dtype {dtype}, got {arr.dtype} (shape {arr.shape})")
+    if arr.shape != tuple(shape):
+        raise InputError(f"{name}: must have shape {tuple(shape)}, got {arr.shape}")
+    if contiguous and not arr.flags.c_contiguous:
+        raise InputError(f"{name}: must be C-contiguous (the kernel writes it as one block), got strides "
+                         f"{arr.strides}; pass np.ascontiguousarray(...) once and reuse it")
+    if not arr.flags.writeable:
+        raise InputError(f"{name}: must be writeable (got a read-only array, e.g. a broadcast view)")
+    return arr
+
+
+def check_no_alias(outputs: dict, inputs: dict) -> None:
+    """An :class:`InputError` when an out buffer shares memory with an input or another buffer
+    (the kernels read the inputs while writing the outputs).  ``np.may_share_memory`` compares
+    bounds only: O(1), and never a false "no"."""
+    items = [(k, v) for k, v in outputs.items() if v is not None and v.size]
+    for k, (name, arr) in enumerate(items):
+        for in_name, x in inputs.items():
+            if isinstance(x, np.ndarray) and x.size and np.may_share_memory(arr, x):
+                raise InputError(f"{name}: shares memory with the input {in_name}; out= buffers must be separate "
+                                 f"arrays (the kernel reads {in_name} while writing {name})")
+        for other, brr in items[k + 1:]:
+            if np.may_share_memory(arr, brr):
+                raise InputError(f"{name} and {other}: share memory; every out= buffer must be its own array")
+
+
+def column_block(columns, n_rows: int, dtype) -> np.ndarray | None:
+    """The (n_rows, k) C-ordered array whose columns are ``columns`` (as a function returns them:
+    e.g. ``GreyFit.C, .P, .mape`` are the columns of the kernel's stats array), or None when they
+    are not such views (the caller then writes a scratch block and copies)."""
+    k = len(columns)
+    item = np.dtype(dtype).itemsize
+    flats = []
+    for c in columns:
+        try:
+            flat = np.reshape(c, -1, copy=False)
+        except ValueError:
+            return None
+        if flat.shape != (n_rows,) or (n_rows > 1 and flat.strides != (k * item,)) or not flat.flags.writeable:
+            return None
+        flats.append(flat)
+    base = flats[0].__array_interface__["data"][0]
+    if any(f.__array_interface__["data"][0] != base + i * item for i, f in enumerate(flats)):
+        return None
+    # The k columns together cover exactly the n_rows x k block, so the view stays inside memory
+    # the caller owns.
+    return np.lib.stride_tricks.as_strided(flats[0], shape=(n_rows, k), strides=(k * item, item))
