@@ -12,7 +12,8 @@ from fastcarbon._format import show
 from fastcarbon.errors import InputError, InputTypeError, OverflowResultError, TimeAxisError
 
 __all__ = ["PARALLEL_THRESHOLD", "as_float_array", "check_time_values", "raise_if_not_finite", "show_number",
-           "use_parallel", "launch", "out_fields", "out_array", "check_no_alias", "column_block"]
+           "use_parallel", "launch", "out_fields", "out_array", "check_no_alias", "column_block",
+           "named_buffers", "same_or_new"]
 
 #: Elements below which the kernels run serial by default: the default of the option
 #: ``parallel_threshold`` (:func:`fastcarbon.set_options`), which is what dispatch reads; kept
@@ -191,7 +192,7 @@ def out_array(arr, name: str, shape: tuple[int, ...], dtype, *, contiguous: bool
         raise InputTypeError(f"{name}: must be a numpy array of dtype {dtype} and shape {shape}, got "
                              f"{type(arr).__name__}")
     if arr.dtype != dtype:
-        raise InputTypeError(f"{name}: must have dtype {dtype}, got {arr.dtype} (shape {arr.shape})")
+        raise InputError(f"{name}: must have dtype {dtype}, got {arr.dtype} (shape {arr.shape})")
     if arr.shape != tuple(shape):
         raise InputError(f"{name}: must have shape {tuple(shape)}, got {arr.shape}")
     if contiguous and not arr.flags.c_contiguous:
@@ -238,3 +239,19 @@ def column_block(columns, n_rows: int, dtype) -> np.ndarray | None:
     # The k columns together cover exactly the n_rows x k block, so the view stays inside memory
     # the caller owns.
     return np.lib.stride_tricks.as_strided(flats[0], shape=(n_rows, k), strides=(k * item, item))
+
+
+def named_buffers(out, cls, function: str, specs: dict, inputs: dict) -> dict:
+    """The fields of ``out`` (a ``cls`` NamedTuple or a tuple in its field order) checked against
+    ``specs`` (field -> (shape, dtype)) and against aliasing with ``inputs``, by field name."""
+    fields = dict(zip(cls._fields, out_fields(out, cls._fields, function)))
+    given = {k: out_array(fields[k], f"out.{k}", shape, dtype) for k, (shape, dtype) in specs.items()}
+    check_no_alias({f"out.{k}": v for k, v in given.items()}, inputs)
+    return given
+
+
+def same_or_new(out, result):
+    """``out`` itself when it is already ``result`` field for field (the caller's object back),
+    else ``result``."""
+    same = isinstance(out, type(result)) and all(a is b for a, b in zip(out, result))
+    return out if same else result
