@@ -39,9 +39,9 @@ LOAD = "import numpy as np; a = np.random.rand(2000, 2000); [a @ a for _ in rang
 
 #: bottom_up: batch rows of a 10 x 10 x 10 x 8 (sector, process, equipment, fuel) tensor, 8 000
 #: elements each; 86 rows is the issue's 41 x 21 x 10 x 10 x 8 = 6.9e5-element case
-BOTTOM_UP_ROWS = (2, 8, 32, 86, 128, 256, 512)
+BOTTOM_UP_ROWS = (2, 32, 86, 128, 256, 384, 512, 768)
 #: grey: series of 20 points, 8 steps forecast
-GREY_SERIES = (256, 1024, 3277, 8192, 32768, 131072)
+GREY_SERIES = (1024, 8192, 16384, 32768, 65536, 131072)
 
 
 def _bottom_up_case(rows: int):

@@ -41,15 +41,19 @@ import threading
 
 __all__ = ["DEFAULTS", "OPTIONS", "get_options", "set_options"]
 
-#: The default of every option.  ``parallel_threshold``: 2**20 elements (8 MB of float64 in the
-#: tensor).  Measured with ``benchmarks/threads_busy.py`` (table in benchmarks/README.md): on the
-#: 2-vCPU machine with one core kept busy by another process, the 2-thread kernels' median is
-#: several times the serial median up to ~1e6 elements, and about equal above; idle, 2 threads
-#: win from ~2.5e5.  The threshold is where the busy-machine median stops being worse than serial.
-#: Grey keeps 2**16 series x points (``grey_parallel_threshold``), see that measurement too.
+#: The default of every option.  The rule for the thresholds: the smallest size from which the
+#: 2-thread kernel's median is not worse than the serial one (<= 1.1 x) on a busy machine, i.e. a
+#: 2-vCPU machine with one core held by another process (``benchmarks/threads_busy.py``, table
+#: in benchmarks/README.md).  There the 2-thread call waits for a time slice of the busy core
+#: (~10 ms whatever the size): bottom_up's 2-thread median was 11 x serial at 6.9e5 elements,
+#: 1.3-1.6 x at 2-4e6 and 0.8 x at 6.1e6, hence ``parallel_threshold`` = 3 * 2**21 (6.3e6
+#: elements, 50 MB of float64).  The grey fit does more work per element: 2.9-3.1 x at 1.6e5,
+#: 0.93 x at 3.3e5 and 0.82-0.88 x at 6.6e5, hence ``grey_parallel_threshold`` = 2**19.  On an
+#: idle machine two threads win from ~2.5e5 elements (bottom_up, 0.6 x); a user who owns the
+#: machine can lower the thresholds with set_options.
 DEFAULTS = {
-    "parallel_threshold": 1 << 20,
-    "grey_parallel_threshold": 1 << 16,
+    "parallel_threshold": 3 << 21,
+    "grey_parallel_threshold": 1 << 19,
     "num_threads": None,
 }
 

@@ -16,7 +16,15 @@ from fastcarbon import kernels
 from fastcarbon._format import show, show_index
 from fastcarbon.core._common import PARALLEL_THRESHOLD
 from fastcarbon.core._common import as_float_array as _as_float_array
-from fastcarbon.core._common import check_no_alias, launch, out_array, out_fields, raise_if_not_finite, use_parallel
+from fastcarbon.core._common import (
+    check_no_alias,
+    launch,
+    out_array,
+    out_fields,
+    raise_if_not_finite,
+    same_or_new,
+    use_parallel,
+)
 from fastcarbon.errors import InputError, InvalidValueError, OverflowResultError
 
 __all__ = ["bottom_up", "sector_fuel_totals", "BadValueError", "PARALLEL_THRESHOLD"]
@@ -107,7 +115,8 @@ def bottom_up(
     -------
     energy, emissions : ndarray (..., M, N)
         The leading dims are the broadcast of the inputs' leading dims.  With a ``"sector_fuel"``
-        factor that adds batch dims, ``energy`` is a read-only broadcast view (a copy in ``out``).
+        factor that adds batch dims, ``energy`` is a read-only broadcast view (a copy in ``out``:
+        pass ``(energy.copy(), emissions)`` of the first call as ``out`` to later ones).
 
     Raises
     ------
@@ -189,7 +198,7 @@ def bottom_up(
         _raise_first_bad(bad, {"activity": (p, rows_p, 3), "intensity": (e, rows_e, 4), "factor": (f, rows_f, 4)},
                          work_batch, {"energy": energy, "emissions": emissions})
         if out is not None:
-            return out_e, out_ce
+            return same_or_new(out, (out_e, out_ce))
         return energy.reshape(shape), emissions.reshape(shape)
 
     launch(kernels.sector_fuel_energy, kernels.sector_fuel_energy_parallel, parallel,
@@ -203,12 +212,16 @@ def bottom_up(
     energy = energy.reshape(work_batch + (n_m, n_n))
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is raised below, with its index
         # (…, M, N) × (…, M|1, N): small, not tensor-sized
-        emissions = energy * f if out is None else np.multiply(energy, f, out=out_ce)
+        # into a C-ordered array (energy * f would take f's broadcast layout), so a result can
+        # serve as a later call's out=
+        emissions = np.multiply(energy, f, out=np.empty(shape) if out is None else out_ce)
     raise_if_not_finite(emissions, "emissions")
     if out is not None:
         if work_batch != out_batch:  # the factor added batch dims: energy is the same along them
             np.copyto(out_e, np.broadcast_to(energy, shape))
-        return out_e, out_ce
+        return same_or_new(out, (out_e, out_ce))
+    if energy.shape == emissions.shape:  # writeable, so the result can serve as a later call's out=
+        return energy, emissions
     return np.broadcast_to(energy, emissions.shape), emissions
 
 
@@ -269,7 +282,7 @@ def sector_fuel_totals(matrix, *, parallel: bool | None = None,
     parallel = use_parallel(parallel, x.size)
     launch(kernels.sector_fuel_totals, kernels.sector_fuel_totals_parallel, parallel, x2, by_sector, by_fuel, total)
     if out is not None:
-        by_sector, by_fuel, total = bufs
+        by_sector, by_fuel, total = bufs = same_or_new(out, tuple(bufs))
     else:
         by_sector, by_fuel = by_sector.reshape(batch + (n_m,)), by_fuel.reshape(batch + (n_n,))
         total = total.reshape(batch)
@@ -278,7 +291,7 @@ def sector_fuel_totals(matrix, *, parallel: bool | None = None,
     if not (np.isfinite(total).all() and np.isfinite(by_fuel).all()):
         for name, arr in (("matrix", x), ("by_sector", by_sector), ("by_fuel", by_fuel), ("total", total)):
             raise_if_not_finite(arr, name)
-    return by_sector, by_fuel, total
+    return bufs if out is not None else (by_sector, by_fuel, total)
 
 
 def _raise_first_bad(

@@ -19,7 +19,16 @@ import numpy as np
 
 from fastcarbon._format import show, show_index
 from fastcarbon import _options
-from fastcarbon.core._common import as_float_array, check_no_alias, column_block, launch, out_array, out_fields, use_parallel
+from fastcarbon.core._common import (
+    as_float_array,
+    check_no_alias,
+    column_block,
+    launch,
+    out_array,
+    out_fields,
+    same_or_new,
+    use_parallel,
+)
 from fastcarbon.errors import CoordinateMismatchError, InputError, InputTypeError, InvalidValueError
 from fastcarbon.kernels import grey as _k
 
@@ -469,7 +478,7 @@ def forecast_egm(
     if shift != 0.0:
         values -= shift
     if out is not None:
-        return given
+        return same_or_new(out, given)
     return values.reshape(batch + (int(horizon),)), flag.reshape(batch)
 
 
