@@ -214,19 +214,32 @@ def check_no_alias(outputs: dict, inputs: dict) -> None:
     """An :class:`InputError` when an out buffer shares memory with an input or another buffer
     (the kernels read the inputs while writing the outputs).
 
-    Arrays of two different numpy allocations cannot overlap, so only pairs with the same owner
-    (or a foreign one) are compared, by ``np.may_share_memory`` (bounds: O(1), never a false "no");
-    the usual call is a dozen attribute lookups, not dozens of memory checks."""
-    items = [(k, v, _owner(v)) for k, v in outputs.items() if v is not None and v.size]
-    ins = [(k, v, _owner(v)) for k, v in inputs.items() if isinstance(v, np.ndarray) and v.size]
-    for k, (name, arr, own) in enumerate(items):
-        for in_name, x, x_own in ins:
-            if (own is None or x_own is None or own is x_own) and np.may_share_memory(arr, x):
-                raise InputError(f"{name}: shares memory with the input {in_name}; out= buffers must be separate "
-                                 f"arrays (the kernel reads {in_name} while writing {name})")
-        for other, brr, b_own in items[k + 1:]:
-            if (own is None or b_own is None or own is b_own) and np.may_share_memory(arr, brr):
-                raise InputError(f"{name} and {other}: share memory; every out= buffer must be its own array")
+    Arrays of two different numpy allocations cannot overlap, so the arrays are grouped by the
+    allocation that owns them and only arrays of one group (or of a foreign buffer: mmap, bytes)
+    are compared, by ``np.may_share_memory`` (bounds: O(1), never a false "no").  The usual
+    call is one attribute lookup per array."""
+    groups: dict[int, list] = {}
+    foreign = []
+    for is_out, items in ((True, outputs), (False, inputs)):
+        for name, arr in items.items():
+            if not isinstance(arr, np.ndarray) or not arr.size:
+                continue
+            own = _owner(arr)
+            (foreign if own is None else groups.setdefault(id(own), [])).append((name, arr, is_out))
+    suspects = [g for g in groups.values() if len(g) > 1]
+    if foreign:  # compared with everything
+        everything = [item for g in groups.values() for item in g] + foreign
+        suspects = [everything]
+    for group in suspects:
+        for k, (name, arr, is_out) in enumerate(group):
+            for other, brr, other_out in group[k + 1:]:
+                if not (is_out or other_out) or not np.may_share_memory(arr, brr):
+                    continue
+                if is_out and other_out:
+                    raise InputError(f"{name} and {other}: share memory; every out= buffer must be its own array")
+                out_name, in_name = (name, other) if is_out else (other, name)
+                raise InputError(f"{out_name}: shares memory with the input {in_name}; out= buffers must be "
+                                 f"separate arrays (the kernel reads {in_name} while writing {out_name})")
 
 
 def column_block(columns, n_rows: int, dtype) -> np.ndarray | None:
