@@ -51,14 +51,12 @@ __all__ = [
     "PARALLEL_THRESHOLD",
 ]
 
-#: Series × points below which the kernels run serial by default: the default of the option
-#: ``grey_parallel_threshold`` (:func:`fastcarbon.set_options`), which is what dispatch reads.
-#: On a machine where another process holds a core, the 2-thread fit's median stays several times
-#: the serial one up to ~2e5 values (benchmarks/threads_busy.py, benchmarks/README.md).  A series of 10 points with a 10-step
-#: forecast takes ~85 ns serial (n = 20: ~125 ns), so 2^16 values (~6 500 such series) take
-#: ~0.55 ms; waking the OpenMP threads after an idle moment was measured at 0.3–5 ms on the shared
-#: 2-vCPU machine (back-to-back calls with spinning threads: B = 1e3 × 10 in 93 µs parallel vs
-#: 116 µs serial, a gain only a benchmark loop sees).
+#: Series × points below which the kernels run serial by default (2^19): the default of the
+#: option ``grey_parallel_threshold`` (:func:`fastcarbon.set_options`), which is what dispatch
+#: reads.  With another process holding a core, the 2-thread fit waits ~10 ms for a time slice:
+#: its median was 2.9-3.1 x serial at 1.6e5 values and 0.82-0.93 x from 3.3e5 on
+#: (benchmarks/threads_busy.py, benchmarks/README.md).  A series of 10 points with a 10-step
+#: forecast takes ~85 ns serial, so the threshold is ~50 000 such series, ~4 ms of serial work.
 PARALLEL_THRESHOLD = _options.DEFAULTS["grey_parallel_threshold"]
 
 #: grade code → name (000 Table 7); code -1 (:data:`fastcarbon.kernels.grey.GRADE_NONE`) is
