@@ -14,7 +14,9 @@ import numpy as np
 
 from fastcarbon import kernels
 from fastcarbon._format import show, show_index
-from fastcarbon.core._common import PARALLEL_THRESHOLD
+from fastcarbon.core._common import (
+    PARALLEL_THRESHOLD,
+)
 from fastcarbon.core._common import as_float_array as _as_float_array
 from fastcarbon.core._common import (
     check_no_alias,

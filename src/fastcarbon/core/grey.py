@@ -17,8 +17,8 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-from fastcarbon._format import show, show_index
 from fastcarbon import _options
+from fastcarbon._format import show, show_index
 from fastcarbon.core._common import (
     as_float_array,
     check_no_alias,

@@ -13,7 +13,14 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from fastcarbon._format import show, show_index
-from fastcarbon.core._common import check_no_alias, check_time_values, launch, out_array, out_fields, use_parallel
+from fastcarbon.core._common import (
+    check_no_alias,
+    check_time_values,
+    launch,
+    out_array,
+    out_fields,
+    use_parallel,
+)
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, OverflowResultError
 from fastcarbon.kernels import peaks as _kernels
 
