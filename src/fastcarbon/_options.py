@@ -12,11 +12,11 @@ Options
 ``parallel_threshold`` : int >= 0
     Elements (of the input tensor, the series x points, the draws x outputs: each family counts
     its work as its docstring says) from which the multi-threaded kernels of accounting, peaks,
-    entropy, quantiles, draw summaries and Monte Carlo run.  Default
-    :data:`DEFAULTS` ``["parallel_threshold"]`` (= ``fastcarbon.core.PARALLEL_THRESHOLD``).
+    entropy, quantiles, draw summaries and Monte Carlo run.  Default 3 * 2**21 = 6.3e6
+    (``fastcarbon.core.PARALLEL_THRESHOLD``; why: :data:`DEFAULTS`).
 ``grey_parallel_threshold`` : int >= 0
     The same for the grey fits (series x points; a fit costs more per element).  Default
-    ``fastcarbon.core.grey.PARALLEL_THRESHOLD``.
+    2**19 = 5.2e5 (``fastcarbon.core.grey.PARALLEL_THRESHOLD``).
 ``num_threads`` : int or None
     numba threads the parallel kernels of fastcarbon use, 1 .. ``numba.config.NUMBA_NUM_THREADS``;
     None (default): numba's current setting (``numba.get_num_threads()``).  1 makes every
