@@ -11,7 +11,10 @@ Layers (imports flow downward only):
 Importing fastcarbon compiles nothing; kernels compile (or load from cache) on first use.
 """
 
-__all__ = ["__version__"]
+# set_options / get_options: a small module with no numba, numpy or xarray import
+from fastcarbon._options import get_options, set_options
+
+__all__ = ["__version__", "get_options", "set_options"]
 
 
 def __getattr__(name: str):

@@ -7,16 +7,20 @@ import math
 import numba
 import numpy as np
 
+from fastcarbon import _options
 from fastcarbon._format import show
-from fastcarbon.errors import InputTypeError, OverflowResultError, TimeAxisError
+from fastcarbon.errors import InputError, InputTypeError, OverflowResultError, TimeAxisError
 
 __all__ = ["PARALLEL_THRESHOLD", "as_float_array", "check_time_values", "raise_if_not_finite", "show_number",
-           "use_parallel"]
+           "use_parallel", "launch", "out_fields", "out_array", "check_no_alias", "column_block",
+           "named_buffers", "same_or_new"]
 
-#: Elements below which the kernels run serial.  Waking the second thread costs tens of
-#: microseconds to milliseconds on 2 vCPUs; below ~2.5e5 elements (≈2 MB, well under a
-#: millisecond of serial work) that is more than the parallel speed-up recovers.
-PARALLEL_THRESHOLD = 1 << 18
+#: Elements below which the kernels run serial by default: the default of the option
+#: ``parallel_threshold`` (:func:`fastcarbon.set_options`), which is what dispatch reads; kept
+#: under this name for compatibility.  Waking the second thread costs tens of microseconds idle
+#: and milliseconds when another process holds a core; benchmarks/threads_busy.py measures where
+#: two threads stop losing to one on a busy 2-vCPU machine (benchmarks/README.md).
+PARALLEL_THRESHOLD = _options.DEFAULTS["parallel_threshold"]
 
 
 def as_float_array(x, name: str) -> np.ndarray:
@@ -29,12 +33,35 @@ def as_float_array(x, name: str) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.float64)
 
 
-def use_parallel(parallel: bool | None, size: int, threshold: int = PARALLEL_THRESHOLD) -> bool:
-    """The caller's choice, or by default: parallel kernels from ``threshold`` elements on, when
-    numba has more than one thread (serial and parallel results are bit-identical)."""
+def use_parallel(parallel: bool | None, size: int, threshold: int | None = None, *,
+                 option: str = "parallel_threshold") -> bool:
+    """The caller's choice, or by default: parallel kernels from ``threshold`` elements on (None:
+    the current value of the option ``option``, :func:`fastcarbon.set_options`), when the
+    kernels would get more than one thread (serial and parallel results are bit-identical)."""
     if parallel is None:
-        return size >= threshold and numba.get_num_threads() > 1
+        if size < (_options.OPTIONS[option] if threshold is None else threshold):
+            return False
+        n = _options.OPTIONS["num_threads"]
+        return (numba.get_num_threads() if n is None else n) > 1
     return bool(parallel)
+
+
+def launch(serial, parallel_kern, parallel: bool, *args):
+    """Call ``parallel_kern(*args)`` when ``parallel`` (on ``num_threads`` threads when that option
+    is set, restored afterwards; numba's thread count is per calling thread), else ``serial(*args)``."""
+    if not parallel:
+        return serial(*args)
+    n = _options.OPTIONS["num_threads"]
+    if n is None:
+        return parallel_kern(*args)
+    before = numba.get_num_threads()
+    if n == before:
+        return parallel_kern(*args)
+    numba.set_num_threads(n)
+    try:
+        return parallel_kern(*args)
+    finally:
+        numba.set_num_threads(before)
 
 
 #: what each step rule of check_time_values means, for its messages
@@ -138,3 +165,124 @@ def raise_if_not_finite(result: np.ndarray, variable: str, hint="") -> None:
     if wild.any():
         idx = tuple(int(k) for k in np.unravel_index(int(np.argmax(wild)), wild.shape))
         raise OverflowResultError(variable, idx, float(result[idx]), hint=hint(idx) if callable(hint) else hint)
+
+
+# --- out= buffers ---------------------------------------------------------------------------------
+# The rule, the same in every family: ``out`` is what the function returns (its NamedTuple, or a
+# plain tuple of the same arrays in the same order; an ndarray where it returns one), e.g. the
+# result of an earlier call with the same shapes.  Every array is written in place and the result
+# is returned on those arrays, bit-identical to the allocating call.
+
+
+def out_fields(out, names: tuple[str, ...], function: str) -> tuple:
+    """The fields of ``out`` (a tuple of ``len(names)`` items), or an :class:`InputTypeError`
+    saying what ``function`` expects."""
+    if not isinstance(out, tuple) or len(out) != len(names):
+        got = f"a tuple of {len(out)}" if isinstance(out, tuple) else f"{type(out).__name__}"
+        raise InputTypeError(f"out: {function} takes a tuple ({', '.join(names)}) as it returns (e.g. an earlier "
+                             f"call's result with the same shapes), got {got}")
+    return tuple(out)
+
+
+def out_array(arr, name: str, shape: tuple[int, ...], dtype, *, contiguous: bool = True) -> np.ndarray:
+    """``arr`` if it is a writeable array of ``shape`` and ``dtype`` (C-contiguous when
+    ``contiguous``: a kernel writes it through a reshaped view), else an error naming ``name``."""
+    dtype = np.dtype(dtype)
+    if not isinstance(arr, np.ndarray):
+        raise InputTypeError(f"{name}: must be a numpy array of dtype {dtype} and shape {shape}, got "
+                             f"{type(arr).__name__}")
+    if arr.dtype != dtype:
+        raise InputError(f"{name}: must have dtype {dtype}, got {arr.dtype} (shape {arr.shape})")
+    if arr.shape != tuple(shape):
+        raise InputError(f"{name}: must have shape {tuple(shape)}, got {arr.shape}")
+    if contiguous and not arr.flags.c_contiguous:
+        raise InputError(f"{name}: must be C-contiguous (the kernel writes it as one block), got strides "
+                         f"{arr.strides}; pass np.ascontiguousarray(...) once and reuse it")
+    if not arr.flags.writeable:
+        raise InputError(f"{name}: must be writeable (got a read-only array, e.g. a broadcast view)")
+    return arr
+
+
+def _owner(a: np.ndarray):
+    """The array that owns ``a``'s memory, or None when that is not a numpy allocation (a buffer
+    from elsewhere: mmap, bytes)."""
+    o = a if a.base is None else a.base
+    return o if isinstance(o, np.ndarray) and o.base is None else None
+
+
+def check_no_alias(outputs: dict, inputs: dict) -> None:
+    """An :class:`InputError` when an out buffer shares memory with an input or another buffer
+    (the kernels read the inputs while writing the outputs).
+
+    Arrays of two different numpy allocations cannot overlap, so the arrays are grouped by the
+    allocation that owns them and only arrays of one group (or of a foreign buffer: mmap, bytes)
+    are compared, by ``np.may_share_memory`` (bounds: O(1), never a false "no").  The usual
+    call is one attribute lookup per array."""
+    groups: dict[int, list] = {}
+    foreign = []
+    for is_out, items in ((True, outputs), (False, inputs)):
+        for name, arr in items.items():
+            if not isinstance(arr, np.ndarray) or not arr.size:
+                continue
+            own = _owner(arr)
+            (foreign if own is None else groups.setdefault(id(own), [])).append((name, arr, is_out))
+    suspects = [g for g in groups.values() if len(g) > 1]
+    if foreign:  # compared with everything
+        everything = [item for g in groups.values() for item in g] + foreign
+        suspects = [everything]
+    for group in suspects:
+        for k, (name, arr, is_out) in enumerate(group):
+            for other, brr, other_out in group[k + 1:]:
+                if not (is_out or other_out) or not np.may_share_memory(arr, brr):
+                    continue
+                if is_out and other_out:
+                    raise InputError(f"{name} and {other}: share memory; every out= buffer must be its own array")
+                out_name, in_name = (name, other) if is_out else (other, name)
+                raise InputError(f"{out_name}: shares memory with the input {in_name}; out= buffers must be "
+                                 f"separate arrays (the kernel reads {in_name} while writing {out_name})")
+
+
+def column_block(columns, n_rows: int, dtype) -> np.ndarray | None:
+    """The (n_rows, k) C-ordered array whose columns are ``columns`` (as a function returns them:
+    e.g. ``GreyFit.C, .P, .mape`` are the columns of the kernel's stats array), or None when they
+    are not such views (the caller then writes a scratch block and copies).
+
+    Checked through ``.base`` (numpy keeps the owning array there) and data pointers: a few
+    microseconds, where building the block with ``as_strided`` cost tens."""
+    k = len(columns)
+    owner = columns[0].base
+    if (not isinstance(owner, np.ndarray) or owner.size != n_rows * k or owner.dtype != dtype
+            or not owner.flags.c_contiguous or not owner.flags.writeable
+            or any(c.base is not owner for c in columns)):
+        return None
+    block = owner if owner.shape == (n_rows, k) else owner.reshape(n_rows, k)
+    if n_rows == 0:
+        return block
+    item = block.itemsize
+    addr = block.ctypes.data
+    for i, c in enumerate(columns):
+        # column i of the block: starts at element i, then every k-th element in C order of its shape
+        step = k * item
+        for size, stride in zip(reversed(c.shape), reversed(c.strides)):
+            if size > 1 and stride != step:
+                return None
+            step *= size
+        if c.ctypes.data != addr + i * item:
+            return None
+    return block
+
+
+def named_buffers(out, cls, function: str, specs: dict, inputs: dict) -> dict:
+    """The fields of ``out`` (a ``cls`` NamedTuple or a tuple in its field order) checked against
+    ``specs`` (field -> (shape, dtype)) and against aliasing with ``inputs``, by field name."""
+    fields = dict(zip(cls._fields, out_fields(out, cls._fields, function)))
+    given = {k: out_array(fields[k], f"out.{k}", shape, dtype) for k, (shape, dtype) in specs.items()}
+    check_no_alias({f"out.{k}": v for k, v in given.items()}, inputs)
+    return given
+
+
+def same_or_new(out, result):
+    """``out`` itself when it is already ``result`` field for field (the caller's object back),
+    else ``result``."""
+    same = isinstance(out, type(result)) and all(a is b or (type(a) is int and a == b) for a, b in zip(out, result))
+    return out if same else result

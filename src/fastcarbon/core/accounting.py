@@ -14,9 +14,19 @@ import numpy as np
 
 from fastcarbon import kernels
 from fastcarbon._format import show, show_index
-from fastcarbon.core._common import PARALLEL_THRESHOLD
+from fastcarbon.core._common import (
+    PARALLEL_THRESHOLD,
+)
 from fastcarbon.core._common import as_float_array as _as_float_array
-from fastcarbon.core._common import raise_if_not_finite, use_parallel
+from fastcarbon.core._common import (
+    check_no_alias,
+    launch,
+    out_array,
+    out_fields,
+    raise_if_not_finite,
+    same_or_new,
+    use_parallel,
+)
 from fastcarbon.errors import InputError, InvalidValueError, OverflowResultError
 
 __all__ = ["bottom_up", "sector_fuel_totals", "BadValueError", "PARALLEL_THRESHOLD"]
@@ -67,6 +77,7 @@ def bottom_up(
     *,
     factor_layout: Literal["full", "sector_fuel", "fuel"] = "full",
     parallel: bool | None = None,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Energy and emissions by sector and fuel from the bottom-up tensor.
 
@@ -91,13 +102,23 @@ def bottom_up(
     factor_layout : {"full", "sector_fuel", "fuel"}
     parallel : bool, optional
         Force the serial (``False``) or multi-threaded (``True``) kernel.  By default the
-        parallel kernel runs when the tensor has at least :data:`PARALLEL_THRESHOLD` elements
-        and numba has more than one thread.  Both give bit-identical results.
+        parallel kernel runs when the tensor has at least ``parallel_threshold`` elements
+        (:func:`fastcarbon.set_options`; default :data:`PARALLEL_THRESHOLD`) and more than one
+        thread is available.  Both give bit-identical results.
+    out : (energy, emissions), optional
+        Arrays to write the results into, as this function returns them (e.g. the result of an
+        earlier call with the same shapes): writeable, C-contiguous float64 of shape (..., M, N),
+        not sharing memory with the inputs or each other.  Returned, filled, bit-identical to the
+        allocating call; a simulation loop then allocates its outputs once.  (Only O(batch · M)
+        scratch remains per call; with a ``"sector_fuel"`` or ``"fuel"`` factor that adds batch
+        dims of its own, also the (batch, M, N) energy before broadcasting.)
 
     Returns
     -------
     energy, emissions : ndarray (..., M, N)
-        The leading dims are the broadcast of the inputs' leading dims.
+        The leading dims are the broadcast of the inputs' leading dims.  With a ``"sector_fuel"``
+        factor that adds batch dims, ``energy`` is a read-only broadcast view (a copy in ``out``:
+        pass ``(energy.copy(), emissions)`` of the first call as ``out`` to later ones).
 
     Raises
     ------
@@ -160,25 +181,30 @@ def bottom_up(
     p2 = p.reshape((-1, n_m, n_i, n_j))
     e2 = e.reshape((-1,) + core)
     rows_p, rows_e = _rows(bp, work_batch), _rows(be, work_batch)
-    energy = np.empty((n_b, n_m, n_n))
+    shape = out_batch + (n_m, n_n)
+    if out is not None:
+        out_e, out_ce = (out_array(a, f"out[{k}] ({name})", shape, np.float64)
+                         for k, (a, name) in enumerate(zip(out_fields(out, ("energy", "emissions"), "bottom_up"),
+                                                           ("energy", "emissions"))))
+        check_no_alias({"out[0] (energy)": out_e, "out[1] (emissions)": out_ce},
+                       {"activity": p, "intensity": e, "factor": f})
+    # with out=, the kernel writes the caller's arrays (through a reshaped view: no copy)
+    energy = np.empty((n_b, n_m, n_n)) if out is None or work_batch != out_batch else out_e.reshape(n_b, n_m, n_n)
     bad = np.empty((n_b, n_m, 2), dtype=np.int64)
     if factor_layout == "full":
-        emissions = np.empty((n_b, n_m, n_n))
+        emissions = np.empty((n_b, n_m, n_n)) if out is None else out_ce.reshape(n_b, n_m, n_n)
         f2 = f.reshape((-1,) + core)
         rows_f = _rows(bf, work_batch)
-        kern = (
-            kernels.sector_fuel_energy_emissions_parallel
-            if parallel
-            else kernels.sector_fuel_energy_emissions
-        )
-        kern(p2, e2, f2, rows_p, rows_e, rows_f, energy, emissions, bad)
+        launch(kernels.sector_fuel_energy_emissions, kernels.sector_fuel_energy_emissions_parallel, parallel,
+               p2, e2, f2, rows_p, rows_e, rows_f, energy, emissions, bad)
         _raise_first_bad(bad, {"activity": (p, rows_p, 3), "intensity": (e, rows_e, 4), "factor": (f, rows_f, 4)},
                          work_batch, {"energy": energy, "emissions": emissions})
-        shape = out_batch + (n_m, n_n)
+        if out is not None:
+            return same_or_new(out, (out_e, out_ce))
         return energy.reshape(shape), emissions.reshape(shape)
 
-    kern = kernels.sector_fuel_energy_parallel if parallel else kernels.sector_fuel_energy
-    kern(p2, e2, rows_p, rows_e, energy, bad)
+    launch(kernels.sector_fuel_energy, kernels.sector_fuel_energy_parallel, parallel,
+           p2, e2, rows_p, rows_e, energy, bad)
     _raise_first_bad(bad, {"activity": (p, rows_p, 3), "intensity": (e, rows_e, 4)}, work_batch, {"energy": energy},
                      len(out_batch))
     wild = ~np.isfinite(f_user)  # small: the factor has no process or equipment axes here
@@ -187,12 +213,23 @@ def bottom_up(
         raise BadValueError("factor", idx, float(f_user[idx]))
     energy = energy.reshape(work_batch + (n_m, n_n))
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is raised below, with its index
-        emissions = energy * f  # (…, M, N) × (…, M|1, N): small, not tensor-sized
+        # (…, M, N) × (…, M|1, N): small, not tensor-sized
+        # into a C-ordered array (energy * f would take f's broadcast layout), so a result can
+        # serve as a later call's out=
+        emissions = np.multiply(energy, f, out=np.empty(shape) if out is None else out_ce)
     raise_if_not_finite(emissions, "emissions")
+    if out is not None:
+        if work_batch != out_batch:  # the factor added batch dims: energy is the same along them
+            np.copyto(out_e, np.broadcast_to(energy, shape))
+        return same_or_new(out, (out_e, out_ce))
+    if energy.shape == emissions.shape:  # writeable, so the result can serve as a later call's out=
+        return energy, emissions
     return np.broadcast_to(energy, emissions.shape), emissions
 
 
-def sector_fuel_totals(matrix, *, parallel: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def sector_fuel_totals(matrix, *, parallel: bool | None = None,
+                       out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Totals by sector, by fuel and overall of sector × fuel matrices (001 eqs. 3–4, the sums
     over n and m).
 
@@ -202,7 +239,11 @@ def sector_fuel_totals(matrix, *, parallel: bool | None = None) -> tuple[np.ndar
         E or CE by sector and fuel, as returned by :func:`bottom_up`.
     parallel : bool, optional
         Force the serial or multi-threaded kernel (bit-identical); default: parallel when the
-        matrix has at least :data:`PARALLEL_THRESHOLD` elements.
+        matrix has at least ``parallel_threshold`` elements (:func:`fastcarbon.set_options`).
+    out : (by_sector, by_fuel, total), optional
+        Arrays to write into, as this function returns them (C-contiguous float64 of shapes
+        (..., M), (..., N) and (...), writeable, not sharing memory with ``matrix``); returned,
+        filled, bit-identical to the allocating call.
 
     Returns
     -------
@@ -232,17 +273,27 @@ def sector_fuel_totals(matrix, *, parallel: bool | None = None) -> tuple[np.ndar
     batch, (n_m, n_n) = x.shape[:-2], x.shape[-2:]
     x2 = x.reshape((-1, n_m, n_n))
     n_b = x2.shape[0]
-    by_sector, by_fuel, total = np.empty((n_b, n_m)), np.empty((n_b, n_n)), np.empty(n_b)
+    if out is None:
+        by_sector, by_fuel, total = np.empty((n_b, n_m)), np.empty((n_b, n_n)), np.empty(n_b)
+    else:
+        names = ("by_sector", "by_fuel", "total")
+        bufs = [out_array(a, f"out[{k}] ({name})", shp, np.float64) for k, (a, name, shp) in enumerate(
+            zip(out_fields(out, names, "sector_fuel_totals"), names, (batch + (n_m,), batch + (n_n,), batch)))]
+        check_no_alias({f"out[{k}] ({name})": a for k, (a, name) in enumerate(zip(bufs, names))}, {"matrix": x})
+        by_sector, by_fuel, total = bufs[0].reshape(n_b, n_m), bufs[1].reshape(n_b, n_n), bufs[2].reshape(n_b)
     parallel = use_parallel(parallel, x.size)
-    kern = kernels.sector_fuel_totals_parallel if parallel else kernels.sector_fuel_totals
-    kern(x2, by_sector, by_fuel, total)
-    by_sector, by_fuel, total = by_sector.reshape(batch + (n_m,)), by_fuel.reshape(batch + (n_n,)), total.reshape(batch)
+    launch(kernels.sector_fuel_totals, kernels.sector_fuel_totals_parallel, parallel, x2, by_sector, by_fuel, total)
+    if out is not None:
+        by_sector, by_fuel, total = bufs = same_or_new(out, tuple(bufs))
+    else:
+        by_sector, by_fuel = by_sector.reshape(batch + (n_m,)), by_fuel.reshape(batch + (n_n,))
+        total = total.reshape(batch)
     # Any non-finite matrix value or by-sector sum makes its row's total non-finite, so the small
     # total and by-fuel arrays are all that is read; the culprit is looked for only on failure.
     if not (np.isfinite(total).all() and np.isfinite(by_fuel).all()):
         for name, arr in (("matrix", x), ("by_sector", by_sector), ("by_fuel", by_fuel), ("total", total)):
             raise_if_not_finite(arr, name)
-    return by_sector, by_fuel, total
+    return bufs if out is not None else (by_sector, by_fuel, total)
 
 
 def _raise_first_bad(

@@ -18,7 +18,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from fastcarbon._format import show
-from fastcarbon.core._common import show_number, use_parallel
+from fastcarbon.core._common import launch, named_buffers, same_or_new, show_number, use_parallel
 from fastcarbon.core.peaks import check_years
 from fastcarbon.core.quantiles import check_probabilities, raise_nonfinite
 from fastcarbon.errors import (
@@ -173,6 +173,7 @@ def summarize_draws(
     axis: int = 0,
     nan_policy: Literal["raise", "propagate"] = "raise",
     parallel: bool | None = None,
+    out: DrawSummary | None = None,
 ) -> DrawSummary:
     """Quantile bands, peak probabilities, mean and target probability of Monte Carlo draws,
     each with its Monte Carlo error, in one pass.
@@ -215,7 +216,14 @@ def summarize_draws(
         a NaN draw is censored and not below target, and the quantiles, mean and std of the years
         it is NaN in are NaN.  Infinities always raise.
     parallel : bool, optional
-        Serial or multi-threaded kernel (bit-identical); default by size.
+        Serial or multi-threaded kernel (bit-identical); default by size
+        (``parallel_threshold``, :func:`fastcarbon.set_options`).
+    out : DrawSummary, optional
+        Arrays to write into, as this function returns them (e.g. an earlier call's result for
+        draws of the same shape and the same quantiles): C-contiguous, writeable, float64 (bool
+        for ``quantile_ci_exact``), not sharing memory with ``e`` or each other; ``prob_below``
+        and ``prob_below_se`` may be None without a target; ``n_draws`` is not read.  Returned,
+        filled, bit-identical to the allocating call, with no draw-sized temporary.
 
     Returns
     -------
@@ -298,13 +306,22 @@ def summarize_draws(
     post = int(np.prod(x.shape[axis + 1:-1], dtype=np.int64))
     slabs = x.astype(np.float64, copy=False).reshape(pre, n_d, post, n_t)
     n_q = qs.size
-    quant, q_low, q_high = (np.empty((n_q, n_b, n_t)) for _ in range(3))
-    mean, std, peak_count = (np.empty((n_b, n_t)) for _ in range(3))
-    censored, below = np.empty(n_b), np.full(n_b, np.nan)
-    kern = _kernels.draw_summary_parallel if use_parallel(parallel, x.size) else _kernels.draw_summary
+    if out is None:
+        quant, q_low, q_high = (np.empty((n_q, n_b, n_t)) for _ in range(3))
+        mean, std, peak_count = (np.empty((n_b, n_t)) for _ in range(3))
+        censored, below = np.empty(n_b), np.full(n_b, np.nan)
+    else:
+        given = _summary_buffers(out, n_q, batch, n_t, t_target >= 0, x)
+        quant, q_low, q_high = (given[k].reshape(n_q, n_b, n_t) for k in ("quantile", "quantile_low", "quantile_high"))
+        mean, std = given["mean"].reshape(n_b, n_t), given["std"].reshape(n_b, n_t)
+        # the kernel's peak counts go straight into peak_year_probability, divided by D below
+        peak_count = given["peak_year_probability"].reshape(n_b, n_t)
+        censored = given["censored_share"].reshape(n_b)
+        below = given["prob_below"].reshape(n_b) if t_target >= 0 else np.empty(n_b)
+        below.fill(np.nan)
     if n_b:
-        kern(slabs, qs, ci_lo, ci_hi, t_target, tgt, quant, q_low, q_high, mean, std, peak_count, censored,
-             below)
+        launch(_kernels.draw_summary, _kernels.draw_summary_parallel, use_parallel(parallel, x.size),
+               slabs, qs, ci_lo, ci_hi, t_target, tgt, quant, q_low, q_high, mean, std, peak_count, censored, below)
 
     # The mean is finite exactly for the rows and years without NaN, infinity or overflow: only
     # those columns are looked at again, so clean input costs one test per output value.
@@ -327,6 +344,8 @@ def summarize_draws(
                                       hint="the sum over the draws exceeds it; check the draws' magnitudes")
 
     root = math.sqrt(n_d)
+    if out is not None:
+        return _summary_into(out, given, ranks, n_d, root, t_target >= 0)
     peak_year_p = peak_count / n_d
     peak_p = np.cumsum(peak_count, axis=1) / n_d
     cens = censored
@@ -353,6 +372,49 @@ def summarize_draws(
         prob_below_se=None if prob_below is None else se(below).reshape(batch),
         n_draws=int(n_d),
     )
+
+
+def _summary_buffers(out, n_q: int, batch: tuple[int, ...], n_t: int, with_target: bool, e: np.ndarray) -> dict:
+    """The fields of ``out`` (a :class:`DrawSummary`) checked as :func:`summarize_draws` writes them."""
+    per_year, per_row = (*batch, n_t), tuple(batch)
+    specs = {k: ((n_q, *per_year), np.float64) for k in ("quantile", "quantile_low", "quantile_high")}
+    specs |= {"quantile_ci_exact": ((n_q,), np.bool_), "quantile_ci_coverage": ((n_q,), np.float64)}
+    specs |= {k: (per_year, np.float64) for k in ("mean", "std", "mean_se", "peak_probability",
+                                                    "peak_probability_se", "peak_year_probability")}
+    specs |= {k: (per_row, np.float64) for k in ("censored_share", "censored_share_se")}
+    if with_target:
+        specs |= {k: (per_row, np.float64) for k in ("prob_below", "prob_below_se")}
+        fields = dict(zip(DrawSummary._fields, out))
+        for k in ("prob_below", "prob_below_se"):
+            if isinstance(out, tuple) and len(out) == len(DrawSummary._fields) and fields[k] is None:
+                raise InputError(f"out.{k}: is None, but a target is given; pass an array of the batch shape {per_row} "
+                                 f"(an earlier call's result with a target has one)")
+    return named_buffers(out, DrawSummary, "summarize_draws", specs, {"e": e})
+
+
+def _summary_into(out, given: dict, ranks, n_d: int, root: float, with_target: bool) -> DrawSummary:
+    """The derived fields of :func:`summarize_draws` written in place into ``given`` (the same
+    operations, in the same order, as the allocating path: the same bits)."""
+    def se_into(p, into):  # sqrt(p (1 - p) / D)
+        np.subtract(1.0, p, out=into)
+        np.multiply(p, into, out=into)
+        np.divide(into, n_d, out=into)
+        np.sqrt(into, out=into)
+
+    g = given
+    g["quantile_ci_exact"][...] = [r[3] for r in ranks]
+    g["quantile_ci_coverage"][...] = [r[2] for r in ranks]
+    np.divide(g["std"], root, out=g["mean_se"])
+    np.cumsum(g["peak_year_probability"], axis=-1, out=g["peak_probability"])  # counts: the running sum first
+    np.divide(g["peak_probability"], n_d, out=g["peak_probability"])
+    np.divide(g["peak_year_probability"], n_d, out=g["peak_year_probability"])
+    se_into(g["peak_probability"], g["peak_probability_se"])
+    se_into(g["censored_share"], g["censored_share_se"])
+    if with_target:
+        se_into(g["prob_below"], g["prob_below_se"])
+    else:
+        g["prob_below"] = g["prob_below_se"] = None
+    return same_or_new(out, DrawSummary(**g, n_draws=int(n_d)))
 
 
 def draws_needed(p, half_width, level: float = 0.95) -> np.ndarray:

@@ -25,7 +25,7 @@ import numpy as np
 
 from fastcarbon._format import show, show_index
 from fastcarbon.core._common import as_float_array as _as_float_array
-from fastcarbon.core._common import use_parallel
+from fastcarbon.core._common import launch, named_buffers, same_or_new, use_parallel
 from fastcarbon.errors import FastcarbonWarning, InputError, InputTypeError, InvalidValueError
 from fastcarbon.kernels import entropy as _k
 
@@ -135,6 +135,7 @@ def entropy_weights(
     errors: Literal["raise", "ignore"] = "raise",
     warn: bool = True,
     parallel: bool | None = None,
+    out: EntropyWeights | None = None,
 ) -> EntropyWeights:
     """Entropy weights of indicators, each batch item standardized over its own rows.
 
@@ -162,7 +163,12 @@ def entropy_weights(
         Emit a :class:`ConstantIndicatorWarning` when some indicator is constant.
     parallel : bool, optional
         Force the serial or the multi-threaded kernel (bit-identical results).  Default:
-        parallel from :data:`fastcarbon.core.PARALLEL_THRESHOLD` elements up.
+        parallel from ``parallel_threshold`` elements up (:func:`fastcarbon.set_options`).
+    out : EntropyWeights, optional
+        Arrays to write into, as this function returns them (e.g. an earlier call's result for
+        ``x`` of the same shape): C-contiguous, writeable, float64 (bool for ``constant``), not
+        sharing memory with ``x`` or each other.  Returned, filled, bit-identical to the
+        allocating call.
 
     Returns
     -------
@@ -225,12 +231,21 @@ def entropy_weights(
     batch = a.shape[:-2]
     a3 = a.reshape((-1, m, n))
     n_b = a3.shape[0]
-    standardized = np.empty_like(a3)
-    entropy, difference, weight = (np.empty((n_b, n)) for _ in range(3))
-    constant = np.empty((n_b, n), dtype=np.bool_)
+    if out is None:
+        standardized = np.empty_like(a3)
+        entropy, difference, weight = (np.empty((n_b, n)) for _ in range(3))
+        constant = np.empty((n_b, n), dtype=np.bool_)
+    else:
+        per = batch + (n,)
+        given = named_buffers(out, EntropyWeights, "entropy_weights", {
+            "standardized": (a.shape, np.float64), "entropy": (per, np.float64), "difference": (per, np.float64),
+            "weight": (per, np.float64), "constant": (per, np.bool_)}, {"x": a})
+        standardized = given["standardized"].reshape(a3.shape)
+        entropy, difference, weight, constant = (given[k].reshape(n_b, n)
+                                                 for k in ("entropy", "difference", "weight", "constant"))
     bad = np.empty(n_b, dtype=np.int64)
-    kern = _k.entropy_weights_parallel if use_parallel(parallel, a.size) else _k.entropy_weights_serial
-    kern(a3, np.ascontiguousarray(neg), standardized, entropy, difference, weight, constant, bad)
+    launch(_k.entropy_weights_serial, _k.entropy_weights_parallel, use_parallel(parallel, a.size),
+           a3, np.ascontiguousarray(neg), standardized, entropy, difference, weight, constant, bad)
     _raise_bad(bad, a, "x", "must be finite (no NaN or inf)")
 
     n_const = constant.sum(axis=-1)
@@ -246,6 +261,8 @@ def entropy_weights(
             ConstantIndicatorWarning,
             stacklevel=2,
         )
+    if out is not None:
+        return same_or_new(out, EntropyWeights(**given))
     shape = batch + (n,)
     return EntropyWeights(
         standardized.reshape(a.shape),
@@ -256,7 +273,8 @@ def entropy_weights(
     )
 
 
-def obstacle_degree(standardized, weight, *, parallel: bool | None = None) -> ObstacleDegree:
+def obstacle_degree(standardized, weight, *, parallel: bool | None = None,
+                    out: ObstacleDegree | None = None) -> ObstacleDegree:
     """Obstacle degree ("resistance") of each indicator in each row, with rankings.
 
     .. math::
@@ -275,6 +293,10 @@ def obstacle_degree(standardized, weight, *, parallel: bool | None = None) -> Ob
         every city is fine).  They need not sum to 1: O is normalized per row.
     parallel : bool, optional
         As in :func:`entropy_weights`.
+    out : ObstacleDegree, optional
+        Arrays to write into, as this function returns them: C-contiguous, writeable, float64
+        ``deviation`` and ``obstacle``, int64 ``rank`` and ``main_count``, bool ``no_obstacle``,
+        not sharing memory with the inputs or each other.  Returned, filled, bit-identical.
 
     Returns
     -------
@@ -337,14 +359,24 @@ def obstacle_degree(standardized, weight, *, parallel: bool | None = None) -> Ob
     # the weights are (batch, n): small, so a contiguous copy is cheap
     w2 = np.ascontiguousarray(w).reshape((-1, n))
     n_b = s3.shape[0]
-    deviation, obstacle = np.empty_like(s3), np.empty_like(s3)
-    rank = np.empty(s3.shape, dtype=np.int64)
-    main_count = np.empty((n_b, n), dtype=np.int64)
-    no_obstacle = np.empty((n_b, m), dtype=np.bool_)
+    if out is None:
+        deviation, obstacle = np.empty_like(s3), np.empty_like(s3)
+        rank = np.empty(s3.shape, dtype=np.int64)
+        main_count = np.empty((n_b, n), dtype=np.int64)
+        no_obstacle = np.empty((n_b, m), dtype=np.bool_)
+    else:
+        given = named_buffers(out, ObstacleDegree, "obstacle_degree", {
+            "deviation": (s.shape, np.float64), "obstacle": (s.shape, np.float64), "rank": (s.shape, np.int64),
+            "main_count": (batch + (n,), np.int64), "no_obstacle": (batch + (m,), np.bool_)},
+            {"standardized": s, "weight": w})
+        deviation, obstacle, rank = (given[k].reshape(s3.shape) for k in ("deviation", "obstacle", "rank"))
+        main_count, no_obstacle = given["main_count"].reshape(n_b, n), given["no_obstacle"].reshape(n_b, m)
     bad = np.empty(n_b, dtype=np.int64)
-    kern = _k.obstacle_degree_parallel if use_parallel(parallel, s.size) else _k.obstacle_degree_serial
-    kern(s3, w2, deviation, obstacle, rank, main_count, no_obstacle, bad)
+    launch(_k.obstacle_degree_serial, _k.obstacle_degree_parallel, use_parallel(parallel, s.size),
+           s3, w2, deviation, obstacle, rank, main_count, no_obstacle, bad)
     _raise_bad(bad, s, "standardized", "must lie in [0, 1]")
+    if out is not None:
+        return same_or_new(out, ObstacleDegree(**given))
     return ObstacleDegree(
         deviation.reshape(s.shape),
         obstacle.reshape(s.shape),

@@ -17,8 +17,18 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from fastcarbon import _options
 from fastcarbon._format import show, show_index
-from fastcarbon.core._common import as_float_array, use_parallel
+from fastcarbon.core._common import (
+    as_float_array,
+    check_no_alias,
+    column_block,
+    launch,
+    out_array,
+    out_fields,
+    same_or_new,
+    use_parallel,
+)
 from fastcarbon.errors import CoordinateMismatchError, InputError, InputTypeError, InvalidValueError
 from fastcarbon.kernels import grey as _k
 
@@ -41,12 +51,13 @@ __all__ = [
     "PARALLEL_THRESHOLD",
 ]
 
-#: Series × points below which the kernels run serial.  A series of 10 points with a 10-step
-#: forecast takes ~85 ns serial (n = 20: ~125 ns), so 2^16 values (~6 500 such series) take
-#: ~0.55 ms; waking the OpenMP threads after an idle moment was measured at 0.3–5 ms on the shared
-#: 2-vCPU machine (back-to-back calls with spinning threads: B = 1e3 × 10 in 93 µs parallel vs
-#: 116 µs serial, a gain only a benchmark loop sees).
-PARALLEL_THRESHOLD = 1 << 16
+#: Series × points below which the kernels run serial by default (2^19): the default of the
+#: option ``grey_parallel_threshold`` (:func:`fastcarbon.set_options`), which is what dispatch
+#: reads.  With another process holding a core, the 2-thread fit waits ~10 ms for a time slice:
+#: its median was 2.9-3.1 x serial at 1.6e5 values and 0.82-0.93 x from 3.3e5 on
+#: (benchmarks/threads_busy.py, benchmarks/README.md).  A series of 10 points with a 10-step
+#: forecast takes ~85 ns serial, so the threshold is ~50 000 such series, ~4 ms of serial work.
+PARALLEL_THRESHOLD = _options.DEFAULTS["grey_parallel_threshold"]
 
 #: grade code → name (000 Table 7); code -1 (:data:`fastcarbon.kernels.grey.GRADE_NONE`) is
 #: "not graded"
@@ -179,7 +190,33 @@ def _check_args(errors: str, horizon: int, shift: float) -> None:
         raise InputError(f"shift must be a finite number, got {show(shift)}")
 
 
-def _fit(model: str, serial, parallel_kern, x, horizon, shift, errors, parallel) -> GreyFit:
+def _fit_buffers(out, n_b: int, batch: tuple[int, ...], n: int, horizon: int, x2: np.ndarray):
+    """The kernel's arrays written into ``out`` (a :class:`GreyFit`): the fields themselves, and
+    the (B, 3) stats and window blocks when ``C, P, mape`` and ``first, last, n_points`` are the
+    columns of one block as :func:`fit_egm` returns them (else scratch blocks, copied after)."""
+    fields = out_fields(out, GreyFit._fields, "fit_egm / fit_linear")
+    f = out if isinstance(out, GreyFit) else GreyFit(*fields)
+    shapes = {"params": (2,), "fitted": (n,), "forecast": (horizon,), "residual": (n,), "relative_error": (n,)}
+    arrays = {k: out_array(getattr(f, k), f"out.{k}", batch + extra, np.float64).reshape((n_b,) + extra)
+              for k, extra in shapes.items()}
+    for k, dtype in (("grade", np.int8), ("level_ratio_ok", np.bool_), ("flag", np.int32)):
+        arrays[k] = out_array(getattr(f, k), f"out.{k}", batch, dtype).reshape(n_b)
+    blocks = {}
+    for block, names, dtype in (("stats", ("C", "P", "mape"), np.float64),
+                                ("window", ("first", "last", "n_points"), np.int32)):
+        cols = [out_array(getattr(f, k), f"out.{k}", batch, dtype, contiguous=False) for k in names]
+        blocks[block] = column_block(cols, n_b, dtype)
+        if blocks[block] is None:  # the caller's own arrays: written from a scratch block
+            blocks[block] = np.empty((n_b, 3), dtype=dtype)
+            blocks[block + "_copy"] = cols
+    check_no_alias({f"out.{k}": getattr(f, k) for k in ("params", "fitted", "forecast", "residual", "relative_error",
+                                                        "grade", "level_ratio_ok", "flag")}
+                   | {"out.C, .P, .mape": blocks["stats"], "out.first, .last, .n_points": blocks["window"]},
+                   {"x": x2})
+    return f, arrays, blocks
+
+
+def _fit(model: str, serial, parallel_kern, x, horizon, shift, errors, parallel, out=None) -> GreyFit:
     _check_args(errors, horizon, shift)
     x = _as_series(x)
     batch, n = x.shape[:-1], x.shape[-1]
@@ -189,20 +226,26 @@ def _fit(model: str, serial, parallel_kern, x, horizon, shift, errors, parallel)
             f"needed (000: four data points at least)"
         )
     x2 = x.reshape(-1, n)
-    xs = x2 + shift if shift != 0.0 else x2
     n_b = x2.shape[0]
-    params = np.empty((n_b, 2))
-    fitted = np.empty((n_b, n))
-    forecast = np.empty((n_b, int(horizon)))
-    residual = np.empty((n_b, n))
-    relative_error = np.empty((n_b, n))
-    stats = np.empty((n_b, 3))
-    grade = np.empty(n_b, dtype=np.int8)
-    flag = np.empty(n_b, dtype=np.int32)
-    window = np.empty((n_b, 3), dtype=np.int32)
-    parallel = use_parallel(parallel, n_b * n, PARALLEL_THRESHOLD)
-    (parallel_kern if parallel else serial)(
-        xs, params, fitted, forecast, residual, relative_error, stats, grade, flag, window)
+    if out is None:
+        params = np.empty((n_b, 2))
+        fitted = np.empty((n_b, n))
+        forecast = np.empty((n_b, int(horizon)))
+        residual = np.empty((n_b, n))
+        relative_error = np.empty((n_b, n))
+        stats = np.empty((n_b, 3))
+        grade = np.empty(n_b, dtype=np.int8)
+        flag = np.empty(n_b, dtype=np.int32)
+        window = np.empty((n_b, 3), dtype=np.int32)
+    else:
+        given, arrays, blocks = _fit_buffers(out, n_b, batch, n, int(horizon), x2)
+        params, fitted, forecast, residual, relative_error, grade, flag = (arrays[k] for k in (
+            "params", "fitted", "forecast", "residual", "relative_error", "grade", "flag"))
+        stats, window = blocks["stats"], blocks["window"]
+    xs = x2 + shift if shift != 0.0 else x2
+    parallel = use_parallel(parallel, n_b * n, option="grey_parallel_threshold")
+    launch(serial, parallel_kern, parallel,
+           xs, params, fitted, forecast, residual, relative_error, stats, grade, flag, window)
     _rescale_posterior(xs, fitted, stats, grade, flag, window)
     # A series is unfitted (FLAG_FATAL bits) exactly when its grade is GRADE_NONE (-1): one
     # reduction over the int8 grades instead of two passes over the flags.
@@ -219,19 +262,28 @@ def _fit(model: str, serial, parallel_kern, x, horizon, shift, errors, parallel)
     if shift != 0.0:
         # Back to the caller's scale; relative errors and MAPE are relative to x, not x + c.
         # Outside each window x is NaN, so are the residuals: MAPE is over the window's points.
+        # (In place: the same operations in the same order as fresh arrays, so the same bits.)
         fitted -= shift
         forecast -= shift
-        residual = x2 - fitted
+        residual = np.subtract(x2, fitted, out=None if out is None else residual)
         with np.errstate(divide="ignore", invalid="ignore"):
-            relative_error = np.abs(residual) / np.abs(x2)
-            mape = np.where(np.isnan(relative_error), 0.0, relative_error).sum(axis=1) / window[:, 2]
+            relative_error = np.divide(np.abs(residual), np.abs(x2), out=None if out is None else relative_error)
+            mape = np.divide(np.where(np.isnan(relative_error), 0.0, relative_error).sum(axis=1), window[:, 2],
+                             out=None if out is None else mape)
         mape[grade < 0] = np.nan
-    level_ok = (flag & (_k.FLAG_LEVEL_RATIO | _k.FLAG_MISSING | _k.FLAG_NONPOSITIVE)) == 0
-    out = (params, fitted, forecast, residual, relative_error, mape, stats[:, 0], stats[:, 1], grade, level_ok, flag,
-           window[:, 0], window[:, 1], window[:, 2])
+    mask = _k.FLAG_LEVEL_RATIO | _k.FLAG_MISSING | _k.FLAG_NONPOSITIVE
+    if out is not None:
+        np.equal(flag & mask, 0, out=arrays["level_ratio_ok"])
+        for block in ("stats", "window"):
+            for k, col in enumerate(blocks.get(block + "_copy", ())):
+                np.copyto(col, blocks[block][:, k].reshape(col.shape))
+        return given
+    level_ok = (flag & mask) == 0
+    result = (params, fitted, forecast, residual, relative_error, mape, stats[:, 0], stats[:, 1], grade, level_ok,
+              flag, window[:, 0], window[:, 1], window[:, 2])
     if len(batch) != 1:  # a (B, n) input needs no reshape
-        out = tuple(a.reshape(batch + a.shape[1:]) for a in out)
-    return GreyFit(*out)
+        result = tuple(a.reshape(batch + a.shape[1:]) for a in result)
+    return GreyFit(*result)
 
 
 def _rescale_posterior(xs, fitted, stats, grade, flag, window) -> None:
@@ -265,6 +317,7 @@ def fit_egm(
     shift: float = 0.0,
     errors: Literal["raise", "ignore"] = "raise",
     parallel: bool | None = None,
+    out: GreyFit | None = None,
 ) -> GreyFit:
     """Fit EGM(1,1) to every series of ``x`` (time on the last axis), with diagnostics.
 
@@ -300,7 +353,17 @@ def fit_egm(
         :class:`UnfittableSeriesError`.  ``"ignore"``: its outputs are NaN and its flag says why.
     parallel : bool, optional
         Force the serial or the multi-threaded kernel (bit-identical).  Default: parallel from
-        :data:`PARALLEL_THRESHOLD` values on.
+        ``grey_parallel_threshold`` values on (:func:`fastcarbon.set_options`; default
+        :data:`PARALLEL_THRESHOLD`).
+    out : GreyFit, optional
+        Arrays to write the results into: a :class:`GreyFit` (or a tuple in its field order) of
+        the shapes and dtypes this call returns, e.g. the result of an earlier call on data of
+        the same shape.  Every array must be writeable and must not share memory with ``x`` or
+        another field; all but ``C, P, mape`` and ``first, last, n_points`` must be C-contiguous.
+        Those two triples are written directly when they are the columns of one (B, 3) block,
+        as a returned GreyFit's are (else through a scratch block and a copy).  Returns ``out``
+        filled, bit-identical to the allocating call.  With ``shift`` != 0 a few temporaries
+        remain.
 
     Returns
     -------
@@ -334,7 +397,7 @@ def fit_egm(
     >>> int(ragged.first), int(ragged.last), int(ragged.n_points), ragged.fitted[-2:].round(4).tolist()
     (1, 6, 6, [256.5532, 263.1223])
     """
-    return _fit("EGM(1,1)", _k.egm_fit, _k.egm_fit_parallel, x, horizon, shift, errors, parallel)
+    return _fit("EGM(1,1)", _k.egm_fit, _k.egm_fit_parallel, x, horizon, shift, errors, parallel, out)
 
 
 def fit_linear(
@@ -344,6 +407,7 @@ def fit_linear(
     shift: float = 0.0,
     errors: Literal["raise", "ignore"] = "raise",
     parallel: bool | None = None,
+    out: GreyFit | None = None,
 ) -> GreyFit:
     """Fit the linear trend x̂(k) = α + β·k, k = 1..n, to every series: the baseline of 000 Table 6.
 
@@ -358,11 +422,12 @@ def fit_linear(
     >>> fit.params.tolist(), fit.forecast.tolist()
     ([0.0, 1.0], [5.0, 6.0])
     """
-    return _fit("linear trend", _k.linear_fit, _k.linear_fit_parallel, x, horizon, shift, errors, parallel)
+    return _fit("linear trend", _k.linear_fit, _k.linear_fit_parallel, x, horizon, shift, errors, parallel, out)
 
 
 def forecast_egm(
-    params, x_first, n: int, horizon: int, *, shift: float = 0.0, first=0
+    params, x_first, n: int, horizon: int, *, shift: float = 0.0, first=0,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """EGM(1,1) values at the ``horizon`` points after the n of the time axis, from fitted (a, b),
     without refitting.
@@ -381,6 +446,10 @@ def forecast_egm(
         The ``shift`` the fit used.
     first : array_like S of int
         Position of each series' first point (``GreyFit.first``); 0 for series that fill the axis.
+    out : (forecast, flag), optional
+        Arrays to write into, as this function returns them (C-contiguous, writeable float64
+        S + (horizon,) and int32 S, not sharing memory with ``params``); returned, filled,
+        bit-identical to the allocating call.
 
     Returns
     -------
@@ -394,26 +463,42 @@ def forecast_egm(
     batch = p.shape[:-1]
     x1 = np.ascontiguousarray(np.broadcast_to(np.asarray(x_first, dtype=np.float64), batch)).reshape(-1) + shift
     start = _positions(first, batch, n)
-    out = np.empty((x1.shape[0], int(horizon)))
-    flag = np.empty(x1.shape[0], dtype=np.int32)
-    _k.egm_forecast(p.reshape(-1, 2), x1, start, int(n), out, flag)
+    if out is None:
+        values = np.empty((x1.shape[0], int(horizon)))
+        flag = np.empty(x1.shape[0], dtype=np.int32)
+    else:
+        given = out_fields(out, ("forecast", "flag"), "forecast_egm")
+        given = (out_array(given[0], "out[0] (forecast)", batch + (int(horizon),), np.float64),
+                 out_array(given[1], "out[1] (flag)", batch, np.int32))
+        check_no_alias({"out[0] (forecast)": given[0], "out[1] (flag)": given[1]}, {"params": p})
+        values, flag = given[0].reshape(x1.shape[0], int(horizon)), given[1].reshape(x1.shape[0])
+    _k.egm_forecast(p.reshape(-1, 2), x1, start, int(n), values, flag)
     if shift != 0.0:
-        out -= shift
-    return out.reshape(batch + (int(horizon),)), flag.reshape(batch)
+        values -= shift
+    if out is not None:
+        return same_or_new(out, given)
+    return values.reshape(batch + (int(horizon),)), flag.reshape(batch)
 
 
-def forecast_linear(params, n: int, horizon: int, *, shift: float = 0.0, first=0) -> np.ndarray:
+def forecast_linear(params, n: int, horizon: int, *, shift: float = 0.0, first=0,
+                    out: np.ndarray | None = None) -> np.ndarray:
     """Linear-trend values α + β·k at the ``horizon`` points after the n of the time axis, from
-    fitted (α, β) rows (S + (2,)); ``first`` as in :func:`forecast_egm` (k = n − first + 1, ...)."""
+    fitted (α, β) rows (S + (2,)); ``first`` as in :func:`forecast_egm` (k = n − first + 1, ...).
+    ``out``: a C-contiguous, writeable float64 array S + (horizon,) to write into and return."""
     _check_args("raise", horizon, shift)
     p = _as_series(params, "params")
     batch = p.shape[:-1]
     start = _positions(first, batch, n)
-    out = np.empty((math.prod(batch), int(horizon)))
-    _k.linear_forecast(p.reshape(-1, 2), start, int(n), out)
+    if out is None:
+        values = np.empty((math.prod(batch), int(horizon)))
+    else:
+        out = out_array(out, "out", batch + (int(horizon),), np.float64)
+        check_no_alias({"out": out}, {"params": p})
+        values = out.reshape(math.prod(batch), int(horizon))
+    _k.linear_forecast(p.reshape(-1, 2), start, int(n), values)
     if shift != 0.0:
-        out -= shift
-    return out.reshape(batch + (int(horizon),))
+        values -= shift
+    return values.reshape(batch + (int(horizon),)) if out is None else out
 
 
 def backtest(

@@ -19,7 +19,15 @@ import numba
 import numpy as np
 
 from fastcarbon._format import show, show_index
-from fastcarbon.core._common import raise_if_not_finite, use_parallel
+from fastcarbon.core._common import (
+    check_no_alias,
+    launch,
+    out_array,
+    out_fields,
+    raise_if_not_finite,
+    same_or_new,
+    use_parallel,
+)
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, UnknownLabelError
 from fastcarbon.kernels import montecarlo as _kernels
 from fastcarbon.kernels.random import fill_stream_keys
@@ -424,6 +432,7 @@ def monte_carlo(
     parallel: bool | None = None,
     streams=None,
     stream_correlation: float = 0.0,
+    out: MonteCarloResult | None = None,
 ) -> MonteCarloResult:
     """Emissions E = activity × intensity × factor under multiplicative noise, ``n_draws`` draws.
 
@@ -474,7 +483,7 @@ def monte_carlo(
         Also return emissions per sector.
     parallel : bool, optional
         Force the serial or the multi-threaded kernel (bit-identical).  Default: parallel from
-        :data:`~fastcarbon.core.PARALLEL_THRESHOLD` output elements with > 1 thread.
+        ``parallel_threshold`` output elements (:func:`fastcarbon.set_options`) with > 1 thread.
     streams : unsigned-integer array_like, optional
         Stream key of each batch row, broadcastable to the batch shape (the inputs' broadcast
         shape without the sector and year axes), e.g. ``label_keys(regions)[:, None]`` for
@@ -482,6 +491,13 @@ def monte_carlo(
     stream_correlation : float
         ρ in [0, 1], the correlation of different streams' innovations; 0: independent, 1: the
         shared noise.  No effect without ``streams``.
+    out : MonteCarloResult, optional
+        Arrays to write the draws into, as this function returns them (e.g. an earlier call's
+        result with the same shapes): C-contiguous, writeable float64 ``emissions``
+        (n_draws, *batch, T) and, with ``by_sector``, ``emissions_by_sector`` (n_draws, *batch,
+        M, T) (else None or ignored), not sharing memory with the inputs.  Returned, filled,
+        bit-identical to the allocating call.  The inputs are still broadcast into one
+        (3, batch, M, T) array per call (input-sized, not draw-sized).
 
     Returns
     -------
@@ -582,10 +598,22 @@ def monte_carlo(
         chol[v] = correlation_factor(corr) if use_chol[v] else np.eye(n_m)
         active[v] = bool((spread[v] > 0).any())
 
-    total = np.empty((n_draws, n_b, n_t))
-    sector = np.empty((n_draws if by_sector else 0, n_b, n_m, n_t))
+    if out is None:
+        total = np.empty((n_draws, n_b, n_t))
+        sector = np.empty((n_draws if by_sector else 0, n_b, n_m, n_t))
+    else:
+        out_total, out_sector = out_fields(out, MonteCarloResult._fields, "monte_carlo")
+        out_total = out_array(out_total, "out.emissions", (n_draws, *batch, n_t), np.float64)
+        if by_sector and out_sector is None:
+            raise InputError("out.emissions_by_sector: is None, but by_sector=True; pass an array of shape "
+                             f"{(n_draws, *batch, n_m, n_t)} (an earlier by_sector call's result has one)")
+        out_sector = (out_array(out_sector, "out.emissions_by_sector", (n_draws, *batch, n_m, n_t), np.float64)
+                      if by_sector else None)
+        # the inputs were copied into x above, so only the two buffers can overlap
+        check_no_alias({"out.emissions": out_total, "out.emissions_by_sector": out_sector}, {})
+        total = out_total.reshape(n_draws, n_b, n_t)
+        sector = out_sector.reshape(n_draws, n_b, n_m, n_t) if by_sector else np.empty((0, n_b, n_m, n_t))
     parallel = use_parallel(parallel, n_draws * n_b * n_m * n_t)
-    kern = _kernels.monte_carlo_streams_parallel if parallel else _kernels.monte_carlo_streams
     if row_keys is None or rho == 1.0:
         # one stream keyed by the seed itself: the shared noise, bit for bit as before streams
         keys, row_stream, w_shared, w_stream = np.full(1, seed, np.uint64), np.zeros(n_b, np.int64), 0.0, 1.0
@@ -601,8 +629,9 @@ def monte_carlo(
     # values); the setting is per thread and restored afterwards
     previous = numba.set_parallel_chunksize(1) if parallel else None
     try:
-        kern(x, keys, row_stream, np.uint64(seed), w_shared, w_stream, fast, np.uint64(draw_offset), dist, mode,
-             spread, phi, chol, use_chol, active, total, sector)
+        launch(_kernels.monte_carlo_streams, _kernels.monte_carlo_streams_parallel, parallel,
+               x, keys, row_stream, np.uint64(seed), w_shared, w_stream, fast, np.uint64(draw_offset), dist, mode,
+               spread, phi, chol, use_chol, active, total, sector)
     finally:
         if parallel:
             numba.set_parallel_chunksize(previous)
@@ -616,6 +645,8 @@ def monte_carlo(
     if by_sector:
         raise_if_not_finite(sector.reshape(n_draws, *batch, n_m, n_t), "emissions_by_sector", hint)
     raise_if_not_finite(total.reshape(n_draws, *batch, n_t), "emissions", hint)
+    if out is not None:
+        return same_or_new(out, MonteCarloResult(out_total, out_sector))
     return MonteCarloResult(
         emissions=total.reshape(n_draws, *batch, n_t),
         emissions_by_sector=sector.reshape(n_draws, *batch, n_m, n_t) if by_sector else None,

@@ -13,7 +13,14 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from fastcarbon._format import show, show_index
-from fastcarbon.core._common import check_time_values, use_parallel
+from fastcarbon.core._common import (
+    check_no_alias,
+    check_time_values,
+    launch,
+    out_array,
+    out_fields,
+    use_parallel,
+)
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, OverflowResultError
 from fastcarbon.kernels import peaks as _kernels
 
@@ -111,6 +118,23 @@ def _scalar(value, name: str) -> float:
     return float(value)
 
 
+def _peak_buffers(out, batch: tuple[int, ...], with_target: bool, emissions: np.ndarray) -> dict:
+    """The fields of ``out`` (a :class:`PeakResult`) checked as the kernel's outputs."""
+    fields = dict(zip(PeakResult._fields, out_fields(out, PeakResult._fields, "peak")))
+    given = {}
+    for k, v in fields.items():
+        if k == "peaked_by" and v is None and not with_target:
+            given[k] = None  # the kernel's peaked_by is then scratch
+            continue
+        if k == "peaked_by" and v is None:
+            raise InputError("out.peaked_by: is None, but a target is given; pass a bool array of the batch shape "
+                             f"{batch} (an earlier call's result with a target has one)")
+        dtype = np.bool_ if k in ("peaked", "peaked_by", "net_zero") else np.float64
+        given[k] = out_array(v, f"out.{k}", batch, dtype)
+    check_no_alias({f"out.{k}": v for k, v in given.items()}, {"emissions": emissions})
+    return given
+
+
 def peak(
     emissions,
     years,
@@ -120,6 +144,7 @@ def peak(
     target: float | None = None,
     nan_policy: Literal["propagate", "raise"] = "propagate",
     parallel: bool | None = None,
+    out: PeakResult | None = None,
 ) -> PeakResult:
     """Peak year and value, censoring, net-zero year and cumulative emissions of each trajectory.
 
@@ -158,8 +183,15 @@ def peak(
         "raise": :class:`NaNTrajectoryError` at the first NaN.
     parallel : bool, optional
         Force the serial or the multi-threaded kernel (bit-identical results).  Default:
-        parallel from :data:`fastcarbon.core.PARALLEL_THRESHOLD` elements when numba
-        has more than one thread.
+        parallel from ``parallel_threshold`` elements (:func:`fastcarbon.set_options`) when
+        more than one thread is available.
+    out : PeakResult, optional
+        Arrays to write into: a :class:`PeakResult` (or a tuple in its field order) as this
+        function returns, e.g. an earlier call's result for emissions of the same shape:
+        C-contiguous, writeable, float64 for the years, values and sums and bool for the flags,
+        shaped like ``emissions`` without ``axis``, not sharing memory with ``emissions``.
+        ``peaked_by`` may be None when no ``target`` is given (an array is needed with one).
+        Returns the result on those arrays, bit-identical to the allocating call.
 
     Returns
     -------
@@ -218,10 +250,16 @@ def peak(
     rows = rows.reshape(-1, n_t)
     n_b = rows.shape[0]
     parallel = use_parallel(parallel, rows.size)
-    f = [np.empty(n_b) for _ in range(4)]
-    b = [np.empty(n_b, dtype=np.bool_) for _ in range(3)]
-    kern = _kernels.peak_stats_parallel if parallel else _kernels.peak_stats
-    kern(rows, y, threshold, target_f, f[0], f[1], b[0], b[1], f[2], b[2], f[3])
+    if out is None:
+        f = [np.empty(n_b) for _ in range(4)]
+        b = [np.empty(n_b, dtype=np.bool_) for _ in range(3)]
+    else:
+        given = _peak_buffers(out, batch, target is not None, x)
+        f = [given[k].reshape(n_b) for k in ("peak_year", "peak_value", "net_zero_year", "cumulative_emissions")]
+        b = [given[k].reshape(n_b) if given[k] is not None else np.empty(n_b, dtype=np.bool_)
+             for k in ("peaked", "peaked_by", "net_zero")]
+    launch(_kernels.peak_stats, _kernels.peak_stats_parallel, parallel,
+           rows, y, threshold, target_f, f[0], f[1], b[0], b[1], f[2], b[2], f[3])
 
     # cumulative_emissions is finite exactly for the finite series that do not overflow: a NaN
     # makes it NaN, an infinity ±inf or NaN.  Only those series are looked at again, so a clean
@@ -242,6 +280,11 @@ def peak(
             # The error path only, so the second look at the whole input costs nothing in normal use.
             idx = tuple(int(k) for k in np.argwhere(np.isnan(x))[0])
             raise NaNTrajectoryError(idx)
+
+    if out is not None:
+        result = PeakResult(**given)._replace(peaked_by=given["peaked_by"] if target is not None else None)
+        # the caller's own object back when it holds exactly these arrays
+        return out if isinstance(out, PeakResult) and all(a is b for a, b in zip(out, result)) else result
 
     def shaped(a):
         return a.reshape(batch)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastcarbon._format import show
-from fastcarbon.core._common import use_parallel
+from fastcarbon.core._common import check_no_alias, launch, use_parallel
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, NonFiniteSampleError, ShapeError
 from fastcarbon.kernels import quantile as _kernels
 
@@ -72,10 +72,12 @@ def quantile(a, q, *, axis: int = 0, out: np.ndarray | None = None, parallel: bo
     axis : int
         The axis reduced (default 0, the draw axis of Monte Carlo output).
     out : numpy.ndarray, optional
-        C-contiguous float64 array of the result's shape, written in place and returned.
+        C-contiguous, writeable float64 array of the result's shape, not sharing memory with
+        ``a``, written in place and returned (bit-identical to the allocating call).
     parallel : bool, optional
         Force the serial or the multi-threaded kernel (bit-identical).  Default: parallel from
-        :data:`fastcarbon.core.PARALLEL_THRESHOLD` elements when numba has more than one thread.
+        ``parallel_threshold`` elements (:func:`fastcarbon.set_options`) when more than one
+        thread is available.
 
     Returns
     -------
@@ -131,15 +133,15 @@ def quantile(a, q, *, axis: int = 0, out: np.ndarray | None = None, parallel: bo
             got = (f"{type(out).__name__}" if not isinstance(out, np.ndarray)
                    else f"dtype {out.dtype}, shape {out.shape}, C-contiguous {out.flags.c_contiguous}")
             raise InputError(f"out: must be a writeable C-contiguous float64 array of shape {shape}, got {got}")
+        check_no_alias({"out": out}, {"a": x})
         result = out
     else:
         result = np.empty(shape)
     # a view for C-ordered input (the usual case): the kernel reads the strides it is given
     rows = x.astype(np.float64, copy=False).reshape(pre, n, post)
     flat = result.reshape(qs.size, pre, post)
-    kern = _kernels.quantile_tiles_parallel if use_parallel(parallel, x.size) else _kernels.quantile_tiles
     if x.size:
-        kern(rows, qs, flat)
+        launch(_kernels.quantile_tiles, _kernels.quantile_tiles_parallel, use_parallel(parallel, x.size), rows, qs, flat)
     # NaN results mark rows holding NaN (or inf - inf, as in numpy): only those are looked at again
     if flat.size and np.isnan(flat).any():
         nan_in = np.isnan(x)

@@ -1,0 +1,289 @@
+"""out= buffers of the numpy API: bit-identical to the allocating call, no output-sized allocation,
+and clear errors naming the buffer that is wrong."""
+
+from __future__ import annotations
+
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fastcarbon import core
+from fastcarbon.core import grey
+from fastcarbon.errors import InputError, InputTypeError
+
+
+def _same(a, b) -> bool:
+    """Field-for-field equality, NaN equal to NaN and None to None (bit-identical for floats)."""
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all(_same(u, v) for u, v in zip(a, b))
+    if isinstance(a, int):
+        return a == b
+    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+
+
+def _fresh_like(result):
+    """A result-shaped set of the caller's own arrays (zeros), not a previous result's views."""
+    if isinstance(result, np.ndarray):
+        return np.zeros(result.shape, result.dtype)
+    fields = [v if v is None or isinstance(v, int) else np.zeros(v.shape, v.dtype) for v in result]
+    return tuple(fields) if type(result) is tuple else type(result)(*fields)
+
+
+def _inputs(seed=0):
+    rng = np.random.default_rng(seed)
+    p = rng.random((3, 4, 5, 6))
+    e = rng.random((3, 4, 5, 6, 7))
+    f = rng.random((3, 4, 5, 6, 7))
+    x = 100.0 * np.exp(0.03 * np.arange(12)) * (1 + 0.05 * rng.random((2, 5, 12)))
+    x[0, 1, :2] = np.nan  # a ragged series
+    return p, e, f, x
+
+
+def _cases():
+    p, e, f, x = _inputs()
+    fs = np.random.default_rng(1).random((2, 1, 4, 7))  # a factor with batch dims of its own
+    fit = grey.fit_egm(x, horizon=3)
+    lin = grey.fit_linear(x, horizon=3)
+    em = np.random.default_rng(2).random((3, 4, 9))
+    years = np.arange(2020, 2029)
+    ind = np.random.default_rng(3).random((4, 6, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ew = core.entropy_weights(ind)
+    draws = np.random.default_rng(4).random((2, 300, 9))
+    gdp, ci = np.array([100.0, 106.0, 112.36]), np.array([[2.0, 1.9, 1.8], [1.0, 0.95, 0.9]])
+    noise = core.Noise("lognormal", 0.2)
+    return {
+        "bottom_up": lambda **kw: core.bottom_up(p, e, f, **kw),
+        "bottom_up_sector_fuel": lambda **kw: core.bottom_up(p, e, fs, factor_layout="sector_fuel", **kw),
+        "bottom_up_fuel": lambda **kw: core.bottom_up(p, e, f[0, 0, 0, 0], factor_layout="fuel", **kw),
+        "sector_fuel_totals": lambda **kw: core.sector_fuel_totals(e[..., 0, 0, :], **kw),
+        "fit_egm": lambda **kw: grey.fit_egm(x, horizon=3, errors="ignore", **kw),
+        "fit_egm_shift": lambda **kw: grey.fit_egm(x, horizon=2, shift=3.5, errors="ignore", **kw),
+        "fit_egm_1d": lambda **kw: grey.fit_egm(x[1, 0], horizon=2, **kw),
+        "fit_linear": lambda **kw: grey.fit_linear(x, horizon=3, errors="ignore", **kw),
+        "forecast_egm": lambda **kw: grey.forecast_egm(fit.params, np.nan_to_num(x[..., 2]), 12, 4, first=fit.first,
+                                                       **kw),
+        "forecast_linear": lambda **kw: grey.forecast_linear(lin.params, 12, 4, first=lin.first, shift=1.0, **kw),
+        "peak": lambda **kw: core.peak(em, years, **kw),
+        "peak_target": lambda **kw: core.peak(em, years, target=2025, **kw),
+        "peak_axis0": lambda **kw: core.peak(np.moveaxis(em, -1, 0), years, axis=0, **kw),
+        "entropy_weights": lambda **kw: core.entropy_weights(ind, **kw),
+        "obstacle_degree": lambda **kw: core.obstacle_degree(ew.standardized, ew.weight, **kw),
+        "monte_carlo": lambda **kw: core.monte_carlo(gdp, ci, n_draws=40, seed=1, intensity_noise=noise, **kw),
+        "monte_carlo_by_sector": lambda **kw: core.monte_carlo(gdp, ci, n_draws=40, seed=1, intensity_noise=noise,
+                                                               by_sector=True, **kw),
+        "quantile": lambda **kw: core.quantile(draws, [0.1, 0.5], axis=1, **kw),
+        "summarize_draws": lambda **kw: core.summarize_draws(draws, years, axis=1, **kw),
+        "summarize_draws_target": lambda **kw: core.summarize_draws(draws, years, axis=1, target=0.5,
+                                                                    target_year=2025, **kw),
+    }
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("parallel", [False, True])
+def test_out_is_bit_identical_and_returned(name, parallel):
+    call = CASES[name]
+    kw = {} if name.startswith("forecast") else {"parallel": parallel}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = call(**kw)
+        # 1. an earlier result as out= (the documented loop idiom): filled in place, same object back
+        previous = call(**kw)
+        if name == "bottom_up_sector_fuel":  # energy is a read-only broadcast there (documented)
+            previous = (previous[0].copy(), previous[1])
+        for arr in (previous if isinstance(previous, tuple) else (previous,)):
+            if isinstance(arr, np.ndarray) and arr.flags.writeable:
+                arr[...] = 0
+        got = call(out=previous, **kw)
+        assert got is previous
+        assert _same(got, ref)
+        # 2. the caller's own zeroed arrays
+        own = _fresh_like(ref)
+        got = call(out=own, **kw)
+        assert _same(got, ref)
+        fields = got if isinstance(got, tuple) else (got,)
+        mine = own if isinstance(own, tuple) else (own,)
+        for a, b in zip(fields, mine):
+            if isinstance(a, np.ndarray):
+                assert a is b or np.shares_memory(a, b)
+
+
+def test_out_as_a_plain_tuple():
+    p, e, f, x = _inputs()
+    fit = grey.fit_egm(x, horizon=2)
+    got = grey.fit_egm(x, horizon=2, out=tuple(np.zeros_like(v) for v in fit))
+    assert isinstance(got, grey.GreyFit) and _same(got, fit)
+    ref = core.bottom_up(p, e, f)
+    got = core.bottom_up(p, e, f, out=tuple(np.empty_like(v) for v in ref))
+    assert _same(got, ref)
+
+
+def test_a_time_stepping_loop_reuses_the_buffers():
+    p, e, f, x = _inputs()
+    fit = grey.fit_egm(x, horizon=3)
+    energy = core.bottom_up(p, e, f)
+    ids = [id(a) for a in fit] + [id(a) for a in energy]
+    for step in range(5):
+        scale = 1.0 + 0.01 * step
+        fit = grey.fit_egm(x * scale, horizon=3, out=fit)
+        energy = core.bottom_up(p * scale, e, f, out=energy)
+        ref_fit, ref_e = grey.fit_egm(x * scale, horizon=3), core.bottom_up(p * scale, e, f)
+        assert _same(fit, ref_fit) and _same(energy, ref_e)
+    assert [id(a) for a in fit] + [id(a) for a in energy] == ids
+
+
+def _traced_peak(fn) -> int:
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_no_output_sized_allocation_with_out():
+    # numpy reports its buffers to tracemalloc: with out= the call allocates only small scratch
+    x = 100.0 * np.exp(0.03 * np.arange(20)) * (1 + 0.05 * np.random.default_rng(0).random((20_000, 20)))
+    fit = grey.fit_egm(x, horizon=8)
+    out_bytes = sum(a.nbytes for a in fit)
+    grey.fit_egm(x, horizon=8, out=fit)  # compiled, warm
+    fresh = _traced_peak(lambda: grey.fit_egm(x, horizon=8))
+    reused = _traced_peak(lambda: grey.fit_egm(x, horizon=8, out=fit))
+    assert fresh >= 0.9 * out_bytes
+    assert reused < 0.1 * out_bytes
+
+    p, e, f, _ = _inputs()
+    p, e, f = (np.concatenate([a] * 60) for a in (p, e, f))  # 180 batch rows
+    res = core.bottom_up(p, e, f)
+    out_bytes = sum(a.nbytes for a in res)
+    reused = _traced_peak(lambda: core.bottom_up(p, e, f, out=res))
+    # scratch: the bad-value report (B, M, 2) int64 and three row indices (B,) int64
+    assert reused < out_bytes
+
+
+@settings(max_examples=30, deadline=None)
+@given(batch=st.lists(st.integers(1, 3), min_size=0, max_size=2), n=st.integers(4, 9),
+       horizon=st.integers(0, 3), shift=st.sampled_from([0.0, 2.0]), seed=st.integers(0, 2**16))
+def test_grey_out_property(batch, n, horizon, shift, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(1.0, 3.0, tuple(batch) + (n,)) * np.exp(0.05 * np.arange(n))
+    if x.ndim > 1 and rng.random() < 0.5:
+        x.reshape(-1, n)[0, 0] = np.nan  # ragged
+    ref = grey.fit_egm(x, horizon=horizon, shift=shift, errors="ignore")
+    other = grey.fit_egm(rng.uniform(1.0, 3.0, x.shape), horizon=horizon, errors="ignore")
+    assert _same(grey.fit_egm(x, horizon=horizon, shift=shift, errors="ignore", out=other), ref)
+
+
+@settings(max_examples=30, deadline=None)
+@given(m=st.integers(1, 3), i=st.integers(1, 3), j=st.integers(1, 3), n=st.integers(1, 9),
+       b=st.integers(1, 3), layout=st.sampled_from(["full", "sector_fuel"]), seed=st.integers(0, 2**16))
+def test_bottom_up_out_property(m, i, j, n, b, layout, seed):
+    rng = np.random.default_rng(seed)
+    p, e = rng.random((b, m, i, j)), rng.random((b, m, i, j, n))
+    f = rng.random((b, m, i, j, n)) if layout == "full" else rng.normal(size=(m, n))
+    ref = core.bottom_up(p, e, f, factor_layout=layout)
+    out = (np.full(ref[0].shape, np.nan), np.full(ref[1].shape, np.nan))
+    assert _same(core.bottom_up(p, e, f, factor_layout=layout, out=out), ref)
+
+
+# --- bad buffers ----------------------------------------------------------------------------------
+
+
+def test_bottom_up_bad_out():
+    p, e, f, _ = _inputs()
+    good = tuple(np.empty((3, 4, 7)) for _ in range(2))
+    with pytest.raises(InputTypeError, match=r"out: bottom_up takes a tuple \(energy, emissions\) .* got ndarray"):
+        core.bottom_up(p, e, f, out=good[0])
+    with pytest.raises(InputTypeError, match=r"got a tuple of 1"):
+        core.bottom_up(p, e, f, out=good[:1])
+    with pytest.raises(InputError, match=r"out\[1\] \(emissions\): must have shape \(3, 4, 7\), got \(3, 7, 4\)"):
+        core.bottom_up(p, e, f, out=(good[0], np.empty((3, 7, 4))))
+    with pytest.raises(InputError, match=r"out\[0\] \(energy\): must have dtype float64, got float32"):
+        core.bottom_up(p, e, f, out=(good[0].astype(np.float32), good[1]))
+    with pytest.raises(InputError, match=r"out\[0\] \(energy\): must be C-contiguous"):
+        core.bottom_up(p, e, f, out=(np.empty((3, 7, 4)).transpose(0, 2, 1), good[1]))
+    ro = np.empty((3, 4, 7))
+    ro.flags.writeable = False
+    with pytest.raises(InputError, match=r"out\[1\] \(emissions\): must be writeable"):
+        core.bottom_up(p, e, f, out=(good[0], ro))
+    with pytest.raises(InputTypeError, match=r"out\[0\] \(energy\): must be a numpy array .* got list"):
+        core.bottom_up(p, e, f, out=(good[0].tolist(), good[1]))
+    both = np.empty((3, 4, 7))
+    with pytest.raises(InputError, match=r"out\[0\] \(energy\) and out\[1\] \(emissions\): share memory"):
+        core.bottom_up(p, e, f, out=(both, both))
+    f_own = f.copy()
+    view = _contiguous_view(f_own)  # written while the kernel reads the factor
+    with pytest.raises(InputError, match=r"out\[0\] \(energy\): shares memory with the input factor"):
+        core.bottom_up(p, e, f_own, out=(view, good[1]))
+
+
+def _contiguous_view(arr):
+    """A C-contiguous (3, 4, 7) view into ``arr``'s memory."""
+    return arr.reshape(-1)[: 3 * 4 * 7].reshape(3, 4, 7)
+
+
+def test_grey_bad_out():
+    _, _, _, x = _inputs()
+    fit = grey.fit_egm(x, horizon=3)
+    with pytest.raises(InputError, match=r"out\.forecast: must have shape \(2, 5, 2\), got \(2, 5, 3\)"):
+        grey.fit_egm(x, horizon=2, out=fit)
+    with pytest.raises(InputError, match=r"out\.grade: must have dtype int8, got int64"):
+        grey.fit_egm(x, horizon=3, out=fit._replace(grade=fit.grade.astype(np.int64)))
+    with pytest.raises(InputError, match=r"out\.fitted: shares memory with the input x"):
+        xx = x.copy()
+        grey.fit_egm(xx, horizon=3, out=fit._replace(fitted=xx))
+    with pytest.raises(InputError, match=r"out\.residual and out\.relative_error: share memory"):
+        grey.fit_egm(x, horizon=3, out=fit._replace(relative_error=fit.residual))
+    with pytest.raises(InputTypeError, match=r"out: fit_egm / fit_linear takes a tuple \(params, fitted"):
+        grey.fit_egm(x, horizon=3, out=tuple(fit)[:5])
+    f, flag = grey.forecast_egm(fit.params, x[..., 3], 12, 2, first=fit.first)
+    with pytest.raises(InputError, match=r"out\[1\] \(flag\): must have dtype int32, got float64"):
+        grey.forecast_egm(fit.params, x[..., 3], 12, 2, first=fit.first, out=(f, f.copy()[..., 0]))
+    with pytest.raises(InputError, match=r"out: must have shape \(2, 5, 2\)"):
+        grey.forecast_linear(fit.params, 12, 2, out=np.empty((2, 5, 3)))
+
+
+def test_other_families_bad_out():
+    em, years = np.random.default_rng(0).random((3, 4, 9)), np.arange(2020, 2029)
+    r = core.peak(em, years)
+    with pytest.raises(InputError, match=r"out\.peaked: must have dtype bool, got float64"):
+        core.peak(em, years, out=r._replace(peaked=r.peak_year.copy()))
+    with pytest.raises(InputError, match=r"out\.peaked_by: is None, but a target is given"):
+        core.peak(em, years, target=2025, out=r)
+    draws = np.random.default_rng(1).random((50, 2, 9))
+    s = core.summarize_draws(draws, years)
+    with pytest.raises(InputError, match=r"out\.quantile: must have shape \(2, 2, 9\), got \(3, 2, 9\)"):
+        core.summarize_draws(draws, years, quantiles=[0.1, 0.9], out=s)
+    with pytest.raises(InputError, match=r"out\.prob_below: is None, but a target is given"):
+        core.summarize_draws(draws, years, target=0.5, target_year=2025, out=s)
+    gdp, ci = np.array([100.0, 106.0, 112.36]), np.array([[2.0, 1.9, 1.8], [1.0, 0.95, 0.9]])
+    mc = core.monte_carlo(gdp, ci, n_draws=5, seed=1)
+    with pytest.raises(InputError, match=r"out\.emissions_by_sector: is None, but by_sector=True"):
+        core.monte_carlo(gdp, ci, n_draws=5, seed=1, by_sector=True, out=mc)
+    with pytest.raises(InputError, match=r"out\.emissions: must have shape \(6, 3\), got \(5, 3\)"):
+        core.monte_carlo(gdp, ci, n_draws=6, seed=1, out=mc)
+    q = np.random.default_rng(2).random((10, 3))
+    with pytest.raises(InputError, match=r"out: shares memory with the input a"):
+        core.quantile(q, 0.5, out=q[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ew = core.entropy_weights(q)
+    with pytest.raises(InputError, match=r"out\.constant: must have dtype bool"):
+        core.entropy_weights(q, out=ew._replace(constant=ew.weight.copy()))
+    od = core.obstacle_degree(ew.standardized, ew.weight)
+    with pytest.raises(InputError, match=r"out\.rank: must have dtype int64, got int32"):
+        core.obstacle_degree(ew.standardized, ew.weight, out=od._replace(rank=od.rank.astype(np.int32)))
+    t = core.sector_fuel_totals(q)
+    with pytest.raises(InputError, match=r"out\[2\] \(total\): must have shape \(\), got \(1,\)"):
+        core.sector_fuel_totals(q, out=(t[0], t[1], np.empty(1)))
