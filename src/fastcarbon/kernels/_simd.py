@@ -77,7 +77,7 @@ __all__ = ["MAX_REGISTER_FUELS", "STREAM_ROWS", "fuel_register_pass", "energy_re
 #: register pass read 43-57 GB/s at 12 and 16 fuels against 30-38 GB/s for the stream pass.
 MAX_REGISTER_FUELS = 16
 #: rows per step of the stream pass: one accumulator load and store per this many rows
-STREAM_ROWS = 4
+STREAM_ROWS = 1
 
 _F64 = ir.DoubleType()
 _I64 = ir.IntType(64)
