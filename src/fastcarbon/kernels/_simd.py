@@ -24,9 +24,9 @@ registers of accumulators.
 
 ``stream_pass`` for any N: the accumulators are the output row itself (N values, in L1), and the
 rows are taken :data:`STREAM_ROWS` at a time: for each 4-fuel vector k, load the accumulator, add
-the four rows' terms in row order, store it back; then the 2- and 1-lane remainders.  The slice is
-read in memory order, each byte once, and the accumulator traffic is one load and one store per
-four rows.
+the step's rows' terms in row order, store it back; then the 2- and 1-lane remainders.  The slice
+is read in memory order, each byte once; the accumulator traffic (one L1 load and store per
+vector and step) is far below the memory traffic.
 
 An earlier kernel ran one register block of 8 fuels after another down the whole slice, with a
 stride of N: with 24 fuels that is three strided passes over a slice bigger than L1, and it ran at
@@ -76,7 +76,10 @@ __all__ = ["MAX_REGISTER_FUELS", "STREAM_ROWS", "fuel_register_pass", "energy_re
 #: :func:`_make_stream_pass`.  16 fuels = 8 AVX2 accumulators; cache-resident, one thread, the
 #: register pass read 43-57 GB/s at 12 and 16 fuels against 30-38 GB/s for the stream pass.
 MAX_REGISTER_FUELS = 16
-#: rows per step of the stream pass: one accumulator load and store per this many rows
+#: rows per step of the stream pass (one accumulator load and store per vector and step).  4 rows
+#: a step read 47-59 GB/s cache-resident at 24 fuels against 28-43 for 1 row, but from memory (the
+#: case these fuel counts meet: a 41 × 32 × 10 × 10 × 24 tensor is 51 MB) it ran at 0.42-0.48 of
+#: the read-only pass with 64 fuels against 0.80-0.88 for 1 row, and no better with 24.
 STREAM_ROWS = 1
 
 _F64 = ir.DoubleType()
