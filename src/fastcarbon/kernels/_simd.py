@@ -218,7 +218,7 @@ def _register_loop(builder, sl: _Slice, n_fuel: int, with_factor: bool):
 def _register_codegen(with_factor: bool):
     def codegen(context, builder, sig, args):
         # One switch on the fuel count, one loop of compile-time width per case: N picks its loop
-        # once per work item.  The caller guarantees 1 <= N <= MAX_REGISTER_FUELS.
+        # once per work item.  The caller guarantees 0 <= N <= MAX_REGISTER_FUELS.
         sl = _Slice(context, builder, sig, args, with_factor)
         result = cgutils.alloca_once_value(builder, cgutils.false_bit)
         done = builder.append_basic_block("fuels.done")
@@ -230,7 +230,10 @@ def _register_codegen(with_factor: bool):
             builder.position_at_end(block)
             builder.store(_register_loop(builder, sl, n, with_factor), result)
             builder.branch(done)
-        builder.position_at_end(default)  # not reached: "not clean", so the caller rescans
+        # No fuels: nothing to sum, clean (as a loop over no fuels); any other N (a caller's
+        # error) is "not clean", so the caller rescans rather than trusting unwritten outputs.
+        builder.position_at_end(default)
+        builder.store(builder.icmp_unsigned("==", sl.n_n, ir.Constant(sl.n_n.type, 0)), result)
         builder.branch(done)
         builder.position_at_end(done)
         return builder.load(result)
