@@ -66,6 +66,29 @@ def make_inputs(extra: dict[str, int], seed: int = 0):
     return P, E, F
 
 
+# The fuel sweep (issue 13): every fuel count from 1 to 64 is a target; these cover each vector
+# split of the kernel (8k + 0 … 7) and both sides of the register-tile limit.
+FUEL_SWEEP = (1, 2, 3, 5, 8, 13, 16, 24, 32, 48, 64)
+PE_SHAPES = {"10x10": (10, 10), "16x16": (16, 16)}
+SWEEP_YEARS, SWEEP_SECTORS = 41, 32
+#: at most this many elements per intensity or factor tensor (96 MB): beyond it the sweep keeps
+#: fewer sectors (16 x 16 with 48 and 64 fuels); every (year, sector) slice stays whole
+MAX_ELEMENTS = 12_000_000
+
+
+def sweep_inputs(n_proc: int, n_equip: int, n_fuel: int, seed: int = 0):
+    """(activity, intensity, factor) numpy arrays, all three varying by year: 41 years × 32
+    sectors (fewer above :data:`MAX_ELEMENTS`) × n_proc × n_equip (× n_fuel)."""
+    per_sector = SWEEP_YEARS * n_proc * n_equip * n_fuel
+    n_m = max(1, min(SWEEP_SECTORS, MAX_ELEMENTS // per_sector))
+    rng = np.random.default_rng(seed)
+    shape = (SWEEP_YEARS, n_m, n_proc, n_equip, n_fuel)
+    e, f = np.empty(shape), np.empty(shape)
+    rng.random(out=e)
+    rng.random(out=f)
+    return rng.random(shape[:-1]), e, f
+
+
 _CACHE: dict[str, tuple] = {}
 
 
@@ -114,3 +137,33 @@ def test_bottom_up(benchmark, case, shape_name):
     # (about 0.4 s) give a stable median; naive takes 0.27 s a round, 3 suffice.
     rounds = 3 if case == "naive" else 15 if shape_name == "large" else 5
     benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=1)
+
+
+SWEEP_CASES = ["read_only", "core", "einsum"]
+
+
+@pytest.mark.parametrize("case", SWEEP_CASES)
+@pytest.mark.parametrize("n_fuel", FUEL_SWEEP)
+@pytest.mark.parametrize("pe", list(PE_SHAPES))
+@pytest.mark.slow
+def test_bottom_up_fuel_sweep(benchmark, case, n_fuel, pe):
+    # Serial and 2-thread ratios, measured interleaved: benchmarks/fuel_sweep_bottom_up.py.
+    p, e, f = sweep_inputs(*PE_SHAPES[pe], n_fuel)
+    benchmark.group = f"bottom_up fuels|{pe}x{n_fuel}"
+    benchmark.extra_info["elements"] = int(e.size)
+    benchmark.extra_info["sectors"] = int(e.shape[1])
+    fn = {
+        "read_only": lambda: read_only_pass(p, e, f),
+        "core": lambda: core.bottom_up(p, e, f),
+        "einsum": lambda: REGISTRY["bottom_up"]["einsum"](p, e, f),
+    }[case]
+    fn()  # compile outside the timed rounds
+    benchmark.pedantic(fn, rounds=3 if case == "einsum" else 10, iterations=1, warmup_rounds=1)
+
+
+@pytest.mark.parametrize("n_fuel", [1, 3, 24])
+def test_bottom_up_fuel_sweep_smoke(benchmark, n_fuel):
+    # The default run: one small case per kernel path (register block, split block, row pass).
+    p, e, f = (x[:2, :2] for x in sweep_inputs(10, 10, n_fuel))
+    benchmark.group = f"bottom_up fuels smoke|{n_fuel}"
+    benchmark.pedantic(lambda: core.bottom_up(p, e, f), rounds=3, iterations=1, warmup_rounds=1)

@@ -12,10 +12,11 @@ signed = st.floats(min_value=-1e3, max_value=1e3, allow_nan=False, allow_infinit
 
 
 @st.composite
-def core_shapes(draw, max_side: int = 4, max_fuels: int = 9):
-    """(M, I, J, N) with small sides; up to 9 fuels so the kernels' 8-wide fuel block and its
-    narrower tails (4, 2, 1) are all drawn."""
-    return tuple(draw(st.integers(1, max_side)) for _ in range(3)) + (draw(st.integers(1, max_fuels)),)
+def core_shapes(draw, max_side: int = 4, max_fuels: int = 9, fuels=None):
+    """(M, I, J, N) with small sides; up to 9 fuels so the kernels' 8-wide fuel piece and its
+    narrower tails (4, 2, 1) are all drawn, or N drawn from ``fuels`` (a strategy) if given."""
+    n = draw(fuels if fuels is not None else st.integers(1, max_fuels))
+    return tuple(draw(st.integers(1, max_side)) for _ in range(3)) + (n,)
 
 
 @st.composite
@@ -31,9 +32,10 @@ def batch_shapes(draw, max_dims: int = 2, max_side: int = 3):
 
 
 @st.composite
-def tensor_inputs(draw, factor_elements=signed):
-    """(activity, intensity, factor) numpy arrays with broadcastable batch dims."""
-    m, i, j, n = draw(core_shapes())
+def tensor_inputs(draw, factor_elements=signed, **shape_options):
+    """(activity, intensity, factor) numpy arrays with broadcastable batch dims;
+    ``shape_options`` go to :func:`core_shapes`."""
+    m, i, j, n = draw(core_shapes(**shape_options))
     bp, be, bf = draw(batch_shapes())
     p = draw(hnp.arrays(np.float64, bp + (m, i, j), elements=nonneg))
     e = draw(hnp.arrays(np.float64, be + (m, i, j, n), elements=nonneg))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -24,6 +24,33 @@ def test_matches_loop_reference_bit_for_bit(inputs, parallel):
     ref_energy, ref_emissions = bottom_up_loops(p, e, f)
     np.testing.assert_array_equal(energy, ref_energy)
     np.testing.assert_array_equal(emissions, ref_emissions)
+
+
+# Both kernel passes and their edges (issue 13): 1-16 fuels in registers (one piece; 8 + 1),
+# above that the streaming pass with a remainder of 1 (17, 33) or none (64 = 16 vectors of 4).
+FUEL_COUNTS = st.sampled_from([1, 3, 9, 17, 33, 64])
+
+
+@settings(max_examples=40, deadline=None)
+@given(tensor_inputs(max_side=3, fuels=FUEL_COUNTS), st.booleans())
+def test_any_fuel_count_matches_loop_reference_bit_for_bit(inputs, parallel):
+    p, e, f = inputs
+    energy, emissions = core.bottom_up(p, e, f, parallel=parallel)
+    ref_energy, ref_emissions = bottom_up_loops(p, e, f)
+    np.testing.assert_array_equal(energy, ref_energy)
+    np.testing.assert_array_equal(emissions, ref_emissions)
+    energy_only, _ = core.bottom_up(p, e, f[(0,) * (f.ndim - 1)], factor_layout="fuel", parallel=parallel)
+    np.testing.assert_array_equal(np.broadcast_to(energy_only, ref_energy.shape), ref_energy)
+
+
+@settings(max_examples=30, deadline=None)
+@given(inputs=tensor_inputs(max_side=3, fuels=FUEL_COUNTS))
+def test_any_fuel_count_matches_einsum_reference(inputs):
+    p, e, f = inputs
+    energy, emissions = core.bottom_up(p, e, f)
+    ref_energy, ref_emissions = REGISTRY["bottom_up"]["einsum"](p, e, f)
+    np.testing.assert_allclose(energy, ref_energy, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(emissions, ref_emissions, rtol=1e-12, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", sorted(set(REGISTRY["bottom_up"]) - {"loops"}))
@@ -50,11 +77,13 @@ def test_factor_without_process_and_equipment_equals_full_tensor(inputs, layout)
     np.testing.assert_allclose(emissions, ref_emissions, rtol=1e-12, atol=1e-6)
 
 
-@pytest.mark.parametrize("n_fuels", range(1, 20))
+@pytest.mark.parametrize("n_fuels", [*range(1, 22), 24, 31, 33, 48, 64])
 @pytest.mark.parametrize("parallel", [False, True])
 def test_every_fuel_count_matches_loop_reference_bit_for_bit(n_fuels, parallel):
-    # The kernels split the fuels into vector blocks of 8, 4, 2 and 1 lanes: every split from
-    # 1 to 19 fuels (8+8+2+1) must give the scalar loop's bits, fused and energy-only alike.
+    # Up to 16 fuels the kernels hold the row in register pieces of 8, 4, 2 and 1 lanes (every
+    # split from 1 to 16), above that they stream it in 4-lane vectors plus a 2- and a 1-lane
+    # remainder (17 … 21 cover each remainder), 4 rows a step plus 3 single rows here (15 rows):
+    # every one must give the scalar loop's bits, fused and energy-only alike.
     rng = np.random.default_rng(n_fuels)
     p = rng.random((3, 2, 3, 5))
     e = rng.random((3, 2, 3, 5, n_fuels)) * 10.0 ** rng.integers(-3, 4, (3, 2, 3, 5, n_fuels))
@@ -67,10 +96,10 @@ def test_every_fuel_count_matches_loop_reference_bit_for_bit(n_fuels, parallel):
     np.testing.assert_array_equal(energy_only, ref_energy)
 
 
-@pytest.mark.parametrize("n_fuels", [1, 3, 7, 8, 13, 15])
+@pytest.mark.parametrize("n_fuels", [1, 3, 7, 8, 13, 15, 16, 17, 23, 33])
 @pytest.mark.parametrize("which", ["intensity", "factor"])
 def test_bad_value_found_in_every_fuel_lane(n_fuels, which):
-    # Each lane of each fuel block carries its own check: a NaN in any fuel position is caught.
+    # Each lane of each fuel piece carries its own check: a NaN in any fuel position is caught.
     rng = np.random.default_rng(1)
     for n in range(n_fuels):
         p, e, f = rng.random((2, 2, 3)), rng.random((2, 2, 3, n_fuels)), rng.random((2, 2, 3, n_fuels))
@@ -81,11 +110,12 @@ def test_bad_value_found_in_every_fuel_lane(n_fuels, which):
 
 
 @pytest.mark.parametrize("parallel", [False, True])
-def test_screen_false_alarms_are_not_errors(parallel):
+@pytest.mark.parametrize("n_fuels", [9, 21])  # the register and the streaming pass
+def test_screen_false_alarms_are_not_errors(n_fuels, parallel):
     # The in-pass screen fires on -0.0 (sign bit); the exact rescan must clear those slices:
     # -0.0 is an allowed value, and large finite values that do not overflow are too.
     rng = np.random.default_rng(5)
-    p, e, f = rng.random((3, 2, 2, 3)), rng.random((3, 2, 2, 3, 9)), rng.standard_normal((2, 2, 3, 9))
+    p, e, f = rng.random((3, 2, 2, 3)), rng.random((3, 2, 2, 3, n_fuels)), rng.standard_normal((2, 2, 3, n_fuels))
     p[0, 1, 0, 2] = -0.0
     e[1, 0, 1, 1, 8] = -0.0
     e[2, 1, 0, 0, 3] = 1e300  # large but finite, times p < 1 and f ~ 1: no overflow
@@ -107,12 +137,13 @@ def test_screen_false_alarms_are_not_errors(parallel):
      ("intensity", (1, 0, 1, 2, 0), -np.inf), ("factor", (1, 0, 2, 4), np.inf),
      ("factor", (0, 1, 2, 8), -np.inf)],
 )
-def test_screen_reports_infinities(parallel, which, pos, value):
+@pytest.mark.parametrize("n_fuels", [9, 21])  # the register and the streaming pass
+def test_screen_reports_infinities(n_fuels, parallel, which, pos, value):
     # inf * 0 is NaN, inf * x is inf: either way the sums are not finite and the rescan names it,
     # also where the other factor of the product is 0 (the inf would vanish into a NaN sum).
     rng = np.random.default_rng(5)
-    arrays = {"activity": rng.random((3, 2, 2, 3)), "intensity": rng.random((3, 2, 2, 3, 9)),
-              "factor": rng.standard_normal((2, 2, 3, 9))}
+    arrays = {"activity": rng.random((3, 2, 2, 3)), "intensity": rng.random((3, 2, 2, 3, n_fuels)),
+              "factor": rng.standard_normal((2, 2, 3, n_fuels))}
     arrays["activity"][2, 1, 0, 0] = 0.0
     arrays[which][pos] = value
     with pytest.raises(core.BadValueError) as info:
@@ -123,10 +154,11 @@ def test_screen_reports_infinities(parallel, which, pos, value):
 
 @pytest.mark.parametrize("parallel", [False, True])
 @pytest.mark.parametrize("layout", ["full", "sector_fuel"])
-def test_finite_inputs_that_overflow_are_named(parallel, layout):
+@pytest.mark.parametrize("n_fuels", [9, 21])  # the register and the streaming pass
+def test_finite_inputs_that_overflow_are_named(n_fuels, parallel, layout):
     rng = np.random.default_rng(6)
-    p, e = rng.random((3, 2, 2, 3)) + 0.5, rng.random((3, 2, 2, 3, 9)) + 0.5
-    f = rng.random((2, 2, 3, 9)) + 0.5 if layout == "full" else rng.random((2, 9)) + 0.5
+    p, e = rng.random((3, 2, 2, 3)) + 0.5, rng.random((3, 2, 2, 3, n_fuels)) + 0.5
+    f = rng.random((2, 2, 3, n_fuels)) + 0.5 if layout == "full" else rng.random((2, n_fuels)) + 0.5
     p[1, 1, 0, 2], e[1, 1, 0, 2, 4] = 1e300, 1e300  # energy of (row 1, sector 1, fuel 4) = inf
     with pytest.raises(OverflowResultError) as info:
         core.bottom_up(p, e, f, factor_layout=layout, parallel=parallel)
@@ -149,11 +181,12 @@ def _threads_available():
 
 @pytest.mark.skipif(not _threads_available(), reason="needs 2 numba threads")
 @pytest.mark.parametrize("full_factor", [True, False])
-def test_one_and_two_threads_bit_identical(full_factor):
+@pytest.mark.parametrize("n_fuels", [8, 13, 24, 64])
+def test_one_and_two_threads_bit_identical(full_factor, n_fuels):
     rng = np.random.default_rng(7)
     p = rng.random((6, 5, 4, 3, 3))
-    e = rng.random((6, 5, 4, 3, 3, 8)) * 10.0 ** rng.integers(-3, 4, (6, 5, 4, 3, 3, 8))
-    f = rng.random((5, 4, 3, 3, 8)) if full_factor else rng.random(8)
+    e = rng.random((6, 5, 4, 3, 3, n_fuels)) * 10.0 ** rng.integers(-3, 4, (6, 5, 4, 3, 3, n_fuels))
+    f = rng.random((5, 4, 3, 3, n_fuels)) if full_factor else rng.random(n_fuels)
     layout = "full" if full_factor else "fuel"
     before = numba.get_num_threads()
     try:

@@ -1,4 +1,4 @@
-"""Fuel-block sums written as LLVM vector code: the inner loop of the bottom-up pass.
+"""Fuel sums written as LLVM vector code: the inner loops of the bottom-up pass.
 
 Why this exists
 ---------------
@@ -6,42 +6,57 @@ One bottom-up work item (a batch row b and a sector m) reduces an (rows, N) slic
 
     E[n] = Σ_r e[r, n] · P[r]          C[n] = Σ_r (e[r, n] · P[r]) · f[r, n]
 
-The natural SIMD form keeps one vector accumulator whose lanes are the fuels n and walks the rows
-r: each row is one vector load of e and of f, one broadcast of P[r], two multiplies, two adds.
-Numba cannot be made to emit that.  Its loop vectorizer only works on the innermost loop (the
-short fuel loop), where the accumulators live in the output array; since LLVM cannot prove that
-the output does not alias the inputs, it re-checks aliasing on every row and keeps falling back to
-scalar code, and numba leaves the SLP vectorizer off by default.  Measured on this module's
-workload (8 fuels, 100 rows, cache-resident, one thread): 0.73 ns per tensor element for the best
-plain-numba loop, 0.21 ns for the vector block below, against 0.16 ns for a bare vectorized read
-of the same bytes.  On the 5.2e7-element benchmark tensor that is the difference between a
-compute-bound kernel and one that runs at the memory-bandwidth limit.
+The natural SIMD form keeps vector accumulators whose lanes are the fuels n and walks the rows r:
+each row is vector loads of e and of f, one broadcast of P[r], multiplies and adds.  Numba cannot
+be made to emit that.  Its loop vectorizer only works on the innermost loop (the short fuel loop),
+where the accumulators live in the output array; since LLVM cannot prove that the output does not
+alias the inputs, it re-checks aliasing on every row and keeps falling back to scalar code, and
+numba leaves the SLP vectorizer off by default.  Measured on this module's workload (8 fuels, 100
+rows, cache-resident, one thread): 0.73 ns per tensor element for the best plain-numba loop,
+0.21 ns for a vector block, against 0.16 ns for a bare vectorized read of the same bytes.
 
-What the block does, exactly
-----------------------------
-``block(p, e, f, p_off, e_off, f_off, n_rows, n_n, energy, emissions, o_off)`` with W lanes:
+Two passes, each reading every input byte once
+-----------------------------------------------
+``register_pass(N)``, N = 1 … :data:`MAX_REGISTER_FUELS`, N fixed at compile time: the whole row
+of N fuels is held in vector registers (pieces of 8, 4, 2 and 1 lanes, e.g. 13 = 8 + 4 + 1) for
+the whole row loop, so each row of e and f is read once, contiguously.  At 16 fuels that is 8 AVX2
+registers of accumulators.
 
-- for r = 0 … n_rows−1 in order:  ``a = e[e_off + r·n_n + (0…W−1)] · p[p_off + r]`` (lane-wise),
-  ``accE = accE + a``, ``accC = accC + a · f[f_off + r·n_n + (0…W−1)]``;
-- stores ``accE`` to ``energy[o_off … o_off+W−1]`` and ``accC`` to ``emissions[…]``;
-- returns True ("clean") when no P[r] or e read has its sign bit set and every lane of ``accE``
-  and ``accC`` is finite.  That is a cheap screen, not the final word: every NaN among P, e and f
-  reaches the sums (NaN times or plus anything is NaN, also times 0), every infinity makes them
-  ±inf or NaN (inf · 0, inf − inf), and every negative P or e has its sign bit set, so a slice
-  with a bad value is never "clean"; but -0.0 also flags a clean slice, and so does a sum of
-  finite values that overflows.  The caller therefore rescans a flagged slice with the exact rules
-  (P, e finite and ≥ 0, f finite) before reporting anything, and then looks for an overflowed
-  sum.  The screen costs two integer ORs per row; the exact compares in the loop cost 7 % more
-  time on the large benchmark tensor (one thread, 24.7 against 23.2 ms).
+``stream_pass`` for any N: the accumulators are the output row itself (N values, in L1), and the
+rows are taken :data:`STREAM_ROWS` at a time: for each 4-fuel vector k, load the accumulator, add
+the step's rows' terms in row order, store it back; then the 2- and 1-lane remainders.  The slice
+is read in memory order, each byte once; the accumulator traffic (one L1 load and store per
+vector and step) is far below the memory traffic.
 
-Each lane is the same sequence of IEEE operations the scalar loop performs, in the same order,
-with no fused multiply-add (the IR carries no fast-math or contraction flags), so the results are
-bit-identical to a scalar ``for r: acc += x * p`` loop and do not depend on threads or chunking.
+An earlier kernel ran one register block of 8 fuels after another down the whole slice, with a
+stride of N: with 24 fuels that is three strided passes over a slice bigger than L1, and it ran at
+0.37 of a read-only pass over the same bytes (issue 13).
+
+What the passes compute, exactly
+--------------------------------
+For every fuel lane n, in row order r = 0 … rows−1: ``a = e[r, n] · P[r]``, ``accE = accE + a``,
+``accC = accC + a · f[r, n]``, starting from 0.0; then ``energy[n] = accE``,
+``emissions[n] = accC``.  Each lane is the same sequence of IEEE operations the scalar loop
+performs, in the same order, with no fused multiply-add (the IR carries no fast-math or
+contraction flags), so the results are bit-identical to a scalar ``for r: acc += x * p`` loop
+(:func:`fastcarbon.reference.bottom_up_loops`), whichever pass runs, and do not depend on threads
+or chunking.
+
+The return value is True ("clean") when no P[r] or e read has its sign bit set and every output
+is finite.  That is a cheap screen, not the final word: every NaN among P, e and f reaches the
+sums (NaN times or plus anything is NaN, also times 0), every infinity makes them ±inf or NaN
+(inf · 0, inf − inf), and every negative P or e has its sign bit set, so a slice with a bad value
+is never "clean"; but -0.0 also flags a clean slice, and so does a sum of finite values that
+overflows.  The caller therefore rescans a flagged slice with the exact rules (P, e finite and
+≥ 0, f finite) before reporting anything, and then looks for an overflowed sum.  The screen costs
+integer ORs per row; the exact compares in the loop cost 7 % more time on the large benchmark
+tensor (one thread, 24.7 against 23.2 ms).
+
 Offsets are in elements of the arrays' flat C-order data; the arrays must be C-contiguous float64
-(anything else is a typing error).  The caller guarantees that the W lanes stay inside a row
-(n0 + W ≤ N): there is no bounds check, as in any numba kernel.
+(anything else is a typing error).  No bounds check, as in any numba kernel: the caller passes
+offsets of one whole (rows, N) slice and of one output row of N.
 
-The energy-only variant (``with_factor=False``) takes no ``f``/``emissions`` and computes E only.
+The energy-only variants (``with_factor=False``) take no ``f``/``emissions`` and compute E only.
 
 Caching note: numba's on-disk cache keys a kernel on its own source file, not on this one; after
 editing this module, clear ``__pycache__`` of :mod:`fastcarbon.kernels` to recompile.
@@ -53,10 +68,21 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-__all__ = ["fuel_block_8", "fuel_block_4", "fuel_block_2", "fuel_block_1",
-           "energy_block_8", "energy_block_4", "energy_block_2", "energy_block_1"]
+__all__ = ["MAX_REGISTER_FUELS", "STREAM_ROWS", "fuel_register_pass", "energy_register_pass",
+           "fuel_stream_pass", "energy_stream_pass"]
+
+#: fuel counts up to this one are summed in registers (:func:`_make_register_pass`); above, by
+#: :func:`_make_stream_pass`.  16 fuels = 8 AVX2 accumulators; cache-resident, one thread, the
+#: register pass read 43-57 GB/s at 12 and 16 fuels against 30-38 GB/s for the stream pass.
+MAX_REGISTER_FUELS = 16
+#: rows per step of the stream pass (one accumulator load and store per vector and step).  4 rows
+#: a step read 47-59 GB/s cache-resident at 24 fuels against 28-43 for 1 row, but from memory (the
+#: case these fuel counts meet: a 41 × 32 × 10 × 10 × 24 tensor is 51 MB) it ran at 0.42-0.48 of
+#: the read-only pass with 64 fuels against 0.80-0.88 for 1 row, and no better with 24.
+STREAM_ROWS = 1
 
 _F64 = ir.DoubleType()
+_I64 = ir.IntType(64)
 _I32 = ir.IntType(32)
 
 
@@ -64,69 +90,241 @@ def _is_c_float64(ty) -> bool:
     return isinstance(ty, types.Array) and ty.dtype == types.float64 and ty.layout == "C"
 
 
-def _make_block(width: int, with_factor: bool):
-    vec = ir.VectorType(_F64, width)
-    vec_ptr = vec.as_pointer()
-    int_vec = ir.VectorType(ir.IntType(64), width)
-    zero = ir.Constant(vec, [0.0] * width)
-    splat0 = ir.Constant(ir.VectorType(_I32, width), [0] * width)
+def _vt(w: int):
+    """float64 vector of w lanes (a plain double for w = 1)."""
+    return _F64 if w == 1 else ir.VectorType(_F64, w)
 
-    def codegen(context, builder, sig, args):
+
+def _it(w: int):
+    return _I64 if w == 1 else ir.VectorType(_I64, w)
+
+
+def _zero(w: int):
+    return ir.Constant(_vt(w), 0.0 if w == 1 else [0.0] * w)
+
+
+def _izero(w: int):
+    return ir.Constant(_it(w), 0 if w == 1 else [0] * w)
+
+
+def _load(builder, base, idx, w: int):
+    ptr = builder.gep(base, [idx], inbounds=True)
+    if w == 1:
+        return builder.load(ptr)
+    return builder.load(builder.bitcast(ptr, _vt(w).as_pointer()), align=8)
+
+
+def _store(builder, val, base, idx, w: int) -> None:
+    ptr = builder.gep(base, [idx], inbounds=True)
+    if w == 1:
+        builder.store(val, ptr)
+    else:
+        builder.store(val, builder.bitcast(ptr, _vt(w).as_pointer()), align=8)
+
+
+def _splat(builder, x, w: int):
+    if w == 1:
+        return x
+    undef = ir.Constant(_vt(w), ir.Undefined)
+    return builder.shuffle_vector(builder.insert_element(undef, x, ir.Constant(_I32, 0)), undef,
+                                  ir.Constant(ir.VectorType(_I32, w), [0] * w))
+
+
+def _any(builder, flags, w: int):
+    """i1: any lane of an i1 vector (or the i1 itself) set."""
+    if w == 1:
+        return flags
+    return builder.icmp_unsigned("!=", builder.bitcast(flags, ir.IntType(w)), ir.Constant(ir.IntType(w), 0))
+
+
+def _not_finite(builder, s, w: int):
+    # s - s is NaN exactly when s is NaN or ±inf: one subtract and one compare per vector.
+    return _any(builder, builder.fcmp_unordered("uno", s, builder.fsub(s, s)), w)
+
+
+def _negative(builder, bits, w: int):
+    return _any(builder, builder.icmp_signed("<", bits, _izero(w)), w)
+
+
+def _pieces(n: int) -> list[tuple[int, int]]:
+    """(first fuel, lanes) of the vector pieces covering n fuels: 8s, then at most one 4, 2, 1."""
+    out, n0 = [], 0
+    for w in (8, 4, 2, 1):
+        while n - n0 >= w:
+            out.append((n0, w))
+            n0 += w
+    return out
+
+
+class _Slice:
+    """Base pointers of one work item: P row, e and f slices, output rows."""
+
+    def __init__(self, context, builder, sig, args, with_factor):
         if with_factor:
             p, e, f, p_off, e_off, f_off, n_rows, n_n, out_e, out_c, o_off = args
             tp, te, tf, *_rest, t_oe, t_oc, _ = sig.args
         else:
-            p, e, p_off, e_off, n_rows, n_n, out_e, o_off = args
-            tp, te, *_rest, t_oe, _ = sig.args
+            (p, e, p_off, e_off, n_rows, n_n, out_e, o_off), (tp, te, *_rest, t_oe, _) = args, sig.args
 
         # Imported here, at compile time: numba.np.arrayobj pulls in ~40 ms of numba's lowering
         # modules, which numba's target context loads anyway before it compiles anything.
         from numba.np.arrayobj import make_array
 
-        def data(ty, val):
-            return make_array(ty)(context, builder, val).data
+        def base(ty, val, off):
+            return builder.gep(make_array(ty)(context, builder, val).data, [off], inbounds=True)
 
-        p_base = builder.gep(data(tp, p), [p_off], inbounds=True)
-        e_base = builder.gep(data(te, e), [e_off], inbounds=True)
-        f_base = builder.gep(data(tf, f), [f_off], inbounds=True) if with_factor else None
-        # Entry-block allocas: LLVM promotes them to registers (mem2reg), so the accumulators are
-        # vector registers for the whole row loop.
-        acc_e = cgutils.alloca_once_value(builder, zero)
-        acc_c = cgutils.alloca_once_value(builder, zero) if with_factor else None
-        signs = cgutils.alloca_once_value(builder, ir.Constant(int_vec, [0] * width))
-        undef = ir.Constant(vec, ir.Undefined)
-        with cgutils.for_range(builder, n_rows) as loop:
-            r = loop.index
-            pr = builder.load(builder.gep(p_base, [r], inbounds=True))
-            row = builder.mul(r, n_n, flags=["nsw"])
-            x = builder.load(builder.bitcast(builder.gep(e_base, [row], inbounds=True), vec_ptr), align=8)
-            pv = builder.shuffle_vector(builder.insert_element(undef, pr, ir.Constant(_I32, 0)), undef, splat0)
-            a = builder.fmul(x, pv)
-            builder.store(builder.fadd(builder.load(acc_e), a), acc_e)
+        self.n_rows, self.n_n = n_rows, n_n
+        self.p, self.e, self.out_e = base(tp, p, p_off), base(te, e, e_off), base(t_oe, out_e, o_off)
+        self.f = base(tf, f, f_off) if with_factor else None
+        self.out_c = base(t_oc, out_c, o_off) if with_factor else None
+
+
+def _register_loop(builder, sl: _Slice, n_fuel: int, with_factor: bool):
+    """The row loop for exactly ``n_fuel`` fuels, accumulators in registers; returns i1 "clean"."""
+    pieces = _pieces(n_fuel)
+    # Entry-block allocas: LLVM promotes them to registers (mem2reg).
+    acc_e = [cgutils.alloca_once_value(builder, _zero(w)) for _, w in pieces]
+    acc_c = [cgutils.alloca_once_value(builder, _zero(w)) for _, w in pieces] if with_factor else None
+    widths = sorted({w for _, w in pieces})
+    signs = {w: cgutils.alloca_once_value(builder, _izero(w)) for w in widths}
+    signs_p = cgutils.alloca_once_value(builder, _izero(1))
+    with cgutils.for_range(builder, sl.n_rows) as loop:
+        r = loop.index
+        row = builder.mul(r, ir.Constant(r.type, n_fuel), flags=["nsw"])
+        pr = builder.load(builder.gep(sl.p, [r], inbounds=True))
+        # Sign bits of P and e, OR-ed: integer ORs per row, cheaper than compares.
+        builder.store(builder.or_(builder.load(signs_p), builder.bitcast(pr, _I64)), signs_p)
+        for k, (n0, w) in enumerate(pieces):
+            idx = builder.add(row, ir.Constant(row.type, n0))
+            x = _load(builder, sl.e, idx, w)
+            a = builder.fmul(x, _splat(builder, pr, w))
+            builder.store(builder.fadd(builder.load(acc_e[k]), a), acc_e[k])
             if with_factor:
-                y = builder.load(builder.bitcast(builder.gep(f_base, [row], inbounds=True), vec_ptr), align=8)
-                builder.store(builder.fadd(builder.load(acc_c), builder.fmul(a, y)), acc_c)
-            # Sign bits of P and e, OR-ed: two integer ORs per row, cheaper than compares.
-            bits = builder.or_(builder.bitcast(x, int_vec), builder.bitcast(pv, int_vec))
-            builder.store(builder.or_(builder.load(signs), bits), signs)
-        sum_e = builder.load(acc_e)
-        builder.store(sum_e, builder.bitcast(builder.gep(data(t_oe, out_e), [o_off]), vec_ptr), align=8)
-        # A NaN or an infinity anywhere in P, e (or f) reaches the sums as NaN or ±inf, and so does
-        # an overflow of finite values: s - s is NaN exactly when s is not finite.  One subtract and
-        # one compare per block, after the row loop.
-        wild = builder.fcmp_unordered("uno", sum_e, builder.fsub(sum_e, sum_e))
+                y = _load(builder, sl.f, idx, w)
+                builder.store(builder.fadd(builder.load(acc_c[k]), builder.fmul(a, y)), acc_c[k])
+            builder.store(builder.or_(builder.load(signs[w]), builder.bitcast(x, _it(w))), signs[w])
+    bad = _negative(builder, builder.load(signs_p), 1)
+    for w in widths:
+        bad = builder.or_(bad, _negative(builder, builder.load(signs[w]), w))
+    for k, (n0, w) in enumerate(pieces):
+        idx = ir.Constant(sl.n_n.type, n0)
+        s = builder.load(acc_e[k])
+        _store(builder, s, sl.out_e, idx, w)
+        bad = builder.or_(bad, _not_finite(builder, s, w))
         if with_factor:
-            sum_c = builder.load(acc_c)
-            builder.store(sum_c, builder.bitcast(builder.gep(data(t_oc, out_c), [o_off]), vec_ptr), align=8)
-            wild = builder.or_(wild, builder.fcmp_unordered("uno", sum_c, builder.fsub(sum_c, sum_c)))
-        negative = builder.icmp_signed("<", builder.load(signs), ir.Constant(int_vec, [0] * width))
-        flagged = builder.bitcast(builder.or_(wild, negative), ir.IntType(width))
-        return builder.icmp_unsigned("==", flagged, ir.Constant(ir.IntType(width), 0))
+            s = builder.load(acc_c[k])
+            _store(builder, s, sl.out_c, idx, w)
+            bad = builder.or_(bad, _not_finite(builder, s, w))
+    return builder.not_(bad)
 
+
+def _register_codegen(with_factor: bool):
+    def codegen(context, builder, sig, args):
+        # One switch on the fuel count, one loop of compile-time width per case: N picks its loop
+        # once per work item.  The caller guarantees 0 <= N <= MAX_REGISTER_FUELS.
+        sl = _Slice(context, builder, sig, args, with_factor)
+        result = cgutils.alloca_once_value(builder, cgutils.false_bit)
+        done = builder.append_basic_block("fuels.done")
+        default = builder.append_basic_block("fuels.other")
+        switch = builder.switch(sl.n_n, default)
+        for n in range(1, MAX_REGISTER_FUELS + 1):
+            block = builder.append_basic_block(f"fuels.{n}")
+            switch.add_case(ir.Constant(sl.n_n.type, n), block)
+            builder.position_at_end(block)
+            builder.store(_register_loop(builder, sl, n, with_factor), result)
+            builder.branch(done)
+        # No fuels: nothing to sum, clean (as a loop over no fuels); any other N (a caller's
+        # error) is "not clean", so the caller rescans rather than trusting unwritten outputs.
+        builder.position_at_end(default)
+        builder.store(builder.icmp_unsigned("==", sl.n_n, ir.Constant(sl.n_n.type, 0)), result)
+        builder.branch(done)
+        builder.position_at_end(done)
+        return builder.load(result)
+
+    return codegen
+
+
+def _stream_codegen(with_factor: bool, rows_per_step: int = STREAM_ROWS):
+    W = 4  # lanes of the main vector; the remainder of N mod 4 goes in one 2- and one 1-lane piece
+
+    def codegen(context, builder, sig, args):
+        sl = _Slice(context, builder, sig, args, with_factor)
+        n_n = sl.n_n
+        intp = n_n.type
+
+        def c(v):
+            return ir.Constant(intp, v)
+
+        ws = (W, 2, 1)
+        signs = {w: cgutils.alloca_once_value(builder, _izero(w)) for w in ws}
+        signs_p = cgutils.alloca_once_value(builder, _izero(1))
+        with cgutils.for_range(builder, n_n) as loop:  # the output row is the accumulator
+            builder.store(_zero(1), builder.gep(sl.out_e, [loop.index], inbounds=True))
+            if with_factor:
+                builder.store(_zero(1), builder.gep(sl.out_c, [loop.index], inbounds=True))
+        n_main = builder.mul(builder.udiv(n_n, c(W)), c(W))
+
+        def piece(rows, prs, idx, w):
+            # one accumulator load and store for len(rows) rows, added in row order
+            ae = _load(builder, sl.out_e, idx, w)
+            ac = _load(builder, sl.out_c, idx, w) if with_factor else None
+            bits = None
+            for row, pr in zip(rows, prs):
+                j = builder.add(row, idx)
+                x = _load(builder, sl.e, j, w)
+                a = builder.fmul(x, _splat(builder, pr, w))
+                ae = builder.fadd(ae, a)
+                if with_factor:
+                    ac = builder.fadd(ac, builder.fmul(a, _load(builder, sl.f, j, w)))
+                xb = builder.bitcast(x, _it(w))
+                bits = xb if bits is None else builder.or_(bits, xb)
+            _store(builder, ae, sl.out_e, idx, w)
+            if with_factor:
+                _store(builder, ac, sl.out_c, idx, w)
+            builder.store(builder.or_(builder.load(signs[w]), bits), signs[w])
+
+        def rows_step(r0, n_step):
+            rows, prs = [], []
+            for q in range(n_step):
+                r = builder.add(r0, c(q))
+                rows.append(builder.mul(r, n_n))
+                pr = builder.load(builder.gep(sl.p, [r], inbounds=True))
+                prs.append(pr)
+                builder.store(builder.or_(builder.load(signs_p), builder.bitcast(pr, _I64)), signs_p)
+            with cgutils.for_range_slice(builder, c(0), n_main, c(W)) as (k, _):
+                piece(rows, prs, k, W)
+            n0 = n_main
+            for w in ws[1:]:
+                has = builder.icmp_unsigned("!=", builder.and_(n_n, c(w)), c(0))
+                with builder.if_then(has):
+                    piece(rows, prs, n0, w)
+                n0 = builder.select(has, builder.add(n0, c(w)), n0)
+
+        n_steps = builder.udiv(sl.n_rows, c(rows_per_step))
+        with cgutils.for_range(builder, n_steps) as loop:
+            rows_step(builder.mul(loop.index, c(rows_per_step)), rows_per_step)
+        with cgutils.for_range_slice(builder, builder.mul(n_steps, c(rows_per_step)), sl.n_rows, c(1)) as (r, _):
+            rows_step(r, 1)
+        bad = _negative(builder, builder.load(signs_p), 1)
+        for w in ws:
+            bad = builder.or_(bad, _negative(builder, builder.load(signs[w]), w))
+        flag = cgutils.alloca_once_value(builder, bad)
+        with cgutils.for_range(builder, n_n) as loop:
+            b = _not_finite(builder, builder.load(builder.gep(sl.out_e, [loop.index], inbounds=True)), 1)
+            if with_factor:
+                s = builder.load(builder.gep(sl.out_c, [loop.index], inbounds=True))
+                b = builder.or_(b, _not_finite(builder, s, 1))
+            builder.store(builder.or_(builder.load(flag), b), flag)
+        return builder.not_(builder.load(flag))
+
+    return codegen
+
+
+def _make_pass(codegen, with_factor: bool, doc: str):
     if with_factor:
 
         @intrinsic
-        def block(typingctx, p, e, f, p_off, e_off, f_off, n_rows, n_n, energy, emissions, o_off):
+        def fuel_pass(typingctx, p, e, f, p_off, e_off, f_off, n_rows, n_n, energy, emissions, o_off):
             arrays, ints = (p, e, f, energy, emissions), (p_off, e_off, f_off, n_rows, n_n, o_off)
             if not all(map(_is_c_float64, arrays)) or not all(isinstance(t, types.Integer) for t in ints):
                 return None
@@ -136,26 +334,28 @@ def _make_block(width: int, with_factor: bool):
     else:
 
         @intrinsic
-        def block(typingctx, p, e, p_off, e_off, n_rows, n_n, energy, o_off):
+        def fuel_pass(typingctx, p, e, p_off, e_off, n_rows, n_n, energy, o_off):
             arrays, ints = (p, e, energy), (p_off, e_off, n_rows, n_n, o_off)
             if not all(map(_is_c_float64, arrays)) or not all(isinstance(t, types.Integer) for t in ints):
                 return None
             i = types.intp
             return types.boolean(p, e, i, i, i, i, energy, i), codegen
 
-    block.__doc__ = (
-        f"{width}-fuel block of the {'fused energy + emissions' if with_factor else 'energy-only'} "
-        "bottom-up sums; see the module docstring for the exact contract."
-    )
-    return block
+    fuel_pass.__doc__ = doc
+    return fuel_pass
 
 
-# Widths 8, 4, 2, 1 cover any fuel count with at most one call of each below 8 (N = 8q + r).
-fuel_block_8 = _make_block(8, with_factor=True)
-fuel_block_4 = _make_block(4, with_factor=True)
-fuel_block_2 = _make_block(2, with_factor=True)
-fuel_block_1 = _make_block(1, with_factor=True)
-energy_block_8 = _make_block(8, with_factor=False)
-energy_block_4 = _make_block(4, with_factor=False)
-energy_block_2 = _make_block(2, with_factor=False)
-energy_block_1 = _make_block(1, with_factor=False)
+_ARGS = ("``(p, e, f, p_off, e_off, f_off, n_rows, n_n, energy, emissions, o_off)``; returns True when "
+         "the screen finds the slice clean.  See the module docstring for the exact contract.")
+fuel_register_pass = _make_pass(_register_codegen(True), True,
+                                "Fused energy + emissions sums of one slice, N <= MAX_REGISTER_FUELS fuels "
+                                "in registers: " + _ARGS)
+fuel_stream_pass = _make_pass(_stream_codegen(True), True,
+                              "Fused energy + emissions sums of one slice, any N, accumulating in the "
+                              "output rows: " + _ARGS)
+energy_register_pass = _make_pass(_register_codegen(False), False,
+                                  "Energy-only :func:`fuel_register_pass`: ``(p, e, p_off, e_off, n_rows, "
+                                  "n_n, energy, o_off)``.")
+energy_stream_pass = _make_pass(_stream_codegen(False), False,
+                                "Energy-only :func:`fuel_stream_pass`: ``(p, e, p_off, e_off, n_rows, n_n, "
+                                "energy, o_off)``.")

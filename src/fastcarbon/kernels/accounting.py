@@ -19,10 +19,11 @@ costs no copy of the tensor.
 
 One pass, fixed order, checked
 ------------------------------
-The work item is one (b, m) pair; it reads its slice once, sums each fuel over the (i, j) rows in
-row order and writes only ``out[b, m, :]``, so the result does not depend on how work items are
-shared among threads.  The fuels are summed in vector blocks (:mod:`fastcarbon.kernels._simd`),
-one lane per fuel, each lane doing exactly the scalar loop's operations in its order.
+The work item is one (b, m) pair; it reads its slice once, in memory order, sums each fuel over
+the (i, j) rows in row order and writes only ``out[b, m, :]``, so the result does not depend on
+how work items are shared among threads.  The fuels are summed in vector lanes
+(:mod:`fastcarbon.kernels._simd`), one lane per fuel, each lane doing exactly the scalar loop's
+operations in its order, for any fuel count.
 
 Negative, NaN or infinite activity and intensity, and NaN or infinite factors, are screened for in
 the same pass, without branches: the sign bits of P and e are OR-ed together, and every NaN or
@@ -42,14 +43,11 @@ from numba import prange
 
 from fastcarbon.kernels._jit import inline_kernel, kernel, parallel_kernel
 from fastcarbon.kernels._simd import (
-    energy_block_1,
-    energy_block_2,
-    energy_block_4,
-    energy_block_8,
-    fuel_block_1,
-    fuel_block_2,
-    fuel_block_4,
-    fuel_block_8,
+    MAX_REGISTER_FUELS,
+    energy_register_pass,
+    energy_stream_pass,
+    fuel_register_pass,
+    fuel_stream_pass,
 )
 
 __all__ = [
@@ -122,9 +120,10 @@ def _energy_emissions_item(activity, intensity, factor, bp, be, bf, m, energy, e
     Reads row ``bp`` of ``activity`` and rows ``be``/``bf`` of ``intensity``/``factor`` at sector
     ``m`` through flat offsets (no array views: building views per work item cost reference-count
     traffic on the shared inputs) and writes ``energy[b, m, :]`` and ``emissions[b, m, :]``.
-    Fuels go in vector blocks of 8, then at most one block each of 4, 2 and 1 lanes
-    (:mod:`fastcarbon.kernels._simd`); every lane sums its rows in order r = 0, 1, … as a scalar
-    loop would, so the block split never changes a bit.
+    One pass over the slice in memory order (:mod:`fastcarbon.kernels._simd`): up to
+    ``MAX_REGISTER_FUELS`` fuels with every accumulator in registers, more with the output row as
+    the accumulator; either way every lane sums its rows in order r = 0, 1, … as a scalar loop
+    would, so the choice never changes a bit.
     """
     n_m, n_i, n_j = activity.shape[1], activity.shape[2], activity.shape[3]
     n_n = intensity.shape[4]
@@ -133,49 +132,25 @@ def _energy_emissions_item(activity, intensity, factor, bp, be, bf, m, energy, e
     e_off = (be * n_m + m) * n_rows * n_n
     f_off = (bf * n_m + m) * n_rows * n_n
     o_off = (b * n_m + m) * n_n
-    ok = True
-    n0 = 0
-    while n0 + 8 <= n_n:
-        ok &= fuel_block_8(activity, intensity, factor, p_off, e_off + n0, f_off + n0, n_rows, n_n,
-                           energy, emissions, o_off + n0)
-        n0 += 8
-    if n0 + 4 <= n_n:
-        ok &= fuel_block_4(activity, intensity, factor, p_off, e_off + n0, f_off + n0, n_rows, n_n,
-                           energy, emissions, o_off + n0)
-        n0 += 4
-    if n0 + 2 <= n_n:
-        ok &= fuel_block_2(activity, intensity, factor, p_off, e_off + n0, f_off + n0, n_rows, n_n,
-                           energy, emissions, o_off + n0)
-        n0 += 2
-    if n0 < n_n:
-        ok &= fuel_block_1(activity, intensity, factor, p_off, e_off + n0, f_off + n0, n_rows, n_n,
-                           energy, emissions, o_off + n0)
-    return ok
+    if n_n <= MAX_REGISTER_FUELS:
+        return fuel_register_pass(activity, intensity, factor, p_off, e_off, f_off, n_rows, n_n,
+                                  energy, emissions, o_off)
+    return fuel_stream_pass(activity, intensity, factor, p_off, e_off, f_off, n_rows, n_n,
+                            energy, emissions, o_off)
 
 
 @inline_kernel
 def _energy_item(activity, intensity, bp, be, m, energy, b):
-    """One (b, m) work item of the energy-only pass; blocks as in :func:`_energy_emissions_item`."""
+    """One (b, m) work item of the energy-only pass; passes as in :func:`_energy_emissions_item`."""
     n_m, n_i, n_j = activity.shape[1], activity.shape[2], activity.shape[3]
     n_n = intensity.shape[4]
     n_rows = n_i * n_j
     p_off = (bp * n_m + m) * n_rows
     e_off = (be * n_m + m) * n_rows * n_n
     o_off = (b * n_m + m) * n_n
-    ok = True
-    n0 = 0
-    while n0 + 8 <= n_n:
-        ok &= energy_block_8(activity, intensity, p_off, e_off + n0, n_rows, n_n, energy, o_off + n0)
-        n0 += 8
-    if n0 + 4 <= n_n:
-        ok &= energy_block_4(activity, intensity, p_off, e_off + n0, n_rows, n_n, energy, o_off + n0)
-        n0 += 4
-    if n0 + 2 <= n_n:
-        ok &= energy_block_2(activity, intensity, p_off, e_off + n0, n_rows, n_n, energy, o_off + n0)
-        n0 += 2
-    if n0 < n_n:
-        ok &= energy_block_1(activity, intensity, p_off, e_off + n0, n_rows, n_n, energy, o_off + n0)
-    return ok
+    if n_n <= MAX_REGISTER_FUELS:
+        return energy_register_pass(activity, intensity, p_off, e_off, n_rows, n_n, energy, o_off)
+    return energy_stream_pass(activity, intensity, p_off, e_off, n_rows, n_n, energy, o_off)
 
 
 @kernel
