@@ -366,9 +366,9 @@ def lmdi(
         eff_by = r.effect_by if detail else np.empty(r.effect.shape + (1,) * len(over))
         return r.effect, eff_by, r.total, r.v_base, r.v_target
 
-    over_sizes = {o: ds.sizes[o] for o in over}
+    # without detail, effect_by is a placeholder of size 1 along stand-in dims (dropped below)
     by_dims = list(over) if detail else [f"_{o}" for o in over]
-    sizes = {pdim: len(pairs), "factor": n_k, **over_sizes, **{f"_{o}": 1 for o in over}}
+    sizes = {pdim: len(pairs), "factor": n_k, **({} if detail else {d: 1 for d in by_dims})}
     out = xr.apply_ufunc(
         run,
         *arrays,
