@@ -111,14 +111,17 @@ def _pairs(labels: list, dim, base, target, chain: bool) -> tuple[list[tuple[int
 def _units(factors: xr.Dataset, names: list[str], total: xr.DataArray | None) -> str:
     """Units of V: those of the total, else the Dataset's ``units`` attr, else the product of the
     factors' units (a factor without ``units`` counts as dimensionless)."""
+    from fastcarbon.units import format_units, parse
+
     if total is not None and "units" in total.attrs:
+        parse(total.attrs["units"], what="total")  # a unit string the package can read, or UnitError
         return str(total.attrs["units"])
     if "units" in factors.attrs:
+        parse(factors.attrs["units"], what="factors")
         return str(factors.attrs["units"])
     given = [(n, factors[n].attrs["units"]) for n in names if "units" in factors[n].attrs]
     if not given:
         return "1"
-    from fastcarbon.units import format_units, parse
 
     q = 1
     for n, u in given:
