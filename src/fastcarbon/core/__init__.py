@@ -21,7 +21,8 @@ _EXPORTS = {
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 # grey has its own PARALLEL_THRESHOLD (a fit is cheaper per element): exported as a module.
-_SUBMODULES = ("grey",)
+# lmdi too, as its function has the module's name (fastcarbon.core.lmdi.lmdi).
+_SUBMODULES = ("grey", "lmdi")
 
 
 def __getattr__(name: str):
@@ -56,6 +57,7 @@ __all__ = [
     "entropy_weights",
     "obstacle_degree",
     "grey",
+    "lmdi",
     "MonteCarloResult",
     "Noise",
     "monte_carlo",

@@ -26,6 +26,7 @@ _EXPORTS = {
         "MIN_POINTS", "egm_fit", "egm_fit_parallel", "egm_forecast", "linear_fit", "linear_fit_parallel",
         "linear_forecast",
     ),
+    "lmdi": ("lmdi_pairs", "lmdi_pairs_parallel", "log_mean", "log_ratio"),
     "montecarlo": ("monte_carlo_emissions", "monte_carlo_emissions_parallel", "perturbation_factors"),
     "peaks": ("peak_stats", "peak_stats_parallel"),
     "quantile": (
@@ -99,6 +100,7 @@ __all__ = [
     "linear_fit",
     "linear_fit_parallel",
     "linear_forecast",
+    "lmdi_pairs", "lmdi_pairs_parallel", "log_mean", "log_ratio",
     "monte_carlo_emissions",
     "monte_carlo_emissions_parallel",
     "perturbation_factors",
