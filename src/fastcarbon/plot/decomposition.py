@@ -127,6 +127,10 @@ def _waterfall(ds, effect, factor_dim, factors, units, ax, figsize):
     ax.plot([x[-2] + 0.3, x[-1] - 0.3], [level, level], color="0.3", linewidth=0.7)
     ax.bar(x[-1], end, 0.6, color=_LEVEL)
     ax.annotate(f"{end:.3g}", (x[-1], end), **_NOTE)
+    if min(start, end, *(start + np.cumsum(steps))) >= 0:
+        ax.set_ylim(bottom=0)  # the margin's room below 0 would show levels that cannot be
+    ax.use_sticky_edges = False
+    ax.margins(y=0.12)  # room for the values above the bars
     ax.set_xticks(x, [base_label, *factors, target_label], rotation=20, ha="right")
     ax.set_xlabel(str(factor_dim))
     ax.set_ylabel(c.with_units(_quantity(ds), units))
@@ -186,10 +190,15 @@ def _bars(effect, factor_dim, by, factors, units, ax, figsize):
             up = up + np.where(v >= 0, v, 0.0)
             down = down + np.where(v < 0, v, 0.0)
         if by is not None and n_g > 1:
-            for xi, top in zip(xs, up):
-                ax.annotate(c.text(group_labels[g]), (xi, top), ha="center", va="bottom", fontsize="x-small",
-                            xytext=(0, 1), textcoords="offset points")
+            # the group's label at the far end of its stack, where the bar is longest
+            for xi, hi, lo in zip(xs, up, down):
+                below = -lo > hi
+                ax.annotate(c.text(group_labels[g]), (xi, lo if below else hi), ha="center",
+                            va="top" if below else "bottom", fontsize="x-small", xytext=(0, -1 if below else 1),
+                            textcoords="offset points")
     ax.axhline(0, color="0.4", linewidth=0.8)
+    ax.use_sticky_edges = False  # bars stick to 0; room above and below for the labels
+    ax.margins(y=0.08)
     ax.set_xticks(x, [f.replace("_", " ") for f in factors])
     ax.set_xlabel(str(factor_dim))
     ax.set_ylabel(c.with_units(str(effect.attrs.get("long_name", "effect")), units))

@@ -79,7 +79,9 @@ def bengbu_decomposition() -> xr.Dataset:
     span = f"{first}-{last}"
 
     def named(da, long_name, units=UNITS):
-        return da.assign_attrs(units=units, long_name=long_name)
+        out = da.copy(deep=False)
+        out.attrs = {"units": units, "long_name": long_name}
+        return out
 
     out = xr.Dataset({
         "effect": named(direct.effect, f"LMDI-I effect on industrial CO2, {span}"),

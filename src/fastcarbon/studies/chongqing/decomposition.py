@@ -91,7 +91,9 @@ def chongqing_decomposition(years: Sequence[int] = DECOMPOSITION_YEARS, *, base:
     label = f"{base} -> {target}"
 
     def named(da, long_name):
-        return da.assign_attrs(units=units, long_name=long_name)
+        out = da.copy(deep=False)
+        out.attrs = {"units": units, "long_name": long_name}
+        return out
 
     cut_by_sector = ds.emissions_by_sector.sel(scenario=base, drop=True) - ds.emissions_by_sector.sel(scenario=target, drop=True)
     out = xr.Dataset({
@@ -152,7 +154,9 @@ def chongqing_decomposition_draws(n_draws: int = 2000, *, seed: int = 20250101,
     Returns
     -------
     xarray.Dataset
-        In Mt CO2: ``effect`` (draw, factor, year) and ``total`` (draw, year) of every draw;
+        In Mt CO2, for every draw the variables of :func:`~fastcarbon.decompose.lmdi`:
+        ``effect`` (draw, factor, year), ``effect_by`` (draw, factor, sector, year), ``total``,
+        ``V_base`` and ``V_target`` (draw, year);
         the bands ``p5``, ``p50``, ``p95`` ... of ``effect`` (factor, year) and
         ``p5_by_sector`` ... (factor, sector, year); ``reduction_potential`` (draw, year), the
         draws' :math:`C^{base} - C^{target}`.
@@ -195,13 +199,18 @@ def chongqing_decomposition_draws(n_draws: int = 2000, *, seed: int = 20250101,
     f = sector_identity(gdp.sel(year=years), by_sector)
     r = _decompose(f, base, target)
     effect = r.effect.transpose("draw", ...).assign_attrs(units=units, long_name=f"LMDI-I effect, {base} -> {target}")
-    effect_by = r.effect_by.transpose("draw", ...)
+    effect_by = r.effect_by.transpose("draw", ...).assign_attrs(units=units,
+                                                                long_name=f"LMDI-I effect by sector, {base} -> {target}")
     bands = quantile_bands(effect, quantiles)
     bands_by = quantile_bands(effect_by, quantiles)
     total = mc.emissions.sel(year=years)
     out = xr.Dataset({
         "effect": effect,
+        "effect_by": effect_by,
         "total": r.total.transpose("draw", ...).assign_attrs(units=units, long_name=f"{target} minus {base}"),
+        "V_base": r.V_base.transpose("draw", ...).assign_attrs(units=units, long_name=f"industrial CO2 emissions, {base}"),
+        "V_target": r.V_target.transpose("draw", ...).assign_attrs(units=units,
+                                                                   long_name=f"industrial CO2 emissions, {target}"),
         **{k: v.assign_attrs(units=units) for k, v in bands.data_vars.items()},
         **{f"{k}_by_sector": v.assign_attrs(units=units) for k, v in bands_by.data_vars.items()},
         "reduction_potential": (total.sel(scenario=base, drop=True) - total.sel(scenario=target, drop=True))
@@ -211,6 +220,7 @@ def chongqing_decomposition_draws(n_draws: int = 2000, *, seed: int = 20250101,
     spread = float(np.abs(effect.sel(factor="activity")).max())
     out.attrs.update(
         title=f"Chongqing {base} -> {target}: LMDI-I effects over {n_draws} Monte Carlo draws",
+        base=base, target=target, quantity="industrial CO2 emissions",
         seed=seed, n_draws=n_draws, noise="; ".join(f"{k}={show(v)}" for k, v in spec.items()),
         summary=[f"{y}: intensity effect p5 {float(out.p5.sel(factor='intensity', year=y)):+.2f}, median "
                  f"{float(out.p50.sel(factor='intensity', year=y)):+.2f}, p95 "
