@@ -17,6 +17,7 @@ from fastcarbon.core.entropy import (
     entropy_weights,
     obstacle_degree,
 )
+from fastcarbon.core.lmdi import BadFactorError, LmdiResult, ZeroTotalError, lmdi
 from fastcarbon.core.montecarlo import MonteCarloResult, Noise, monte_carlo
 from fastcarbon.core.peaks import InfiniteTrajectoryError, NaNTrajectoryError, PeakResult, peak
 from fastcarbon.core.quantiles import NonFiniteSampleError, quantile
@@ -38,6 +39,7 @@ __all__ = [
     "entropy_weights",
     "obstacle_degree",
     "grey",
+    "BadFactorError", "LmdiResult", "ZeroTotalError", "lmdi",
     "MonteCarloResult",
     "Noise",
     "monte_carlo",

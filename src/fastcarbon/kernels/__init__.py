@@ -47,6 +47,7 @@ from fastcarbon.kernels.grey import (
     linear_fit_parallel,
     linear_forecast,
 )
+from fastcarbon.kernels.lmdi import lmdi_pairs, lmdi_pairs_parallel, log_mean, log_ratio
 from fastcarbon.kernels.montecarlo import (
     monte_carlo_emissions,
     monte_carlo_emissions_parallel,
@@ -123,6 +124,7 @@ __all__ = [
     "linear_fit",
     "linear_fit_parallel",
     "linear_forecast",
+    "lmdi_pairs", "lmdi_pairs_parallel", "log_mean", "log_ratio",
     "monte_carlo_emissions",
     "monte_carlo_emissions_parallel",
     "perturbation_factors",

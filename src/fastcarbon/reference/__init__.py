@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastcarbon.reference import accounting as _accounting
 from fastcarbon.reference import grey as _grey
 from fastcarbon.reference import index as _index
+from fastcarbon.reference import lmdi as _lmdi
 from fastcarbon.reference import montecarlo as _montecarlo
 from fastcarbon.reference import peaks as _peaks
 from fastcarbon.reference import quantile as _quantile
@@ -25,5 +26,5 @@ __all__ = [
 
 #: kernel family → {reference name: function}
 REGISTRY: dict[str, dict] = {}
-for _module in (_accounting, _peaks, _index, _grey, _montecarlo, _quantile):
+for _module in (_accounting, _peaks, _index, _grey, _montecarlo, _quantile, _lmdi):
     REGISTRY.update(_module.REGISTRY)
