@@ -8,18 +8,22 @@
 - :func:`fuel_mix_factors` — total energy × fuel share × emission factor, from the inputs of
   :func:`fastcarbon.accounting.fuel_emissions` (energy by fuel and the factors).
 
-Both return a Dataset with one variable per factor, the left-hand side (``emissions``, whose
-values are the product of the factors summed over the ``over`` dims), and the attrs
-``identity`` (the identity string :func:`fastcarbon.decompose.lmdi` accepts) and ``over``
-(the dims summed over), so that::
+Both return a Dataset with one variable per factor, the left-hand side (``emissions``: the
+data summed over the ``over`` dims, which the product of the factors summed over them
+reproduces), and the attrs ``identity`` (the identity string :func:`fastcarbon.decompose.lmdi`
+accepts) and ``over`` (the dims summed over), so that::
 
     f = sector_identity(activity, emissions, energy=energy, fuel_dim="fuel")
-    lmdi(f, dim="year", over=f.attrs["over"].split(), identity=f.attrs["identity"], total=f.emissions)
+    lmdi(f, dim="year", over=f.attrs["over"].split(), identity=f.attrs["identity"])
+
+decomposes the change and checks, through the left-hand side, that the factors reproduce it.
 
 Zeros.  A ratio whose denominator is 0 is 0 when its numerator is 0 too: a sector without
 activity has structure 0 and intensity 0, a fuel not used has share 0 and factor 0.  Its term
 of the identity is then 0, as it is in the data, and LMDI-I treats it by the analytical limits
-of Ang & Liu (2007) when it appears or disappears between two periods.  A non-zero numerator
+of Ang & Liu (2007) when it appears or disappears between two periods: every factor of that
+term that goes from (or to) 0 shares its V_i^T (or −V_i^0) equally, the rule of
+:func:`~fastcarbon.decompose.lmdi` (a sector that appears moves structure and intensity at once).  A non-zero numerator
 over a zero denominator (energy without activity, emissions without energy) has no finite
 factor and raises.
 """
@@ -130,8 +134,9 @@ def sector_identity(
     xarray.Dataset
         ``activity`` (batch dims), ``structure`` (sector; when ``activity`` has sectors),
         ``intensity`` (sector), ``mix`` (sector, fuel; with ``fuel_dim``), ``factor`` (sector
-        [, fuel]; with ``energy``) and ``emissions`` (sector [, fuel]: the data, which the
-        product of the factors reproduces), each with ``units`` and ``long_name``; attrs
+        [, fuel]; with ``energy``) and ``emissions`` (batch dims: the data summed over sectors
+        and fuels, which the product of the factors reproduces), each with ``units`` and
+        ``long_name``; attrs
         ``identity`` (e.g. "emissions = activity * structure * intensity * mix * factor"),
         ``over`` (the dims summed: "sector" or "sector fuel") and ``method``.
 
@@ -219,7 +224,7 @@ def sector_identity(
         out["factor"] = _ratio(emissions, energy, "the emission factor", "emissions", "energy").assign_attrs(
             units=_per(c_units, e_units), long_name=f"emissions per unit of energy, by {sector_dim}"
             + (f" and {fuel_dim}" if fuel_dim is not None else ""))
-    out["emissions"] = emissions.assign_attrs(units=c_units, long_name=emissions.attrs.get("long_name", "emissions"))
+    out["emissions"] = emissions.sum(core).assign_attrs(units=c_units, long_name="emissions, the sum the identity reproduces")
     ds = xr.Dataset(out)
     factors = [k for k in out if k != "emissions"]
     ds.attrs.update(
@@ -279,7 +284,7 @@ def fuel_mix_factors(
     -------
     xarray.Dataset
         ``energy`` (total, batch dims), ``mix`` (fuel share), ``factor`` (in ``units`` per
-        unit of ``energy``) and ``emissions`` (by fuel), each with ``units`` and
+        unit of ``energy``) and ``emissions`` (summed over fuels), each with ``units`` and
         ``long_name``; attrs ``identity`` ("emissions = energy * mix * factor"), ``over``
         (``fuel_dim``) and ``method``.  A year without any energy has shares 0.
 
@@ -304,7 +309,7 @@ def fuel_mix_factors(
     >>> f = fuel_mix_factors(E, "hj2021")
     >>> f.energy.values.tolist(), f.mix.sel(year=2021).round(4).values.tolist()
     ([100.0, 110.0], [0.6818, 0.3182])
-    >>> round(float(f.emissions.sel(year=2020).sum()), 2), f.emissions.attrs["units"]
+    >>> round(float(f.emissions.sel(year=2020)), 2), f.emissions.attrs["units"]
     (244.0, 't CO2')
     """
     energy = _checked(energy, "energy")
@@ -340,7 +345,7 @@ def fuel_mix_factors(
         "energy": total.assign_attrs(units=e_units, long_name="total energy"),
         "mix": mix.assign_attrs(units="1", long_name=f"{fuel_dim} share of energy"),
         "factor": factor.assign_attrs(units=_per(units, e_units), long_name=f"emission factor by {fuel_dim}"),
-        "emissions": emissions.assign_attrs(units=units, long_name=f"emissions by {fuel_dim}"),
+        "emissions": emissions.sum(fuel_dim).assign_attrs(units=units, long_name="emissions, the sum the identity reproduces"),
     })
     ds.attrs.update(identity="emissions = energy * mix * factor", over=str(fuel_dim),
                     method="LMDI identity: total energy x fuel share x emission factor (000 eq. 1, Ang 2015)")

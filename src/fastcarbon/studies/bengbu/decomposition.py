@@ -12,11 +12,6 @@ __all__ = ["bengbu_decomposition"]
 UNITS = "t CO2"
 
 
-def _one_pair(r: xr.Dataset) -> xr.Dataset:
-    """The result of one base → target pair without its length-1 pair dim."""
-    return r.isel(pair=0, drop=True) if "pair" in r.dims else r
-
-
 def bengbu_decomposition() -> xr.Dataset:
     """Bengbu's industrial CO2, 2011→2020 and year by year, split into the effects of total
     energy, fuel mix and emission factors.
@@ -71,15 +66,17 @@ def bengbu_decomposition() -> xr.Dataset:
     f = fuel_mix_factors(ds.fuel_use, ds.emission_factor, units=UNITS)
     over = f.attrs["over"].split()
     first, last = int(ds.year[0]), int(ds.year[-1])
-    common = dict(dim="year", over=over, identity=f.attrs["identity"], total=f.emissions.sum(over))
-    direct = _one_pair(lmdi(f, base=first, target=last, chain=False, **common))
-    ratio = _one_pair(lmdi(f, base=first, target=last, chain=False, kind="multiplicative", **common))
+    # the identity's left side, f.emissions, is the total lmdi checks the factors against
+    common = dict(dim="year", over=over, identity=f.attrs["identity"])
+    direct = lmdi(f, base=first, target=last, **common)  # scalar labels: one pair, no pair dim
+    ratio = lmdi(f, base=first, target=last, kind="multiplicative", **common)
     chained = lmdi(f, chain=True, **common)
     computed = bengbu_accounting().computed_co2
     span = f"{first}-{last}"
 
     def named(da, long_name, units=UNITS):
-        out = da.copy(deep=False)
+        # the base/target coords of a pair and of a chain differ: the attrs say what was compared
+        out = da.drop_vars(["base", "target"], errors="ignore")
         out.attrs = {"units": units, "long_name": long_name}
         return out
 

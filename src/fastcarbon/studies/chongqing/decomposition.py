@@ -25,9 +25,8 @@ def _decompose(factors: xr.Dataset, base, target) -> xr.Dataset:
     from fastcarbon.decompose import lmdi
 
     over = factors.attrs["over"].split()
-    r = lmdi(factors, dim="scenario", over=over, base=base, target=target, chain=False,
-             identity=factors.attrs["identity"], total=factors.emissions.sum(over))
-    return r.isel(pair=0, drop=True) if "pair" in r.dims else r
+    # scalar base and target: one pair, no pair dim; the identity's left side is the total checked
+    return lmdi(factors, dim="scenario", over=over, base=base, target=target, identity=factors.attrs["identity"])
 
 
 def chongqing_decomposition(years: Sequence[int] = DECOMPOSITION_YEARS, *, base: str = "RS",
@@ -91,7 +90,8 @@ def chongqing_decomposition(years: Sequence[int] = DECOMPOSITION_YEARS, *, base:
     label = f"{base} -> {target}"
 
     def named(da, long_name):
-        out = da.copy(deep=False)
+        # the base/target coords of a pair and of a chain differ: the attrs say what was compared
+        out = da.drop_vars(["base", "target"], errors="ignore")
         out.attrs = {"units": units, "long_name": long_name}
         return out
 
