@@ -404,3 +404,18 @@ def test_decomposition_figure_bad_inputs(mpl, chongqing_result, bengbu_result):
         plot.decomposition(bengbu_result.effect)
     with pytest.raises(InputError, match="infinite"):
         plot.decomposition(bengbu_result.assign(effect=bengbu_result.effect * np.inf))
+
+
+def test_chongqing_growth_decomposition():
+    from fastcarbon.studies.chongqing import chongqing_growth_decomposition, chongqing_scenarios
+
+    r = chongqing_growth_decomposition()
+    em = chongqing_scenarios().emissions
+    change = (em.sel(year=[2030, 2050, 2060]) - em.sel(year=2020, drop=True)).transpose("year", "scenario")
+    np.testing.assert_allclose(r.effect.sum("factor"), change, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(r.effect_by.sum("sector"), r.effect, rtol=1e-12, atol=1e-12)
+    assert (r.effect.sel(factor="activity", year=2030) > 0).all()  # GDP grows
+    assert float(r.effect.sel(factor="intensity", year=2060, scenario="AP-NZES")) == pytest.approx(-float(em.sel(
+        scenario="AP-NZES", year=2020)), rel=1e-12)
+    with pytest.raises(InputError, match="after base_year"):
+        chongqing_growth_decomposition([2020])
