@@ -192,8 +192,21 @@ def _sweep(d):
                      target_year=2025, progress=False)
 
 
+def _lmdi_factors():
+    """activity (region, year) × intensity (region, year, sector) × factor (sector), for LMDI."""
+    r = _rng(6)
+    sectors = ["steel", "cement"]
+    coords = {"region": REGIONS, "year": YEARS, "sector": sectors}
+    return {"factors": xr.Dataset(
+        {"activity": (("region", "year"), r.uniform(50, 100, (len(REGIONS), YEARS.size)), {"units": "1e8 CNY"}),
+         "intensity": (("region", "year", "sector"), r.uniform(0.5, 2, (len(REGIONS), YEARS.size, 2)),
+                       {"units": "t CO2 / (1e4 CNY)"}),
+         "share": (("sector",), [0.6, 0.4])},
+        coords=coords)}
+
+
 def _registry() -> list[Entry]:
-    from fastcarbon import accounting, grey, index, io, peaks, scenarios, uncertainty
+    from fastcarbon import accounting, decompose, grey, index, io, peaks, scenarios, uncertainty
 
     years_out = np.arange(2020, 2061)
     E = Entry
@@ -273,6 +286,8 @@ def _registry() -> list[Entry]:
         E("summarize", _draws, lambda d: uncertainty.summarize(d["emissions"], target_year=2030),
           finite=("emissions",), time={"emissions": ("year", "increasing")}),
         E("ScenarioSet.build", _scenario_base, _build_scenarios, finite=("base",)),
+        E("lmdi", _lmdi_factors, lambda d: decompose.lmdi(d["factors"], dim="year", over="sector"),
+          finite=("factors",), units=("factors",)),
         E("sobol_analyze", _sobol_outputs,
           lambda d: uncertainty.sobol_analyze(_PROBLEM, d["outputs"], seed=1, num_resamples=10),
           finite=("outputs",)),

@@ -4,8 +4,9 @@ Usable without xarray.  The labelled modules (``fastcarbon.accounting``, ...) ar
 these functions.
 """
 
-# grey has its own PARALLEL_THRESHOLD (a fit is cheaper per element): exported as a module.
-from fastcarbon.core import grey
+# grey has its own PARALLEL_THRESHOLD (a fit is cheaper per element): exported as a module;
+# lmdi too, as its function has the module's name (fastcarbon.core.lmdi.lmdi).
+from fastcarbon.core import grey, lmdi
 from fastcarbon.core.accounting import PARALLEL_THRESHOLD, BadValueError, bottom_up, sector_fuel_totals
 from fastcarbon.core.draws import DrawSummary, draws_needed, order_statistic_interval, summarize_draws
 from fastcarbon.core.entropy import (
@@ -17,7 +18,6 @@ from fastcarbon.core.entropy import (
     entropy_weights,
     obstacle_degree,
 )
-from fastcarbon.core.lmdi import BadFactorError, LmdiResult, ZeroTotalError, lmdi
 from fastcarbon.core.montecarlo import MonteCarloResult, Noise, monte_carlo
 from fastcarbon.core.peaks import InfiniteTrajectoryError, NaNTrajectoryError, PeakResult, peak
 from fastcarbon.core.quantiles import NonFiniteSampleError, quantile
@@ -39,7 +39,7 @@ __all__ = [
     "entropy_weights",
     "obstacle_degree",
     "grey",
-    "BadFactorError", "LmdiResult", "ZeroTotalError", "lmdi",
+    "lmdi",
     "MonteCarloResult",
     "Noise",
     "monte_carlo",

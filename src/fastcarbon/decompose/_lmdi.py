@@ -111,14 +111,17 @@ def _pairs(labels: list, dim, base, target, chain: bool) -> tuple[list[tuple[int
 def _units(factors: xr.Dataset, names: list[str], total: xr.DataArray | None) -> str:
     """Units of V: those of the total, else the Dataset's ``units`` attr, else the product of the
     factors' units (a factor without ``units`` counts as dimensionless)."""
+    from fastcarbon.units import format_units, parse
+
     if total is not None and "units" in total.attrs:
+        parse(total.attrs["units"], what="total")  # a unit string the package can read, or UnitError
         return str(total.attrs["units"])
     if "units" in factors.attrs:
+        parse(factors.attrs["units"], what="factors")
         return str(factors.attrs["units"])
     given = [(n, factors[n].attrs["units"]) for n in names if "units" in factors[n].attrs]
     if not given:
         return "1"
-    from fastcarbon.units import format_units, parse
 
     q = 1
     for n, u in given:
@@ -366,9 +369,9 @@ def lmdi(
         eff_by = r.effect_by if detail else np.empty(r.effect.shape + (1,) * len(over))
         return r.effect, eff_by, r.total, r.v_base, r.v_target
 
-    over_sizes = {o: ds.sizes[o] for o in over}
+    # without detail, effect_by is a placeholder of size 1 along stand-in dims (dropped below)
     by_dims = list(over) if detail else [f"_{o}" for o in over]
-    sizes = {pdim: len(pairs), "factor": n_k, **over_sizes, **{f"_{o}": 1 for o in over}}
+    sizes = {pdim: len(pairs), "factor": n_k, **({} if detail else {d: 1 for d in by_dims})}
     out = xr.apply_ufunc(
         run,
         *arrays,

@@ -28,14 +28,18 @@ def log_mean_reference(a: float, b: float) -> float:
     """L(a, b) = (a − b)/(ln a − ln b), L(a, a) = a, L(a, 0) = L(0, b) = 0.
 
     ln a − ln b is written ln(1 + (a − b)/b) = log1p((a − b)/b) where a/b lies in [1/2, 2]
-    (there a − b is exact and log1p keeps every digit), else as the difference of the logs.
+    (there a − b is exact and log1p keeps every digit), else as ln(a/b), or as the difference of
+    the logs where a/b over- or underflows (ln a − ln b loses digits of ln(a/b) at large |ln a|).
     """
     if a == b:
         return a
     if a == 0.0 or b == 0.0:
         return 0.0
-    if 0.5 <= a / b <= 2.0:
+    r = a / b
+    if 0.5 <= r <= 2.0:
         return (a - b) / math.log1p((a - b) / b)
+    if 0.0 < r < math.inf:
+        return (a - b) / math.log(r)
     return (a - b) / (math.log(a) - math.log(b))
 
 
