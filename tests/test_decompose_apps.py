@@ -419,3 +419,16 @@ def test_chongqing_growth_decomposition():
         scenario="AP-NZES", year=2020)), rel=1e-12)
     with pytest.raises(InputError, match="after base_year"):
         chongqing_growth_decomposition([2020])
+
+
+def test_readme_decomposition_example_runs(mpl):
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = text.split("## Decomposition: standard identities", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(block, namespace)
+    r, gap = namespace["r"], namespace["gap"]
+    np.testing.assert_allclose(float(r.effect.sum("factor")), float(r.total), rtol=1e-12)
+    assert gap.effect.sel(factor="activity").values.tolist() == [0.0] * gap.sizes["year"]
+    assert len(_bars(namespace["ax"])) == 2 * 3 * 5  # factors x 2030, 2050, 2060 x sectors
