@@ -223,6 +223,21 @@ def test_identity_into_lmdi_sums_to_the_change(three):
     np.testing.assert_allclose(r.effect.sum("factor").transpose("period", ...), change, rtol=1e-12)
 
 
+@given(q=_arrays((3, 3)), e=_arrays((3, 3, 3)), k=_arrays((3, 3, 3)))
+def test_identity_with_zeros_into_lmdi_is_exact(q, e, k):
+    # sectors and fuels that appear and disappear between years: the 0/0 = 0 factors meet
+    # lmdi's limits of Ang & Liu (2007), and the effects still add up to the change
+    e = e * (q[..., None] > 0)
+    c = e * k
+    f = sector_identity(_data(q, ("year", "sector"), "1e8 CNY"), _data(c, ("year", "sector", "fuel"), "t CO2"),
+                        energy=_data(e, ("year", "sector", "fuel"), "tce"), fuel_dim="fuel")
+    r = lmdi(f, dim="year", over=["sector", "fuel"], identity=f.attrs["identity"])
+    change = np.diff(c.sum((1, 2)))
+    scale = c.sum((1, 2)).max() + 1.0
+    np.testing.assert_allclose(r.effect.sum("factor").values, change, rtol=0, atol=1e-12 * scale)
+    np.testing.assert_allclose(r.effect_by.sum(("sector", "fuel")), r.effect, rtol=0, atol=1e-12 * scale)
+
+
 # ------------------------------------------------------------------------------------------------
 # Bengbu
 
