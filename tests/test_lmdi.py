@@ -193,6 +193,20 @@ def test_unchanged_factor_has_effect_exactly_zero_or_one(prob):
     assert (eqm.effect == 1.0).all() and (eqm.total == 1.0).all()
 
 
+@pytest.mark.parametrize("scale", [1e-100, 1.0, 1e150])
+@pytest.mark.parametrize("change", [0.0, 1e-13, 1e-7, 0.3, 1.0, 30.0])
+def test_sub_category_weight_is_the_log_mean_at_any_magnitude(scale, change):
+    """The kernel's L from Σ ln ratios (series near 0, (V^T − V^0)/s beyond) against the
+    reference L(V^T, V^0), for V of 1e-200..1e300 (V^0 V^T would overflow at 1e300)."""
+    a = np.array([[scale], [scale * (1 + change)]])
+    b = np.array([[scale], [scale * (1 + change) ** -0.5]])
+    r = core.lmdi([a, b], [(0, 1)], n_over=1)
+    (a0, a1), (b0, b1) = a.ravel().tolist(), b.ravel().tolist()  # as stored
+    w = log_mean_reference(a1 * b1, a0 * b0)
+    expect = [w * math.log(a1 / a0), w * math.log(b1 / b0)]
+    np.testing.assert_allclose(r.effect[0], expect, rtol=1e-13, atol=0)
+
+
 def test_two_factor_example_by_hand():
     """V = a·b over two sectors; L and the logs written out."""
     a = np.array([[10.0], [12.0]])

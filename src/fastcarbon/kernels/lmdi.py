@@ -57,6 +57,7 @@ __all__ = [
     "BAD_ZERO_TOTAL",
     "log_mean",
     "log_ratio",
+    "sub_weight",
     "lmdi_pairs",
     "lmdi_pairs_parallel",
 ]
@@ -97,9 +98,81 @@ def log_mean(a, b):
 @inline_kernel
 def log_ratio(x1, x0):
     """ln(x1/x0) for x0, x1 > 0, antisymmetric bit for bit: ±ln(larger/smaller)."""
-    if x1 >= x0:
-        return math.log(x1 / x0)
-    return -math.log(x0 / x1)
+    # max/min and a select, no branch: on real data the sign of a change is as good as random,
+    # and a mispredicted branch costs more than the rest of the work per element
+    m = math.log(max(x0, x1) / min(x0, x1))
+    return m if x1 >= x0 else -m
+
+
+@inline_kernel
+def sub_weight(v0, v1, s):
+    """L(V^T, V^0) of one sub-category, given s = Σ_k ln(x_k^T / x_k^0) = ln(V^T / V^0).
+
+    The factors' logarithms are taken anyway, so L needs no logarithm of its own (half the
+    logarithms of the pass: 219 instead of 387 per item of 21 sectors × 8 fuels):
+
+    - |s| < 1: L = √(V^0 V^T) · sinh(s/2)/(s/2), the even series of sinh(h)/h in h² to h¹⁴
+      (truncation below 1e-16 relative at |h| = 1/2).  Near s = 0, V^T − V^0 would cancel, and
+      here L depends on s only quadratically, so neither the cancellation nor the rounding of s
+      matters.
+    - |s| >= 1: L = (V^T − V^0)/s, no cancellation (the ratio is beyond e).
+
+    Symmetric bit for bit (s changes sign exactly when base and target swap).  Then
+    Σ_k L · ln(x_k^T/x_k^0) = L · s reproduces V^T − V^0 to rounding.
+    """
+    # both forms, then a select: cheaper than a branch whose outcome is as good as random
+    h = 0.5 * s
+    y = h * h
+    series = 1.0 + y * (1.0 / 6.0 + y * (1.0 / 120.0 + y * (1.0 / 5040.0 + y * (
+        1.0 / 362880.0 + y * (1.0 / 39916800.0 + y * (1.0 / 6227020800.0 + y * (1.0 / 1307674368000.0)))))))
+    near = math.sqrt(v0) * math.sqrt(v1) * series  # √(V^0 V^T) without overflowing V^0 V^T
+    far = (v1 - v0) / s
+    return near if abs(h) < 0.5 else far
+
+
+@kernel
+def _zero_limits(b, p, code, x0s, x1s, v0s, v1s, sub_index, detail, acc, terms, effect_by):
+    """The Ang & Liu (2007) limits of the sub-categories of (b, p) whose V_i is 0 at an end (their
+    weight was 0, so they have added 0 so far): added to ``acc`` after the others, in
+    sub-category order.  Returns ``code``, or :data:`BAD_OVERFLOW` for a product that under- or
+    overflowed (V_i = 0 with no factor 0, or the other end infinite)."""
+    n_k = sub_index.shape[0]
+    for i in range(sub_index.shape[1]):
+        v0 = v0s[i]
+        v1 = v1s[i]
+        if v0 != 0.0 and v1 != 0.0:
+            continue
+        z0 = False
+        z1 = False
+        for k in range(n_k):
+            j = sub_index[k, i]
+            z0 |= x0s[j] == 0.0
+            z1 |= x1s[j] == 0.0
+            terms[k] = 0.0
+        if v0 == 0.0 and v1 == 0.0:
+            # nothing at either end: no effect, unless a product underflowed (1e-200 · 1e-200)
+            if not ((v0 == 0.0 and z0) and (v1 == 0.0 and z1)):
+                code = BAD_OVERFLOW
+        else:
+            # one end is 0: the factors that are 0 there share V_i of the other end
+            went = v1 if v0 == 0.0 else v0
+            m = 0
+            for k in range(n_k):
+                j = sub_index[k, i]
+                z = x0s[j] == 0.0 if v0 == 0.0 else x1s[j] == 0.0
+                terms[k] = 1.0 if z else 0.0
+                m += 1 if z else 0
+            if m == 0 or went == np.inf:
+                code = BAD_OVERFLOW
+                m = 1
+            share = went / m if v0 == 0.0 else -went / m
+            for k in range(n_k):
+                terms[k] *= share
+        for k in range(n_k):
+            acc[k] += terms[k]
+            if detail:
+                effect_by[b, p, k, i] = terms[k]
+    return code
 
 
 @kernel
@@ -116,6 +189,10 @@ def _items(lo, hi, factors, batch_shape, batch_strides, time_strides, own_offset
     boff = np.empty(n_k, dtype=np.int64)
     acc = np.empty(n_k)
     terms = np.empty(n_k)
+    v0s = np.empty(n_i)
+    v1s = np.empty(n_i)
+    ss = np.empty(n_i)
+    ws = np.empty(n_i)
     for b in range(lo, hi):
         # offset of batch item b in each factor: b's multi-index (last dim fastest) times strides
         for k in range(n_k):
@@ -143,56 +220,68 @@ def _items(lo, hi, factors, batch_shape, batch_strides, time_strides, own_offset
             if not clean:
                 status[b, p] = BAD_VALUE
                 continue
-            for k in range(n_k):
-                acc[k] = 0.0
+            # pass 1, factor by factor: V_i^0, V_i^T and s_i = Σ_k ln ratio (products and sums
+            # in factor order, plain gathers the compiler can vectorize)
+            for i in range(n_i):
+                j = sub_index[0, i]
+                v0s[i] = x0s[j]
+                v1s[i] = x1s[j]
+                ss[i] = lrs[j]
+            for k in range(1, n_k):
+                for i in range(n_i):
+                    j = sub_index[k, i]
+                    v0s[i] *= x0s[j]
+                    v1s[i] *= x1s[j]
+                    ss[i] += lrs[j]
+            # pass 2: the weights L(V_i^T, V_i^0), 0 where V_i is 0 at either end (those take the
+            # limits below), and the totals in sub-category order
             s0 = 0.0
             s1 = 0.0
-            code = OK
+            n_zero = 0
+            wild = False
             for i in range(n_i):
-                v0 = 1.0
-                v1 = 1.0
-                for k in range(n_k):
-                    j = sub_index[k, i]
-                    v0 *= x0s[j]
-                    v1 *= x1s[j]
+                v0 = v0s[i]
+                v1 = v1s[i]
                 s0 += v0
                 s1 += v1
-                if v0 > 0.0 and v1 > 0.0:
-                    if v0 == np.inf or v1 == np.inf:
-                        code = BAD_OVERFLOW
-                    w = log_mean(v1, v0)
-                    for k in range(n_k):
-                        terms[k] = w * lrs[sub_index[k, i]]
-                elif v0 == 0.0 and v1 == 0.0:
-                    # a zero factor at each end, or else a product underflowed (1e-200 · 1e-200)
-                    z0 = False
-                    z1 = False
-                    for k in range(n_k):
-                        j = sub_index[k, i]
-                        z0 |= x0s[j] == 0.0
-                        z1 |= x1s[j] == 0.0
-                        terms[k] = 0.0
-                    if not (z0 and z1):
-                        code = BAD_OVERFLOW
-                else:
-                    # exactly one end is 0: the factors that are 0 there share V_i of the other end
-                    went = v1 if v0 == 0.0 else v0
-                    m = 0
-                    for k in range(n_k):
-                        j = sub_index[k, i]
-                        z = x0s[j] == 0.0 if v0 == 0.0 else x1s[j] == 0.0
-                        terms[k] = 1.0 if z else 0.0
-                        m += 1 if z else 0
-                    if m == 0 or went == np.inf:  # a product under- or overflowed
-                        code = BAD_OVERFLOW
-                        m = 1
-                    share = went / m if v0 == 0.0 else -went / m
-                    for k in range(n_k):
-                        terms[k] *= share
-                for k in range(n_k):
-                    acc[k] += terms[k]
+                zero = (v0 == 0.0) | (v1 == 0.0)
+                n_zero += zero
+                wild |= (v0 == np.inf) | (v1 == np.inf)
+                ws[i] = 0.0 if zero else sub_weight(v0, v1, ss[i])
+            code = BAD_OVERFLOW if wild else OK
+            # pass 3, factor by factor: ΔV_{k,i} = L_i · ln ratio, summed in four interleaved
+            # partial sums (i mod 4, combined in one fixed order): four independent add chains
+            # instead of one 4-cycle-latency chain per element
+            for k in range(n_k):
+                a0 = 0.0
+                a1 = 0.0
+                a2 = 0.0
+                a3 = 0.0
+                i = 0
+                while i + 4 <= n_i:
+                    t0 = ws[i] * lrs[sub_index[k, i]]
+                    t1 = ws[i + 1] * lrs[sub_index[k, i + 1]]
+                    t2 = ws[i + 2] * lrs[sub_index[k, i + 2]]
+                    t3 = ws[i + 3] * lrs[sub_index[k, i + 3]]
+                    a0 += t0
+                    a1 += t1
+                    a2 += t2
+                    a3 += t3
                     if detail:
-                        effect_by[b, p, k, i] = terms[k]
+                        effect_by[b, p, k, i] = t0
+                        effect_by[b, p, k, i + 1] = t1
+                        effect_by[b, p, k, i + 2] = t2
+                        effect_by[b, p, k, i + 3] = t3
+                    i += 4
+                while i < n_i:
+                    t0 = ws[i] * lrs[sub_index[k, i]]
+                    a0 += t0
+                    if detail:
+                        effect_by[b, p, k, i] = t0
+                    i += 1
+                acc[k] = (a0 + a1) + (a2 + a3)
+            if n_zero:
+                code = _zero_limits(b, p, code, x0s, x1s, v0s, v1s, sub_index, detail, acc, terms, effect_by)
             if code == OK and multiplicative and (s0 == 0.0 or s1 == 0.0):
                 code = BAD_ZERO_TOTAL
             if code == OK and (s0 == np.inf or s1 == np.inf):
