@@ -49,6 +49,9 @@ def chongqing_decomposition(years: Sequence[int] = DECOMPOSITION_YEARS, *, base:
     output (001's LEAP runs, which change the activity of each industry, would give an activity
     effect too).  With AP-NZES at zero emissions in 2060 (Table 1's 100 % rate in 2056-2060),
     the intensity effect there is minus RS's emissions, the analytical limit of Ang & Liu (2007).
+    The sectors' parts of the gap are the 2020 sector shares of emissions in every year (the
+    paths hold the structure fixed): 28, 22, 21, 15, 14 %, not 001's LEAP shares for 2030
+    (other industries 39 %, non-ferrous metals and building materials 17 % each).
 
     Parameters
     ----------
@@ -119,7 +122,9 @@ def chongqing_decomposition(years: Sequence[int] = DECOMPOSITION_YEARS, *, base:
         source=ds.attrs["source"], identity=f.attrs["identity"], base=base, target=target,
         quantity="industrial CO2 emissions",
         method="additive LMDI-I between scenarios (Ang 2004, 2015; zeros by Ang & Liu 2007)",
-        summary=lines + ["activity effect 0: every scenario inherits RS's GDP path (the gap is intensity alone)"],
+        summary=lines + ["activity effect 0: every scenario inherits RS's GDP path (the gap is intensity alone)",
+                         "sector parts of the gap = the fixed 2020 sector shares (001's LEAP shares differ: "
+                         "other industries 39 % in 2030)"],
     )
     return out
 
