@@ -183,8 +183,11 @@ def _bars(effect, factor_dim, by, factors, units, ax, figsize):
         for p, part in enumerate(parts):
             v = values[:, p, g]
             bottom = np.where(v >= 0, up, down)
-            colour = c.COLOURS[(p if by is not None else g) % 10]
-            label = (c.text(part) if g == 0 else None) if by is not None else c.text(group_labels[g]) if group is not None else None
+            # stacked: one colour and one legend entry per part; grouped only: per group
+            if by is not None:
+                colour, label = c.COLOURS[p % 10], c.text(part) if g == 0 else None
+            else:
+                colour, label = c.COLOURS[g % 10], c.text(group_labels[g]) if group is not None else None
             ax.bar(xs, v, width * (0.9 if by is not None else 1.0), bottom=bottom, color=colour, label=label,
                    edgecolor="white" if by is not None else None, linewidth=0.4)
             up = up + np.where(v >= 0, v, 0.0)
