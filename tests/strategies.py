@@ -207,6 +207,18 @@ def _lmdi_factors():
         coords=coords)}
 
 
+def _identity_inputs():
+    """activity (year, sector), energy and emissions (year, sector, fuel), for sector_identity."""
+    r = _rng(7)
+    sectors = ["steel", "cement"]
+    coords = {"year": YEARS, "sector": sectors, "fuel": FUELS}
+    energy = xr.DataArray(r.uniform(1, 10, (YEARS.size, 2, len(FUELS))), dims=("year", "sector", "fuel"),
+                          coords=coords, attrs={"units": "tce"})
+    return {"activity": xr.DataArray(r.uniform(50, 100, (YEARS.size, 2)), dims=("year", "sector"),
+                                     coords={"year": YEARS, "sector": sectors}, attrs={"units": "1e8 CNY"}),
+            "energy": energy, "emissions": (energy * 2.5).assign_attrs(units="t CO2")}
+
+
 def _registry() -> list[Entry]:
     from fastcarbon import accounting, decompose, grey, index, io, peaks, scenarios, uncertainty
 
@@ -290,6 +302,12 @@ def _registry() -> list[Entry]:
         E("ScenarioSet.build", _scenario_base, _build_scenarios, finite=("base",)),
         E("lmdi", _lmdi_factors, lambda d: decompose.lmdi(d["factors"], dim="year", over="sector"),
           finite=("factors",), units=("factors",)),
+        E("sector_identity", _identity_inputs,
+          lambda d: decompose.sector_identity(d["activity"], d["emissions"], energy=d["energy"], fuel_dim="fuel"),
+          finite=("activity", "emissions", "energy"), units=("activity", "emissions", "energy")),
+        E("fuel_mix_factors", lambda: {"energy": _energy(), "factors": _hj_factors()},
+          lambda d: decompose.fuel_mix_factors(d["energy"], d["factors"]),
+          finite=("energy", "factors"), units=("energy", "factors")),
         E("sobol_analyze", _sobol_outputs,
           lambda d: uncertainty.sobol_analyze(_PROBLEM, d["outputs"], seed=1, num_resamples=10),
           finite=("outputs",)),

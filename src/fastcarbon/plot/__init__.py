@@ -12,6 +12,7 @@ with a 2-D array of axes for figures of several panels:
 - :func:`obstacles` — obstacle degrees stacked per year (000 Fig. 2);
 - :func:`structure` — energy or emissions stacked by fuel or by sector (001 Figs. 3-4);
 - :func:`potentials` — each sector's part of the reduction in chosen years (001 Figs. 5-6);
+- :func:`decomposition` — LMDI effects as a waterfall from V^0 to V^T, or bars by sector or fuel;
 - :func:`save` — a figure written to PNG atomically.
 
 Importing this package does not import matplotlib; the first figure does, and without it
@@ -27,10 +28,11 @@ from fastcarbon._format import show
 from fastcarbon.errors import InputError, InputTypeError
 from fastcarbon.plot import _common
 from fastcarbon.plot.bars import obstacles, peak_years, potentials, sensitivity
+from fastcarbon.plot.decomposition import decomposition
 from fastcarbon.plot.series import fan, forecast, structure, trajectories
 
 __all__ = ["forecast", "trajectories", "fan", "peak_years", "sensitivity", "obstacles", "structure", "potentials",
-           "save"]
+           "decomposition", "save"]
 
 
 def save(fig, path: str | os.PathLike, *, dpi: float = 150) -> Path:

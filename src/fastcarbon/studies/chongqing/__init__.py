@@ -8,12 +8,22 @@
   under uncertain rates and GDP growth.
 - :func:`chongqing_problem`, :func:`chongqing_model`, :func:`chongqing_sensitivity` with
   :data:`CHONGQING_RATE_GROUPS` (module ``sensitivity``): Sobol' indices of its outputs.
+- :func:`chongqing_decomposition`, :func:`chongqing_decomposition_draws`,
+  :func:`chongqing_growth_decomposition` (module ``decomposition``): LMDI-I of the RS → AP-NZES
+  gap into activity and intensity effects per sector, deterministic and per Monte Carlo draw,
+  and of each scenario's change from 2020.
 
 Built on the general methods of :mod:`fastcarbon.scenarios` and :mod:`fastcarbon.uncertainty`;
 ``study.toml`` here makes it a bundled study: ``fastcarbon run`` computes its ``[custom]`` results
 ``chongqing_peaks`` and ``chongqing_monte_carlo`` (module ``study``).
 """
 
+from fastcarbon.studies.chongqing.decomposition import (
+    DECOMPOSITION_YEARS,
+    chongqing_decomposition,
+    chongqing_decomposition_draws,
+    chongqing_growth_decomposition,
+)
 from fastcarbon.studies.chongqing.scenarios import (
     EMISSIONS_UNITS,
     SCENARIOS,
@@ -34,4 +44,5 @@ __all__ = [
     "table1_schedules", "chongqing_inputs", "chongqing_scenarios", "chongqing_peaks", "SCENARIOS", "EMISSIONS_UNITS",
     "chongqing_monte_carlo", "CHONGQING_NOISE",
     "chongqing_problem", "chongqing_model", "chongqing_sensitivity", "CHONGQING_RATE_GROUPS",
+    "chongqing_decomposition", "chongqing_growth_decomposition", "chongqing_decomposition_draws", "DECOMPOSITION_YEARS",
 ]
