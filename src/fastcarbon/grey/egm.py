@@ -84,7 +84,12 @@ def _unfittable(err: core_grey.UnfittableSeriesError, dim: str, batch_dims, loca
 
 
 #: each model's ``param`` coordinate (its index is immutable: shared by every fit)
-_PARAM = {names: IndexedCoord.of("param", list(names)) for names in (("a", "b"), ("intercept", "slope"))}
+@functools.lru_cache(maxsize=None)
+def _param_coord(names: tuple[str, ...]) -> IndexedCoord:
+    # Built on first use, not at import: a Variable made at import time pulls in dask and pint
+    # through xarray's duck-array checks (~0.4 s of every ``import fastcarbon.grey``).
+    return IndexedCoord.of("param", list(names))
+
 
 _GRADE_VALUES = np.array(list(GRADE_LEGEND), dtype=np.int8)
 _FLAG_MASKS = np.array(list(FLAG_LEGEND), dtype=np.int32)
@@ -173,7 +178,7 @@ def _fit_series(da, dim: str, model: str, errors: str, shift: float, parallel) -
     coords, indexes = bare_coords(da)
     batch_coords = {k: v for k, v in coords.items() if dim not in v.dims}
     time_coords = {k: v for k, v in coords.items() if dim in v.dims}
-    param, param_index = _PARAM[names].get()
+    param, param_index = _param_coord(tuple(names)).get()
     variables = {**batch_coords, "param": param}
     for name, attrs in meta.items():  # fresh attrs dicts: the caller may change them
         if name == "fitted":
