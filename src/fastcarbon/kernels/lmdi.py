@@ -26,19 +26,32 @@ sub-category i reads.  A factor shared by every draw or fuel has stride 0 there:
 its logarithm taken) once per own element, not once per sub-category, and nothing is broadcast
 in memory.
 
-One pass, fixed order, checked
-------------------------------
-The work item is one batch item b and all pairs p: per factor, the ratios' logarithms of its own
-elements into a small scratch, then one loop over the sub-categories summing every effect in
-sub-category order and writing only ``effect[b]``, ``effect_by[b]``, ``v_base[b]``,
-``v_target[b]`` and ``status[b]``.  Results are therefore bit-identical for any thread count.
+One read of the inputs, fixed order, checked
+--------------------------------------------
+The work item is one batch item b and all its pairs p.  Per pair: (0) each factor's own elements
+at both periods into a small scratch, with their log ratios (219 logarithms for 21 sectors ×
+8 fuels and the factors of the benchmark, not 5 × 168); (1) factor by factor, V_i^0, V_i^T and
+s_i = Σ_k ln(x_{k,i}^T / x_{k,i}^0) per sub-category; (2) the weights L(V_i^T, V_i^0) from s_i
+(:func:`sub_weight`: no logarithm of their own) and the totals V^0, V^T summed in sub-category
+order; (3) factor by factor, ΔV_{k,i} = L_i · ln ratio, written to ``effect_by`` and summed in
+four interleaved partial sums (i mod 4) combined in one fixed order; (4) only where some V_i is 0
+at an end, the Ang & Liu limits, added after the others in sub-category order.  Each item writes
+only ``effect[b]``, ``effect_by[b]``, ``v_base[b]``, ``v_target[b]`` and ``status[b]``, so results
+are bit-identical for any thread count and any chunking of the batch.
 Every value read is tested (≥ 0 and finite; NaN fails both tests): ``status[b, p]`` is
 :data:`BAD_VALUE` when one is not, :data:`BAD_OVERFLOW` when a product V_i overflows or underflows
 to 0 from non-zero factors, :data:`BAD_ZERO_TOTAL` when ``multiplicative`` and V^0 or V^T is 0,
 else :data:`OK` (outputs of a bad item are left unwritten).
 
-Symmetry is exact: ln ratios are taken as ±ln(larger/smaller) and L from the sorted pair, so
-swapping base and target negates every additive effect bit for bit.
+Accuracy and symmetry
+---------------------
+ln ratios are taken as ±ln(larger/smaller) (one division, one logarithm: an absolute rounding
+of about 1e-16 in each, so a factor that changes by 1e-7 has its effect to ~1e-9 relative;
+log1p of the relative change would keep every digit but cost 50 % more time per sub-category,
+measured).  L is the logarithmic mean of V_i^T and V_i^0 to a few ulps at any ratio and
+magnitude, and L_i · s_i reproduces V_i^T − V_i^0 to rounding, so Σ_k ΔV_k = ΔV to a few ulps
+of V^T + V^0 + Σ_{k,i} |ΔV_{k,i}|.  Swapping base and target negates s_i and every ln ratio
+exactly and leaves L unchanged: the additive effects change sign bit for bit.
 """
 
 from __future__ import annotations
