@@ -440,7 +440,7 @@ def test_readme_decomposition_example_runs(mpl):
     from pathlib import Path
 
     text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    block = text.split("## Decomposition: standard identities", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    block = text.split("### Standard identities and the two studies", 1)[1].split("```python", 1)[1].split("```", 1)[0]
     namespace: dict = {}
     exec(block, namespace)
     r, gap = namespace["r"], namespace["gap"]

@@ -29,4 +29,6 @@ def __getattr__(name: str):
             value = "0+unknown"
         globals()["__version__"] = value  # later reads are a plain attribute
         return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from fastcarbon._format import show  # only on this error path
+
+    raise AttributeError(f"module {show(__name__)} has no attribute {show(name)}")

@@ -44,7 +44,7 @@ def __getattr__(name: str):
     # registry costs ~0.3 s, which every ``import fastcarbon.<anything>`` paid before.
     if name == "ureg":
         return _registry()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    raise AttributeError(f"module {show(__name__)} has no attribute {show(name)}")
 
 
 _LOCK = threading.Lock()

@@ -44,7 +44,9 @@ _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 def __getattr__(name: str):
     module = _HOME.get(name)
     if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from fastcarbon._format import show  # only on this error path
+
+        raise AttributeError(f"module {show(__name__)} has no attribute {show(name)}")
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value  # later reads are a plain attribute
     return value

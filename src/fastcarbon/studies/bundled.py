@@ -71,4 +71,4 @@ def _jobs() -> list[Job]:
 def __getattr__(name):
     if name == "JOBS":
         return _jobs()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
