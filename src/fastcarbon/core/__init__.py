@@ -4,7 +4,7 @@ Usable without xarray.  The labelled modules (``fastcarbon.accounting``, ...) ar
 these functions.
 """
 
-import importlib
+from fastcarbon._lazy import lazy_exports
 
 #: public name -> the submodule that defines it, imported on first access (PEP 562), so that
 #: ``import fastcarbon.grey`` does not create the Monte Carlo or accounting kernels' dispatchers.
@@ -19,28 +19,12 @@ _EXPORTS = {
     "peaks": ("InfiniteTrajectoryError", "NaNTrajectoryError", "PeakResult", "peak"),
     "quantiles": ("NonFiniteSampleError", "quantile"),
 }
-_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 # grey has its own PARALLEL_THRESHOLD (a fit is cheaper per element): exported as a module.
 # lmdi too, as its function has the module's name (fastcarbon.core.lmdi.lmdi).
 _SUBMODULES = ("grey", "lmdi")
 
 
-def __getattr__(name: str):
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")  # the import binds it as an attribute
-    module = _HOME.get(name)
-    if module is None:
-        from fastcarbon._format import show  # only on this error path
-
-        raise AttributeError(f"module {show(__name__)} has no attribute {show(name)}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # later reads are a plain attribute
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
-
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, _SUBMODULES)
 
 __all__ = [
     "PARALLEL_THRESHOLD",

@@ -5,7 +5,7 @@ No xarray, dask or pandas here.  Every kernel is public and documented so that a
 lazily on first call and are cached on disk; compilation options live in ``_jit.py``.
 """
 
-import importlib
+from fastcarbon._lazy import lazy_exports
 
 #: public name -> the submodule that defines it.  The submodules are imported on first access
 #: (PEP 562): each holds a dozen numba dispatchers, and creating them costs ~10-30 ms a module,
@@ -38,23 +38,9 @@ _EXPORTS = {
         "normal_pair", "philox4x32", "triangular", "triangular_ppf", "uniform", "uniform_pair",
     ),
 }
-_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 
 
-def __getattr__(name: str):
-    module = _HOME.get(name)
-    if module is None:
-        from fastcarbon._format import show  # only on this error path
-
-        raise AttributeError(f"module {show(__name__)} has no attribute {show(name)}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # later reads are a plain attribute
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
-
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "BAD_ACTIVITY",
