@@ -447,3 +447,15 @@ def test_readme_decomposition_example_runs(mpl):
     np.testing.assert_allclose(float(r.effect.sum("factor")), float(r.total), rtol=1e-12)
     assert gap.effect.sel(factor="activity").values.tolist() == [0.0] * gap.sizes["year"]
     assert len(_bars(namespace["ax"])) == 2 * 3 * 5  # factors x 2030, 2050, 2060 x sectors
+
+
+def test_bundled_studies_run_the_decompositions_with_one_row_per_factor_or_year(tmp_path):
+    from fastcarbon.studies import run_study
+    from fastcarbon.studies.bundled import STUDIES
+
+    for name, result, dim in (("bengbu", "bengbu_decomposition", "factor"),
+                              ("chongqing", "chongqing_decomposition", "year")):
+        out = run_study(STUDIES[name], output=tmp_path / name, progress=False, only=[result])
+        table = out["tables"][result]
+        assert list(table.dims) == [dim]
+        assert (tmp_path / name / f"{result}.csv").exists()

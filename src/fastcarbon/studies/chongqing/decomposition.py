@@ -297,3 +297,16 @@ def chongqing_decomposition_draws(n_draws: int = 2000, *, seed: int = 20250101,
         + [f"activity effect: largest |value| over the draws {spread:.1e} {units} (common GDP in every draw)"],
     )
     return out
+
+
+def chongqing_decomposition_table(ds: xr.Dataset) -> xr.Dataset:
+    """One row per year of :func:`chongqing_decomposition`: the RS → AP-NZES change, its activity
+    and intensity effects, and the reduction potential it equals (what ``fastcarbon run`` prints
+    and writes as CSV)."""
+    units = ds.total.attrs.get("units", "")
+    out = {"change": ds.total.assign_attrs(units=units, long_name="change RS -> AP-NZES")}
+    for f in ds.factor.values:
+        out[f"{f}_effect"] = ds.effect.sel(factor=f, drop=True).assign_attrs(units=units,
+                                                                             long_name=f"{f} effect")
+    out["reduction_potential"] = ds.reduction_potential
+    return xr.Dataset(out)
