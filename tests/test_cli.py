@@ -66,7 +66,7 @@ def test_run_selects_jobs_and_rejects_unknown_ones(tmp_path):
     # a study's name runs the whole study
     study = runner.invoke(app, ["run", "-o", str(tmp_path / "b"), "--job", "bengbu"])
     assert study.exit_code == 0, study.output
-    assert "[2/2] bengbu_forecast done in" in study.output and "grade good" in study.output
+    assert "[2/3] bengbu_forecast done in" in study.output and "grade good" in study.output
 
 
 SPY_HOOKS = """\

@@ -96,8 +96,9 @@ def test_run_help_lists_the_bundled_studies_and_the_study_form():
     # the earlier job names are the studies' results, and still listed
     for job in JOBS:
         assert job.name in text
-    assert [j.name for j in JOBS] == ["bengbu_accounting", "bengbu_forecast", "chongqing_peaks",
-                                      "chongqing_monte_carlo", "national_sweep"]
+    assert [j.name for j in JOBS] == ["bengbu_accounting", "bengbu_forecast", "bengbu_decomposition",
+                                      "chongqing_peaks", "chongqing_monte_carlo", "chongqing_decomposition",
+                                      "national_sweep"]
 
 
 def test_run_study_refuses_job_and_init_refuses_to_overwrite(example_run, tmp_path):
@@ -402,11 +403,13 @@ def test_bundled_chongqing_through_run_study_with_fewer_draws(tmp_path):
     table = pd.read_csv(tmp_path / "chongqing_monte_carlo.csv", index_col="scenario")
     assert list(table.index) == ["RS", "PP-NZES", "AP-NZES"] and "P_peak_by_2030" in table
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "chongqing_monte_carlo.csv", "chongqing_monte_carlo.nc", "chongqing_peaks.csv", "chongqing_peaks.nc"]
+        "chongqing_decomposition.csv", "chongqing_decomposition.nc", "chongqing_monte_carlo.csv",
+        "chongqing_monte_carlo.nc", "chongqing_peaks.csv", "chongqing_peaks.nc"]
     # only= computes one result
     one = run_study(STUDIES["chongqing"], output=tmp_path / "one", progress=False, only="chongqing_peaks")
     assert "chongqing_monte_carlo" not in one and "chongqing_peaks" in one
-    with pytest.raises(InputError, match=r"'nope'.*its steps: \['chongqing_peaks', 'chongqing_monte_carlo'\]"):
+    steps = r"\['chongqing_peaks', 'chongqing_monte_carlo', 'chongqing_decomposition'\]"
+    with pytest.raises(InputError, match=r"'nope'.*its steps: " + steps):
         run_study(STUDIES["chongqing"], output=tmp_path, progress=False, only=["nope"])
 
 
@@ -550,7 +553,7 @@ def test_init_from_a_bundled_study_copies_its_file_and_tables(tmp_path):
     assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [
         "bengbu_table4.csv", "bengbu_table5.csv", "bengbu_table6.csv", "study.toml"]
     copy = load_study(tmp_path / "b" / "study.toml")
-    assert list(copy.custom) == ["bengbu_accounting", "bengbu_forecast"]
+    assert list(copy.custom) == ["bengbu_accounting", "bengbu_forecast", "bengbu_decomposition"]
     out = run_study(copy, output=tmp_path / "out", progress=False, only="bengbu_forecast")
     assert out["bengbu_forecast"].attrs["grade"] == "good"
     bad = runner.invoke(app, ["init", "--from", "bengbo", str(tmp_path / "c")])
