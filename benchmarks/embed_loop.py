@@ -23,11 +23,11 @@ cost of a call, not its work, is what the loop pays.
 
 from __future__ import annotations
 
-import sys
 import time
 import warnings
 
 import numpy as np
+from _cli import count_arg
 
 T0 = time.perf_counter()
 from fastcarbon import core  # noqa: E402
@@ -125,4 +125,4 @@ def main(calls: int = 1000) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)
+    main(count_arg(__doc__, "calls", 1000))

@@ -20,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _cli import count_arg  # noqa: E402
 from test_bench_bottom_up import SHAPES, make_inputs, read_only_pass  # noqa: E402
 
 from fastcarbon import core  # noqa: E402
@@ -52,4 +53,4 @@ def main(rounds: int = 40) -> dict[str, np.ndarray]:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 40)
+    main(count_arg(__doc__, "rounds", 40))

@@ -31,6 +31,7 @@ import time
 
 import numba
 import numpy as np
+from _cli import count_arg
 
 from fastcarbon import core
 from fastcarbon.core import grey
@@ -133,4 +134,4 @@ def main(rounds: int = 31) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 31)
+    main(count_arg(__doc__, "rounds", 31))

@@ -334,3 +334,20 @@ def test_non_numeric_and_unknown_layout():
 def test_empty_batch():
     energy, emissions = core.bottom_up(np.ones((0, 2, 1, 1)), np.ones((2, 1, 1, 3)), np.ones((2, 1, 1, 3)))
     assert energy.shape == emissions.shape == (0, 2, 3)
+
+
+@pytest.mark.parametrize("layout", ["full", "sector_fuel", "fuel"])
+@pytest.mark.parametrize("core_shape", [(3, 2, 2, 0), (0, 2, 2, 3), (3, 0, 2, 3), (3, 2, 0, 3)],
+                         ids=["no fuels", "no sectors", "no processes", "no equipment"])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_an_empty_core_dim_gives_empty_or_zero_outputs(core_shape, layout, parallel):
+    # reshape(-1, ...) cannot infer a batch size when a core dim is 0: sizes are explicit
+    m, i, j, n = core_shape
+    factor = {"full": np.ones((2,) + core_shape), "sector_fuel": np.ones((m, n)), "fuel": np.ones(n)}[layout]
+    energy, emissions = core.bottom_up(np.ones((2, m, i, j)), np.ones((2,) + core_shape), factor,
+                                       factor_layout=layout, parallel=parallel)
+    assert energy.shape == emissions.shape == (2, m, n)
+    # no process or equipment rows: every (sector, fuel) sum is an empty sum
+    assert not energy.any() and not emissions.any()
+    by_sector, by_fuel, total = core.sector_fuel_totals(energy)
+    assert by_sector.shape == (2, m) and by_fuel.shape == (2, n) and total.tolist() == [0.0, 0.0]

@@ -178,8 +178,9 @@ def bottom_up(
     n_b = math.prod(work_batch)
     parallel = use_parallel(parallel, n_b * n_m * n_i * n_j * n_n)
 
-    p2 = p.reshape((-1, n_m, n_i, n_j))
-    e2 = e.reshape((-1,) + core)
+    # explicit leading sizes: reshape(-1, ...) cannot infer one when a core dim is 0
+    p2 = p.reshape((math.prod(bp), n_m, n_i, n_j))
+    e2 = e.reshape((math.prod(be),) + core)
     rows_p, rows_e = _rows(bp, work_batch), _rows(be, work_batch)
     shape = out_batch + (n_m, n_n)
     if out is not None:
@@ -193,7 +194,7 @@ def bottom_up(
     bad = np.empty((n_b, n_m, 2), dtype=np.int64)
     if factor_layout == "full":
         emissions = np.empty((n_b, n_m, n_n)) if out is None else out_ce.reshape(n_b, n_m, n_n)
-        f2 = f.reshape((-1,) + core)
+        f2 = f.reshape((math.prod(bf),) + core)
         rows_f = _rows(bf, work_batch)
         launch(kernels.sector_fuel_energy_emissions, kernels.sector_fuel_energy_emissions_parallel, parallel,
                p2, e2, f2, rows_p, rows_e, rows_f, energy, emissions, bad)
@@ -271,7 +272,7 @@ def sector_fuel_totals(matrix, *, parallel: bool | None = None,
     if x.ndim < 2:
         raise InputError(f"matrix: needs at least 2 dims (sector, fuel), got shape {x.shape}")
     batch, (n_m, n_n) = x.shape[:-2], x.shape[-2:]
-    x2 = x.reshape((-1, n_m, n_n))
+    x2 = x.reshape((math.prod(batch), n_m, n_n))
     n_b = x2.shape[0]
     if out is None:
         by_sector, by_fuel, total = np.empty((n_b, n_m)), np.empty((n_b, n_n)), np.empty(n_b)
