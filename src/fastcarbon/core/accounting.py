@@ -170,8 +170,11 @@ def bottom_up(
 
     bp, be, bf = p.shape[:-3], e.shape[:-4], f.shape[:-n_core_f]
     try:
-        out_batch = np.broadcast_shapes(bp, be, bf)
-        work_batch = np.broadcast_shapes(bp, be) if factor_layout == "sector_fuel" else out_batch
+        if bp == be == bf:  # the common case, without np.broadcast_shapes' few µs per call
+            out_batch = work_batch = bp
+        else:
+            out_batch = np.broadcast_shapes(bp, be, bf)
+            work_batch = np.broadcast_shapes(bp, be) if factor_layout == "sector_fuel" else out_batch
     except ValueError:
         raise InputError(
             f"leading (batch) dims do not broadcast: activity {bp}, intensity {be}, factor {bf}"
