@@ -66,7 +66,7 @@ class BadValueError(InvalidValueError):
 
 def _rows(batch_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> np.ndarray:
     """Row of an input with batch shape ``batch_shape`` read by each row of ``out_shape``."""
-    if batch_shape == out_shape:  # the common case, without np.broadcast_to's ~10 µs
+    if batch_shape == out_shape:  # the common case, without np.broadcast_to's few µs per call
         return np.arange(math.prod(out_shape), dtype=np.int64)
     own = np.arange(math.prod(batch_shape), dtype=np.int64).reshape(batch_shape)
     return np.ascontiguousarray(np.broadcast_to(own, out_shape)).reshape(-1)
