@@ -96,6 +96,54 @@ def test_every_fuel_count_matches_loop_reference_bit_for_bit(n_fuels, parallel):
     np.testing.assert_array_equal(energy_only, ref_energy)
 
 
+@pytest.mark.parametrize("rows", [(1, 1), (3, 5), (4, 4), (2, 7)])
+@pytest.mark.parametrize("n_sectors", [1, 3, 4, 5, 8, 9, 13])
+@pytest.mark.parametrize("n_fuels", [1, 2, 3, 17])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_sector_blocks_match_loop_reference_bit_for_bit(n_fuels, n_sectors, rows, parallel):
+    # Work items are blocks of up to 8 sectors; with 1 or 2 fuels, 4 sectors at a time are summed
+    # together in vector lanes (4 rows a step for 1 fuel, 2 for 2, single rows at the end), the
+    # block's other sectors one by one.  Each sector's sums must stay the scalar loop's bits.
+    rng = np.random.default_rng(n_fuels * 100 + n_sectors)
+    p = rng.random((3, n_sectors, *rows))
+    e = rng.random((3, n_sectors, *rows, n_fuels)) * 10.0 ** rng.integers(-3, 4, (3, n_sectors, *rows, n_fuels))
+    f = rng.standard_normal((2, 1, n_sectors, *rows, n_fuels))
+    energy, emissions = core.bottom_up(p, e, f, parallel=parallel)
+    ref_energy, ref_emissions = bottom_up_loops(p, e, f)
+    np.testing.assert_array_equal(energy, ref_energy)
+    np.testing.assert_array_equal(emissions, ref_emissions)
+    energy_only, _ = core.bottom_up(p, e, f[0, 0, 0, 0, 0], factor_layout="fuel", parallel=parallel)
+    np.testing.assert_array_equal(np.broadcast_to(energy_only, ref_energy.shape), ref_energy)
+
+
+@pytest.mark.parametrize("n_fuels", [1, 2])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_sector_block_screens_name_each_sector(n_fuels, parallel):
+    # In a 4-sector vector pass every sector's lanes carry the screen: a bad value, a false alarm
+    # (-0.0) or an overflow in any sector of the block is reported at its own index.
+    rng = np.random.default_rng(7)
+    n_m, rows = 9, (3, 5)  # 15 rows: the 1-fuel pass's 4-row steps and 2-fuel pass's pairs leave one
+    for m in range(n_m):
+        for r_i, r_j in ((0, 0), (2, 4)):
+            for which, value in (("activity", -1.0), ("intensity", np.nan), ("factor", -np.inf)):
+                arrays = {"activity": rng.random((2, n_m, *rows)), "intensity": rng.random((2, n_m, *rows, n_fuels)),
+                          "factor": rng.random((2, n_m, *rows, n_fuels))}
+                pos = (1, m, r_i, r_j) + ((n_fuels - 1,) if which != "activity" else ())
+                arrays[which][pos] = value
+                with pytest.raises(core.BadValueError) as info:
+                    core.bottom_up(arrays["activity"], arrays["intensity"], arrays["factor"], parallel=parallel)
+                assert info.value.variable == which and info.value.index == pos
+        p, e, f = rng.random((2, n_m, *rows)), rng.random((2, n_m, *rows, n_fuels)), rng.random((2, n_m, *rows, n_fuels))
+        e[0, m, 2, 4, 0] = -0.0
+        energy, _ = core.bottom_up(p, e, f, parallel=parallel)
+        np.testing.assert_array_equal(energy, bottom_up_loops(p, e, f)[0])
+        p[1, m] = 1e300
+        e[1, m, ..., n_fuels - 1] = 1e300
+        with pytest.raises(OverflowResultError) as info:
+            core.bottom_up(p, e, f, parallel=parallel)
+        assert info.value.variable == "energy" and info.value.index == (1, m, n_fuels - 1)
+
+
 @pytest.mark.parametrize("n_fuels", [1, 3, 7, 8, 13, 15, 16, 17, 23, 33])
 @pytest.mark.parametrize("which", ["intensity", "factor"])
 def test_bad_value_found_in_every_fuel_lane(n_fuels, which):

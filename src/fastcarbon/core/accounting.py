@@ -66,6 +66,8 @@ class BadValueError(InvalidValueError):
 
 def _rows(batch_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> np.ndarray:
     """Row of an input with batch shape ``batch_shape`` read by each row of ``out_shape``."""
+    if batch_shape == out_shape:  # the common case, without np.broadcast_to's few µs per call
+        return np.arange(math.prod(out_shape), dtype=np.int64)
     own = np.arange(math.prod(batch_shape), dtype=np.int64).reshape(batch_shape)
     return np.ascontiguousarray(np.broadcast_to(own, out_shape)).reshape(-1)
 
@@ -168,8 +170,11 @@ def bottom_up(
 
     bp, be, bf = p.shape[:-3], e.shape[:-4], f.shape[:-n_core_f]
     try:
-        out_batch = np.broadcast_shapes(bp, be, bf)
-        work_batch = np.broadcast_shapes(bp, be) if factor_layout == "sector_fuel" else out_batch
+        if bp == be == bf:  # the common case, without np.broadcast_shapes' few µs per call
+            out_batch = work_batch = bp
+        else:
+            out_batch = np.broadcast_shapes(bp, be, bf)
+            work_batch = np.broadcast_shapes(bp, be) if factor_layout == "sector_fuel" else out_batch
     except ValueError:
         raise InputError(
             f"leading (batch) dims do not broadcast: activity {bp}, intensity {be}, factor {bf}"
@@ -181,7 +186,8 @@ def bottom_up(
     # explicit leading sizes: reshape(-1, ...) cannot infer one when a core dim is 0
     p2 = p.reshape((math.prod(bp), n_m, n_i, n_j))
     e2 = e.reshape((math.prod(be),) + core)
-    rows_p, rows_e = _rows(bp, work_batch), _rows(be, work_batch)
+    rows_p = _rows(bp, work_batch)
+    rows_e = rows_p if be == bp else _rows(be, work_batch)
     shape = out_batch + (n_m, n_n)
     if out is not None:
         out_e, out_ce = (out_array(a, f"out[{k}] ({name})", shape, np.float64)
@@ -195,19 +201,20 @@ def bottom_up(
     if factor_layout == "full":
         emissions = np.empty((n_b, n_m, n_n)) if out is None else out_ce.reshape(n_b, n_m, n_n)
         f2 = f.reshape((math.prod(bf),) + core)
-        rows_f = _rows(bf, work_batch)
-        launch(kernels.sector_fuel_energy_emissions, kernels.sector_fuel_energy_emissions_parallel, parallel,
-               p2, e2, f2, rows_p, rows_e, rows_f, energy, emissions, bad)
-        _raise_first_bad(bad, {"activity": (p, rows_p, 3), "intensity": (e, rows_e, 4), "factor": (f, rows_f, 4)},
-                         work_batch, {"energy": energy, "emissions": emissions})
+        rows_f = rows_p if bf == bp else _rows(bf, work_batch)
+        flagged = launch(kernels.sector_fuel_energy_emissions, kernels.sector_fuel_energy_emissions_parallel,
+                         parallel, p2, e2, f2, rows_p, rows_e, rows_f, energy, emissions, bad)
+        if flagged:  # the kernel's screen fired somewhere: find out what (or nothing: a -0.0)
+            _raise_first_bad(bad, {"activity": (p, rows_p, 3), "intensity": (e, rows_e, 4), "factor": (f, rows_f, 4)},
+                             work_batch, {"energy": energy, "emissions": emissions})
         if out is not None:
             return same_or_new(out, (out_e, out_ce))
         return energy.reshape(shape), emissions.reshape(shape)
 
-    launch(kernels.sector_fuel_energy, kernels.sector_fuel_energy_parallel, parallel,
-           p2, e2, rows_p, rows_e, energy, bad)
-    _raise_first_bad(bad, {"activity": (p, rows_p, 3), "intensity": (e, rows_e, 4)}, work_batch, {"energy": energy},
-                     len(out_batch))
+    if launch(kernels.sector_fuel_energy, kernels.sector_fuel_energy_parallel, parallel,
+              p2, e2, rows_p, rows_e, energy, bad):
+        _raise_first_bad(bad, {"activity": (p, rows_p, 3), "intensity": (e, rows_e, 4)}, work_batch,
+                         {"energy": energy}, len(out_batch))
     wild = ~np.isfinite(f_user)  # small: the factor has no process or equipment axes here
     if wild.any():
         idx = tuple(int(k) for k in np.unravel_index(np.flatnonzero(wild)[0], f_user.shape))

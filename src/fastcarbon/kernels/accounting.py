@@ -19,20 +19,24 @@ costs no copy of the tensor.
 
 One pass, fixed order, checked
 ------------------------------
-The work item is one (b, m) pair; it reads its slice once, in memory order, sums each fuel over
-the (i, j) rows in row order and writes only ``out[b, m, :]``, so the result does not depend on
-how work items are shared among threads.  The fuels are summed in vector lanes
-(:mod:`fastcarbon.kernels._simd`), one lane per fuel, each lane doing exactly the scalar loop's
-operations in its order, for any fuel count.
+The work item is one batch row b and a block of up to ``SECTOR_BLOCK`` (8) consecutive sectors
+m, whose slices are adjacent in memory; it reads each slice once, in memory order, sums each fuel
+over the (i, j) rows in row order and writes only ``out[b, m, :]`` for its sectors, so the result
+does not depend on how work items are shared among threads.  The sums run in vector lanes
+(:mod:`fastcarbon.kernels._simd`), one lane per fuel (with one or two fuels, one lane per sector
+and fuel, 4 sectors at a time), each lane doing exactly the scalar loop's operations in its
+order, for any fuel count.
 
 Negative, NaN or infinite activity and intensity, and NaN or infinite factors, are screened for in
 the same pass, without branches: the sign bits of P and e are OR-ed together, and every NaN or
-infinity reaches the sums, which are tested to be finite once per work item.  Only a work item
-whose screen fires is scanned again with the exact rules, to report its first bad element in
-``bad[b, m]`` as ``(which input, flat index within the (i, j, n) slice)``.  When its inputs are
-clean, a non-finite sum is an overflow of finite values (1e300 × 1e300): ``bad[b, m]`` is then
-``(BAD_ENERGY_OVERFLOW or BAD_EMISSIONS_OVERFLOW, fuel index)``.  ``(-1, -1)`` when clean (a -0.0
-fires the screen on a clean slice; the rescan then finds nothing).  Negative factors are allowed:
+infinity reaches the sums, which are tested to be finite once per work item.  Only the sectors of
+a work item whose screen fires are scanned again with the exact rules, each to report its first
+bad element in ``bad[b, m]`` as ``(which input, flat index within the (i, j, n) slice)``.  When
+its inputs are clean, a non-finite sum is an overflow of finite values (1e300 × 1e300):
+``bad[b, m]`` is then ``(BAD_ENERGY_OVERFLOW or BAD_EMISSIONS_OVERFLOW, fuel index)``.
+``(-1, -1)`` when clean (a -0.0 fires the screen on a clean slice; the rescan then finds
+nothing).  The drivers return how many work items were rescanned, so a caller reads ``bad`` only
+when that is not 0.  Negative factors are allowed:
 sinks and capture carry negative factors.
 """
 
@@ -44,6 +48,7 @@ from numba import prange
 from fastcarbon.kernels._jit import inline_kernel, kernel, parallel_kernel
 from fastcarbon.kernels._simd import (
     MAX_REGISTER_FUELS,
+    SECTOR_BLOCK,
     energy_register_pass,
     energy_stream_pass,
     fuel_register_pass,
@@ -114,43 +119,45 @@ def _first_bad(p_row, e_row, f_row, check_factor, energy_bm, emissions_bm, bad_b
 
 
 @inline_kernel
-def _energy_emissions_item(activity, intensity, factor, bp, be, bf, m, energy, emissions, b):
-    """One (b, m) work item of the fused energy + emissions pass; True when its slice is clean.
+def _energy_emissions_block(activity, intensity, factor, bp, be, bf, m0, n_s, energy, emissions, b):
+    """One work item of the fused energy + emissions pass: batch row ``b``, the ``n_s`` sectors
+    ``m0 …`` (at most ``SECTOR_BLOCK``); True when all their slices are clean.
 
-    Reads row ``bp`` of ``activity`` and rows ``be``/``bf`` of ``intensity``/``factor`` at sector
-    ``m`` through flat offsets (no array views: building views per work item cost reference-count
-    traffic on the shared inputs) and writes ``energy[b, m, :]`` and ``emissions[b, m, :]``.
-    One pass over the slice in memory order (:mod:`fastcarbon.kernels._simd`): up to
-    ``MAX_REGISTER_FUELS`` fuels with every accumulator in registers, more with the output row as
-    the accumulator; either way every lane sums its rows in order r = 0, 1, … as a scalar loop
-    would, so the choice never changes a bit.
+    Reads row ``bp`` of ``activity`` and rows ``be``/``bf`` of ``intensity``/``factor`` through
+    flat offsets (no array views: building views per work item cost reference-count traffic on the
+    shared inputs) and writes ``energy[b, m0:m0 + n_s, :]`` and ``emissions[b, m0:m0 + n_s, :]``.
+    One pass over the block's slices in memory order (:mod:`fastcarbon.kernels._simd`): up to
+    ``MAX_REGISTER_FUELS`` fuels with every accumulator in registers (and, for few fuels, the rows
+    of several sectors interleaved), more with the output row as the accumulator; either way every
+    lane sums its own sector's rows in order r = 0, 1, … as a scalar loop would, so the choice
+    never changes a bit.
     """
     n_m, n_i, n_j = activity.shape[1], activity.shape[2], activity.shape[3]
     n_n = intensity.shape[4]
     n_rows = n_i * n_j
-    p_off = (bp * n_m + m) * n_rows
-    e_off = (be * n_m + m) * n_rows * n_n
-    f_off = (bf * n_m + m) * n_rows * n_n
-    o_off = (b * n_m + m) * n_n
+    p_off = (bp * n_m + m0) * n_rows
+    e_off = (be * n_m + m0) * n_rows * n_n
+    f_off = (bf * n_m + m0) * n_rows * n_n
+    o_off = (b * n_m + m0) * n_n
     if n_n <= MAX_REGISTER_FUELS:
         return fuel_register_pass(activity, intensity, factor, p_off, e_off, f_off, n_rows, n_n,
-                                  energy, emissions, o_off)
+                                  energy, emissions, o_off, n_s)
     return fuel_stream_pass(activity, intensity, factor, p_off, e_off, f_off, n_rows, n_n,
-                            energy, emissions, o_off)
+                            energy, emissions, o_off, n_s)
 
 
 @inline_kernel
-def _energy_item(activity, intensity, bp, be, m, energy, b):
-    """One (b, m) work item of the energy-only pass; passes as in :func:`_energy_emissions_item`."""
+def _energy_block(activity, intensity, bp, be, m0, n_s, energy, b):
+    """One work item of the energy-only pass; passes as in :func:`_energy_emissions_block`."""
     n_m, n_i, n_j = activity.shape[1], activity.shape[2], activity.shape[3]
     n_n = intensity.shape[4]
     n_rows = n_i * n_j
-    p_off = (bp * n_m + m) * n_rows
-    e_off = (be * n_m + m) * n_rows * n_n
-    o_off = (b * n_m + m) * n_n
+    p_off = (bp * n_m + m0) * n_rows
+    e_off = (be * n_m + m0) * n_rows * n_n
+    o_off = (b * n_m + m0) * n_n
     if n_n <= MAX_REGISTER_FUELS:
-        return energy_register_pass(activity, intensity, p_off, e_off, n_rows, n_n, energy, o_off)
-    return energy_stream_pass(activity, intensity, p_off, e_off, n_rows, n_n, energy, o_off)
+        return energy_register_pass(activity, intensity, p_off, e_off, n_rows, n_n, energy, o_off, n_s)
+    return energy_stream_pass(activity, intensity, p_off, e_off, n_rows, n_n, energy, o_off, n_s)
 
 
 @kernel
@@ -177,45 +184,67 @@ def sector_fuel_energy_emissions(
         or ``(BAD_ENERGY_OVERFLOW | BAD_EMISSIONS_OVERFLOW, n)`` where clean inputs summed to a
         non-finite value at fuel n.
 
+    Returns
+    -------
+    int
+        The number of work items the in-pass screen flagged and rescanned; 0 means every entry of
+        ``bad`` is ``(-1, -1)`` (a caller need not look at it).
+
     Notes
     -----
     Callable from a user's own ``@numba.njit`` code.  Results are bit-identical to
     :func:`sector_fuel_energy_emissions_parallel`.
     """
     n_b, n_m = energy.shape[0], energy.shape[1]
+    n_blk = (n_m + SECTOR_BLOCK - 1) // SECTOR_BLOCK
+    flagged = 0
     for b in range(n_b):
-        for m in range(n_m):
+        for k in range(n_blk):
+            m0 = k * SECTOR_BLOCK
+            n_s = min(SECTOR_BLOCK, n_m - m0)
             bp, be, bf = rows_p[b], rows_e[b], rows_f[b]
-            ok = _energy_emissions_item(activity, intensity, factor, bp, be, bf, m, energy, emissions, b)
-            bad[b, m, 0] = -1
-            bad[b, m, 1] = -1
+            ok = _energy_emissions_block(activity, intensity, factor, bp, be, bf, m0, n_s, energy, emissions, b)
+            for m in range(m0, m0 + n_s):
+                bad[b, m, 0] = -1
+                bad[b, m, 1] = -1
             if not ok:  # the screen fired: rescan with the exact rules (views only here)
-                _first_bad(activity[bp, m], intensity[be, m], factor[bf, m], True, energy[b, m], emissions[b, m],
-                           bad[b, m])
+                flagged += 1
+                for m in range(m0, m0 + n_s):
+                    _first_bad(activity[bp, m], intensity[be, m], factor[bf, m], True, energy[b, m],
+                               emissions[b, m], bad[b, m])
+    return flagged
 
 
 # The serial and parallel drivers are separate Python functions on purpose: numba's on-disk cache
 # keys on the function and signature, not on the `parallel` flag, so one function compiled both
-# ways could load the other variant from the cache.  The work is in the shared item functions; the
-# few lines that write ``bad`` stay in each driver, because an item helper that also receives
+# ways could load the other variant from the cache.  The work is in the shared block functions;
+# the few lines that write ``bad`` stay in each driver, because a block helper that also receives
 # ``bad`` and the three inputs makes the serial driver update their reference counts on every
 # work item (measured ~1.5 ms slower on the large benchmark tensor, one thread).
 @parallel_kernel
 def sector_fuel_energy_emissions_parallel(
     activity, intensity, factor, rows_p, rows_e, rows_f, energy, emissions, bad
 ):
-    """Multi-threaded :func:`sector_fuel_energy_emissions`: (b, m) work items shared among threads."""
+    """Multi-threaded :func:`sector_fuel_energy_emissions`: (b, sector block) work items shared
+    among threads."""
     n_b, n_m = energy.shape[0], energy.shape[1]
-    for w in prange(n_b * n_m):
-        b = w // n_m
-        m = w - b * n_m
+    n_blk = (n_m + SECTOR_BLOCK - 1) // SECTOR_BLOCK
+    flagged = 0
+    for w in prange(n_b * n_blk):
+        b = w // n_blk
+        m0 = (w - b * n_blk) * SECTOR_BLOCK
+        n_s = min(SECTOR_BLOCK, n_m - m0)
         bp, be, bf = rows_p[b], rows_e[b], rows_f[b]
-        ok = _energy_emissions_item(activity, intensity, factor, bp, be, bf, m, energy, emissions, b)
-        bad[b, m, 0] = -1
-        bad[b, m, 1] = -1
+        ok = _energy_emissions_block(activity, intensity, factor, bp, be, bf, m0, n_s, energy, emissions, b)
+        for m in range(m0, m0 + n_s):
+            bad[b, m, 0] = -1
+            bad[b, m, 1] = -1
         if not ok:
-            _first_bad(activity[bp, m], intensity[be, m], factor[bf, m], True, energy[b, m], emissions[b, m],
-                           bad[b, m])
+            flagged += 1
+            for m in range(m0, m0 + n_s):
+                _first_bad(activity[bp, m], intensity[be, m], factor[bf, m], True, energy[b, m],
+                           emissions[b, m], bad[b, m])
+    return flagged
 
 
 @kernel
@@ -224,35 +253,50 @@ def sector_fuel_energy(activity, intensity, rows_p, rows_e, energy, bad):
 
     The energy-only half of :func:`sector_fuel_energy_emissions`, for factors that do not vary
     over process and equipment: then CE[b, m, n] = f[b, m, n] · E[b, m, n] exactly, and the factor
-    tensor need not be read at all.  ``bad`` codes as there (never :data:`BAD_FACTOR`).
+    tensor need not be read at all.  ``bad`` codes and the return value as there (never
+    :data:`BAD_FACTOR`).
     """
     n_b, n_m = energy.shape[0], energy.shape[1]
+    n_blk = (n_m + SECTOR_BLOCK - 1) // SECTOR_BLOCK
+    flagged = 0
     for b in range(n_b):
-        for m in range(n_m):
+        for k in range(n_blk):
+            m0 = k * SECTOR_BLOCK
+            n_s = min(SECTOR_BLOCK, n_m - m0)
             bp, be = rows_p[b], rows_e[b]
-            ok = _energy_item(activity, intensity, bp, be, m, energy, b)
-            bad[b, m, 0] = -1
-            bad[b, m, 1] = -1
+            ok = _energy_block(activity, intensity, bp, be, m0, n_s, energy, b)
+            for m in range(m0, m0 + n_s):
+                bad[b, m, 0] = -1
+                bad[b, m, 1] = -1
             if not ok:
-                _first_bad(activity[bp, m], intensity[be, m], intensity[be, m], False, energy[b, m], energy[b, m],
-                           bad[b, m])
+                flagged += 1
+                for m in range(m0, m0 + n_s):
+                    _first_bad(activity[bp, m], intensity[be, m], intensity[be, m], False, energy[b, m],
+                               energy[b, m], bad[b, m])
+    return flagged
 
 
 @parallel_kernel
 def sector_fuel_energy_parallel(activity, intensity, rows_p, rows_e, energy, bad):
     """Multi-threaded :func:`sector_fuel_energy`, bit-identical to it."""
     n_b, n_m = energy.shape[0], energy.shape[1]
-    for w in prange(n_b * n_m):
-        b = w // n_m
-        m = w - b * n_m
+    n_blk = (n_m + SECTOR_BLOCK - 1) // SECTOR_BLOCK
+    flagged = 0
+    for w in prange(n_b * n_blk):
+        b = w // n_blk
+        m0 = (w - b * n_blk) * SECTOR_BLOCK
+        n_s = min(SECTOR_BLOCK, n_m - m0)
         bp, be = rows_p[b], rows_e[b]
-        ok = _energy_item(activity, intensity, bp, be, m, energy, b)
-        bad[b, m, 0] = -1
-        bad[b, m, 1] = -1
+        ok = _energy_block(activity, intensity, bp, be, m0, n_s, energy, b)
+        for m in range(m0, m0 + n_s):
+            bad[b, m, 0] = -1
+            bad[b, m, 1] = -1
         if not ok:
-            _first_bad(activity[bp, m], intensity[be, m], intensity[be, m], False, energy[b, m], energy[b, m],
-                           bad[b, m])
-
+            flagged += 1
+            for m in range(m0, m0 + n_s):
+                _first_bad(activity[bp, m], intensity[be, m], intensity[be, m], False, energy[b, m],
+                           energy[b, m], bad[b, m])
+    return flagged
 
 
 @kernel
