@@ -29,15 +29,20 @@ in memory.
 One read of the inputs, fixed order, checked
 --------------------------------------------
 The work item is one batch item b and all its pairs p.  Per pair: (0) each factor's own elements
-at both periods into a small scratch, with their log ratios (219 logarithms for 21 sectors ×
-8 fuels and the factors of the benchmark, not 5 × 168); (1) factor by factor, V_i^0, V_i^T and
-s_i = Σ_k ln(x_{k,i}^T / x_{k,i}^0) per sub-category; (2) the weights L(V_i^T, V_i^0) from s_i
-(:func:`sub_weight`: no logarithm of their own) and the totals V^0, V^T summed in sub-category
-order; (3) factor by factor, ΔV_{k,i} = L_i · ln ratio, written to ``effect_by`` and summed in
-four interleaved partial sums (i mod 4) combined in one fixed order; (4) only where some V_i is 0
-at an end, the Ang & Liu limits, added after the others in sub-category order.  Each item writes
+at both periods into a small scratch, then their log ratios in one loop over the scratch (219
+logarithms for 21 sectors × 8 fuels and the factors of the benchmark, not 5 × 168); (1) factor by
+factor, V_i^0, V_i^T, s_i = Σ_k ln(x_{k,i}^T / x_{k,i}^0) per sub-category, and √V_i^0, √V_i^T;
+(2) the weights L(V_i^T, V_i^0) from s_i (:func:`sub_weight`: no logarithm of their own) and the
+totals V^0, V^T summed in sub-category order; (3) factor by factor, ΔV_{k,i} = L_i · ln ratio,
+written to ``effect_by`` and summed in four interleaved partial sums (i mod 4) combined in one
+fixed order; (4) only where some V_i is 0 at an end, the Ang & Liu limits, added after the others
+in sub-category order.  Each item writes
 only ``effect[b]``, ``effect_by[b]``, ``v_base[b]``, ``v_target[b]`` and ``status[b]``, so results
 are bit-identical for any thread count and any chunking of the batch.
+In a chain (the base of pair p is the target of pair p − 1, as in year-on-year pairs) that
+period's elements, already read and checked, and its V_i and √V_i are reused instead of being
+read and computed again: the same operations on the same values, so the same bits as the pair
+alone (tested).
 Every value read is tested (≥ 0 and finite; NaN fails both tests): ``status[b, p]`` is
 :data:`BAD_VALUE` when one is not, :data:`BAD_OVERFLOW` when a product V_i overflows or underflows
 to 0 from non-zero factors, :data:`BAD_ZERO_TOTAL` when ``multiplicative`` and V^0 or V^T is 0,
@@ -133,12 +138,18 @@ def sub_weight(v0, v1, s):
     Symmetric bit for bit (s changes sign exactly when base and target swap).  Then
     Σ_k L · ln(x_k^T/x_k^0) = L · s reproduces V^T − V^0 to rounding.
     """
+    return _weight(v0, v1, math.sqrt(v0), math.sqrt(v1), s)
+
+
+@inline_kernel
+def _weight(v0, v1, r0, r1, s):
+    """:func:`sub_weight` given also r0 = √V^0 and r1 = √V^T (a chain reuses the target's)."""
     # both forms, then a select: cheaper than a branch whose outcome is as good as random
     h = 0.5 * s
     y = h * h
     series = 1.0 + y * (1.0 / 6.0 + y * (1.0 / 120.0 + y * (1.0 / 5040.0 + y * (
         1.0 / 362880.0 + y * (1.0 / 39916800.0 + y * (1.0 / 6227020800.0 + y * (1.0 / 1307674368000.0)))))))
-    near = math.sqrt(v0) * math.sqrt(v1) * series  # √(V^0 V^T) without overflowing V^0 V^T
+    near = r0 * r1 * series  # √(V^0 V^T) without overflowing V^0 V^T
     far = (v1 - v0) / s
     return near if abs(h) < 0.5 else far
 
@@ -204,6 +215,8 @@ def _items(lo, hi, factors, batch_shape, batch_strides, time_strides, own_offset
     terms = np.empty(n_k)
     v0s = np.empty(n_i)
     v1s = np.empty(n_i)
+    r0s = np.empty(n_i)
+    r1s = np.empty(n_i)
     ss = np.empty(n_i)
     ws = np.empty(n_i)
     for b in range(lo, hi):
@@ -216,36 +229,67 @@ def _items(lo, hi, factors, batch_shape, batch_strides, time_strides, own_offset
             rest //= batch_shape[d]
             for k in range(n_k):
                 boff[k] += pos * batch_strides[k, d]
+        # x1s, v1s, r1s hold the target end of the previous pair, read, checked and multiplied
+        held = False
         for p in range(pairs.shape[0]):
+            # a chain (base = the previous target): that end's values, products and roots are
+            # reused, not read and computed again; the same operations on the same values, so
+            # the same bits as a fresh pair
+            reuse = held and pairs[p, 0] == pairs[p - 1, 1]
+            held = False
+            if reuse:
+                x0s, x1s = x1s, x0s
+                v0s, v1s = v1s, v0s
+                r0s, r1s = r1s, r0s
             clean = True
             for k in range(n_k):
                 f = factors[k]
                 o0 = boff[k] + pairs[p, 0] * time_strides[k]
                 o1 = boff[k] + pairs[p, 1] * time_strides[k]
-                for j in range(own_start[k], own_start[k + 1]):
-                    a = f[o0 + own_offsets[j]]
-                    c = f[o1 + own_offsets[j]]
-                    # NaN fails both tests; -0.0 passes (it is a zero)
-                    clean &= (a >= 0.0) & (a < np.inf) & (c >= 0.0) & (c < np.inf)
-                    x0s[j] = a
-                    x1s[j] = c
-                    lrs[j] = log_ratio(c, a) if a > 0.0 and c > 0.0 else 0.0
+                if reuse:
+                    for j in range(own_start[k], own_start[k + 1]):
+                        c = f[o1 + own_offsets[j]]
+                        clean &= (c >= 0.0) & (c < np.inf)
+                        x1s[j] = c
+                else:
+                    for j in range(own_start[k], own_start[k + 1]):
+                        a = f[o0 + own_offsets[j]]
+                        c = f[o1 + own_offsets[j]]
+                        # NaN fails both tests; -0.0 passes (it is a zero)
+                        clean &= (a >= 0.0) & (a < np.inf) & (c >= 0.0) & (c < np.inf)
+                        x0s[j] = a
+                        x1s[j] = c
             if not clean:
                 status[b, p] = BAD_VALUE
                 continue
+            # the log ratios in one loop over the scratch
+            for j in range(n_j):
+                a = x0s[j]
+                c = x1s[j]
+                lr = log_ratio(c, a)
+                lrs[j] = lr if (a > 0.0) & (c > 0.0) else 0.0
             # pass 1, factor by factor: V_i^0, V_i^T and s_i = Σ_k ln ratio (products and sums
-            # in factor order, plain gathers the compiler can vectorize)
+            # in factor order, plain gathers the compiler can vectorize), and √V_i for the weights
+            if not reuse:
+                for i in range(n_i):
+                    v0s[i] = x0s[sub_index[0, i]]
+                for k in range(1, n_k):
+                    for i in range(n_i):
+                        v0s[i] *= x0s[sub_index[k, i]]
+                for i in range(n_i):
+                    r0s[i] = math.sqrt(v0s[i])
             for i in range(n_i):
                 j = sub_index[0, i]
-                v0s[i] = x0s[j]
                 v1s[i] = x1s[j]
                 ss[i] = lrs[j]
             for k in range(1, n_k):
                 for i in range(n_i):
                     j = sub_index[k, i]
-                    v0s[i] *= x0s[j]
                     v1s[i] *= x1s[j]
                     ss[i] += lrs[j]
+            for i in range(n_i):
+                r1s[i] = math.sqrt(v1s[i])
+            held = True
             # pass 2: the weights L(V_i^T, V_i^0), 0 where V_i is 0 at either end (those take the
             # limits below), and the totals in sub-category order
             s0 = 0.0
@@ -260,7 +304,7 @@ def _items(lo, hi, factors, batch_shape, batch_strides, time_strides, own_offset
                 zero = (v0 == 0.0) | (v1 == 0.0)
                 n_zero += zero
                 wild |= (v0 == np.inf) | (v1 == np.inf)
-                ws[i] = 0.0 if zero else sub_weight(v0, v1, ss[i])
+                ws[i] = 0.0 if zero else _weight(v0, v1, r0s[i], r1s[i], ss[i])
             code = BAD_OVERFLOW if wild else OK
             # pass 3, factor by factor: ΔV_{k,i} = L_i · ln ratio, summed in four interleaved
             # partial sums (i mod 4, combined in one fixed order): four independent add chains
