@@ -28,18 +28,18 @@ in memory.
 
 One read of the inputs, fixed order, checked
 --------------------------------------------
-The work item is one batch item b and all its pairs p.  Per pair: (0) each factor's own elements
-at both periods into a small scratch, then their log ratios in one loop over the scratch (219
-logarithms for 21 sectors × 8 fuels and the factors of the benchmark, not 5 × 168; the
-logarithm is the kernels' own, :func:`_log_ge1`, so that this loop vectorizes); (1) factor by
-factor, V_i^0, V_i^T, s_i = Σ_k ln(x_{k,i}^T / x_{k,i}^0) per sub-category, and √V_i^0, √V_i^T;
-(2) the weights L(V_i^T, V_i^0) from s_i (:func:`sub_weight`: no logarithm of their own) and the
-totals V^0, V^T summed in sub-category order; (3) factor by factor, ΔV_{k,i} = L_i · ln ratio,
-written to ``effect_by`` and summed in four interleaved partial sums (i mod 4) combined in one
-fixed order; (4) only where some V_i is 0 at an end, the Ang & Liu limits, added after the others
-in sub-category order.  Each item writes
-only ``effect[b]``, ``effect_by[b]``, ``v_base[b]``, ``v_target[b]`` and ``status[b]``, so results
-are bit-identical for any thread count and any chunking of the batch.
+The work item is one batch item b and all its pairs p.  Per pair: (0) each factor's own elements at
+both periods into a small scratch, then their log ratios in one loop over the scratch (219
+logarithms for 21 sectors × 8 fuels and the factors of the benchmark, not 5 × 168; the logarithm is
+the kernels' own, :func:`_log_ge1`, so that this loop vectorizes); (1) factor by factor, V_i^0,
+V_i^T, s_i = Σ_k ln(x_{k,i}^T / x_{k,i}^0) per sub-category, and √V_i^0, √V_i^T; (2) the weights
+L(V_i^T, V_i^0) from s_i (:func:`sub_weight`: no logarithm of their own), in a vectorized loop of
+their own, then the totals V^0, V^T summed in sub-category order; (3) factor by factor, ΔV_{k,i} =
+L_i · ln ratio, written to ``effect_by`` and summed in four interleaved partial sums (i mod 4)
+combined in one fixed order; (4) only where some V_i is 0 at an end, the Ang & Liu limits, added
+after the others in sub-category order.  Each item writes only ``effect[b]``, ``effect_by[b]``,
+``v_base[b]``, ``v_target[b]`` and ``status[b]``, so results are bit-identical for any thread count
+and any chunking of the batch.
 In a chain (the base of pair p is the target of pair p − 1, as in year-on-year pairs) that
 period's elements, already read and checked, and its V_i and √V_i are reused instead of being
 read and computed again: the same operations on the same values, so the same bits as the pair
@@ -51,16 +51,16 @@ else :data:`OK` (outputs of a bad item are left unwritten).
 
 Accuracy and symmetry
 ---------------------
-ln ratios are taken as ±ln(larger/smaller) (one division, one logarithm: an absolute rounding
-of about 1e-16 in each, so a factor that changes by 1e-7 has its effect to ~1e-9 relative;
-log1p of the relative change would keep every digit but cost 50 % more time per sub-category,
-measured).  The logarithm is fdlibm's algorithm (:func:`_log_ge1`: error below 1 ulp, within
-1 ulp of libm's ``log`` and mostly equal to it), written without branches or calls so that the
-compiler computes four at a time; with libm's ``log`` the kernel took 1.25-1.5 times as long
-(measured on the benchmark's cases).  L is the logarithmic mean of V_i^T and V_i^0 to a few
-ulps at any ratio and magnitude, and L_i · s_i reproduces V_i^T − V_i^0 to rounding, so
-Σ_k ΔV_k = ΔV to a few ulps of V^T + V^0 + Σ_{k,i} |ΔV_{k,i}|.  Swapping base and target negates s_i and every ln ratio
-exactly and leaves L unchanged: the additive effects change sign bit for bit.
+ln ratios are taken as ±ln(larger/smaller) (one division, one logarithm: an absolute rounding of
+about 1e-16 in each, so a factor that changes by 1e-7 has its effect to ~1e-9 relative; log1p of
+the relative change would keep every digit but cost 50 % more time per sub-category, measured).
+The logarithm is fdlibm's algorithm (:func:`_log_ge1`: error below 1 ulp, within 1 ulp of libm's
+``log`` and mostly equal to it), written without branches or calls so that the compiler computes
+four at a time; with libm's ``log`` the kernel took 1.25-1.5 times as long (measured on the
+benchmark's cases).  L is the logarithmic mean of V_i^T and V_i^0 to a few ulps at any ratio and
+magnitude, and L_i · s_i reproduces V_i^T − V_i^0 to rounding, so Σ_k ΔV_k = ΔV to a few ulps of
+V^T + V^0 + Σ_{k,i} |ΔV_{k,i}|.  Swapping base and target negates s_i and every ln ratio exactly
+and leaves L unchanged: the additive effects change sign bit for bit.
 """
 
 from __future__ import annotations
@@ -204,7 +204,8 @@ def sub_weight(v0, v1, s):
 @inline_kernel
 def _weight(v0, v1, r0, r1, s):
     """:func:`sub_weight` given also r0 = √V^0 and r1 = √V^T (a chain reuses the target's)."""
-    # both forms, then a select: cheaper than a branch whose outcome is as good as random
+    # both forms, then a select: cheaper than a branch whose outcome is as good as random (in a
+    # vectorized loop, as in _items, the select is a blend; a scalar one would be a branch on x86)
     h = 0.5 * s
     y = h * h
     series = 1.0 + y * (1.0 / 6.0 + y * (1.0 / 120.0 + y * (1.0 / 5040.0 + y * (
@@ -351,7 +352,15 @@ def _items(lo, hi, factors, batch_shape, batch_strides, time_strides, own_offset
                 r1s[i] = math.sqrt(v1s[i])
             held = True
             # pass 2: the weights L(V_i^T, V_i^0), 0 where V_i is 0 at either end (those take the
-            # limits below), and the totals in sub-category order
+            # limits below), in a loop of their own: without a sum in it the compiler vectorizes
+            # it, and its selects become blends (a scalar float select is a branch on x86, and
+            # which form of L applies is as good as random)
+            for i in range(n_i):
+                v0 = v0s[i]
+                v1 = v1s[i]
+                w = _weight(v0, v1, r0s[i], r1s[i], ss[i])
+                ws[i] = 0.0 if (v0 == 0.0) | (v1 == 0.0) else w
+            # the totals in sub-category order
             s0 = 0.0
             s1 = 0.0
             n_zero = 0
@@ -361,10 +370,8 @@ def _items(lo, hi, factors, batch_shape, batch_strides, time_strides, own_offset
                 v1 = v1s[i]
                 s0 += v0
                 s1 += v1
-                zero = (v0 == 0.0) | (v1 == 0.0)
-                n_zero += zero
+                n_zero += (v0 == 0.0) | (v1 == 0.0)
                 wild |= (v0 == np.inf) | (v1 == np.inf)
-                ws[i] = 0.0 if zero else _weight(v0, v1, r0s[i], r1s[i], ss[i])
             code = BAD_OVERFLOW if wild else OK
             # pass 3, factor by factor: ΔV_{k,i} = L_i · ln ratio, summed in four interleaved
             # partial sums (i mod 4, combined in one fixed order): four independent add chains
