@@ -17,6 +17,8 @@ the same inputs in one process:
   draw and pair) and scaled linearly to all regions (stated in the output).
 
 Run: ``python benchmarks/lmdi_bench.py [--draws 1000] [--chain-draws 25] [--rounds 3]``.
+The rounds are interleaved over the cases (each case once, then again), numpy one round fewer;
+minima and medians are over each case's rounds.
 The chained 41-year case at 1 000 draws would hold 16.5 GB in ``mix`` alone (300 · 1000 · 168 ·
 41 · 8 B) and 80 GB of effect_by: it runs at ``--chain-draws`` and every time is also given
 scaled linearly to 1 000 draws (the work is linear in the draws: one independent item each).
@@ -202,10 +204,18 @@ def main(argv=None):
         print(f"\n{label}: {args.regions} regions x {draws} draws x {years} years x 21 x 8; "
               f"inputs {ds.nbytes / 1e9:.2f} GB; times scaled x{scale:g} to 1000 draws")
         res = {}
-        for name, fn in cases(ds, chain).items():
-            if name in skip:
-                continue
-            t, c = timed(fn, args.rounds if name != "numpy" else max(1, args.rounds - 1))
+        # rounds interleaved over the cases (case A, B, C, D, then A, B, ... again), so that a
+        # burst of load on the shared machine falls on every case rather than on one
+        todo = {name: fn for name, fn in cases(ds, chain).items() if name not in skip}
+        times = {name: ([], []) for name in todo}
+        for r in range(args.rounds):
+            for name, fn in todo.items():
+                if name == "numpy" and r == args.rounds - 1 and r > 0:
+                    continue  # the slowest case: one round fewer
+                t, c = timed(fn, 1)
+                times[name][0].extend(t)
+                times[name][1].extend(c)
+        for name, (t, c) in times.items():
             res[name] = (min(t), min(c))
             print(f"  {name:12s} wall min {min(t):8.3f} s  median {np.median(t):8.3f} s  cpu min {min(c):8.3f} s"
                   f"  (wall scaled {min(t) * scale:8.2f} s)", flush=True)

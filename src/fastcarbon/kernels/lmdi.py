@@ -28,16 +28,22 @@ in memory.
 
 One read of the inputs, fixed order, checked
 --------------------------------------------
-The work item is one batch item b and all its pairs p.  Per pair: (0) each factor's own elements
-at both periods into a small scratch, with their log ratios (219 logarithms for 21 sectors ×
-8 fuels and the factors of the benchmark, not 5 × 168); (1) factor by factor, V_i^0, V_i^T and
-s_i = Σ_k ln(x_{k,i}^T / x_{k,i}^0) per sub-category; (2) the weights L(V_i^T, V_i^0) from s_i
-(:func:`sub_weight`: no logarithm of their own) and the totals V^0, V^T summed in sub-category
-order; (3) factor by factor, ΔV_{k,i} = L_i · ln ratio, written to ``effect_by`` and summed in
-four interleaved partial sums (i mod 4) combined in one fixed order; (4) only where some V_i is 0
-at an end, the Ang & Liu limits, added after the others in sub-category order.  Each item writes
-only ``effect[b]``, ``effect_by[b]``, ``v_base[b]``, ``v_target[b]`` and ``status[b]``, so results
-are bit-identical for any thread count and any chunking of the batch.
+The work item is one batch item b and all its pairs p.  Per pair: (0) each factor's own elements at
+both periods into a small scratch, then their log ratios in one loop over the scratch (219
+logarithms for 21 sectors × 8 fuels and the factors of the benchmark, not 5 × 168; the logarithm is
+the kernels' own, :func:`_log_ge1`, so that this loop vectorizes); (1) factor by factor, V_i^0,
+V_i^T, s_i = Σ_k ln(x_{k,i}^T / x_{k,i}^0) per sub-category, and √V_i^0, √V_i^T; (2) the weights
+L(V_i^T, V_i^0) from s_i (:func:`sub_weight`: no logarithm of their own), in a vectorized loop of
+their own, then the totals V^0, V^T summed in sub-category order; (3) factor by factor, ΔV_{k,i} =
+L_i · ln ratio, written to ``effect_by`` and summed in four interleaved partial sums (i mod 4)
+combined in one fixed order; (4) only where some V_i is 0 at an end, the Ang & Liu limits, added
+after the others in sub-category order.  Each item writes only ``effect[b]``, ``effect_by[b]``,
+``v_base[b]``, ``v_target[b]`` and ``status[b]``, so results are bit-identical for any thread count
+and any chunking of the batch.
+In a chain (the base of pair p is the target of pair p − 1, as in year-on-year pairs) that
+period's elements, already read and checked, and its V_i and √V_i are reused instead of being
+read and computed again: the same operations on the same values, so the same bits as the pair
+alone (tested).
 Every value read is tested (≥ 0 and finite; NaN fails both tests): ``status[b, p]`` is
 :data:`BAD_VALUE` when one is not, :data:`BAD_OVERFLOW` when a product V_i overflows or underflows
 to 0 from non-zero factors, :data:`BAD_ZERO_TOTAL` when ``multiplicative`` and V^0 or V^T is 0,
@@ -45,13 +51,16 @@ else :data:`OK` (outputs of a bad item are left unwritten).
 
 Accuracy and symmetry
 ---------------------
-ln ratios are taken as ±ln(larger/smaller) (one division, one logarithm: an absolute rounding
-of about 1e-16 in each, so a factor that changes by 1e-7 has its effect to ~1e-9 relative;
-log1p of the relative change would keep every digit but cost 50 % more time per sub-category,
-measured).  L is the logarithmic mean of V_i^T and V_i^0 to a few ulps at any ratio and
-magnitude, and L_i · s_i reproduces V_i^T − V_i^0 to rounding, so Σ_k ΔV_k = ΔV to a few ulps
-of V^T + V^0 + Σ_{k,i} |ΔV_{k,i}|.  Swapping base and target negates s_i and every ln ratio
-exactly and leaves L unchanged: the additive effects change sign bit for bit.
+ln ratios are taken as ±ln(larger/smaller) (one division, one logarithm: an absolute rounding of
+about 1e-16 in each, so a factor that changes by 1e-7 has its effect to ~1e-9 relative; log1p of
+the relative change would keep every digit but cost 50 % more time per sub-category, measured).
+The logarithm is fdlibm's algorithm (:func:`_log_ge1`: error below 1 ulp, within 1 ulp of libm's
+``log`` and mostly equal to it), written without branches or calls so that the compiler computes
+four at a time; with libm's ``log`` the kernel took 1.25-1.5 times as long (measured on the
+benchmark's cases).  L is the logarithmic mean of V_i^T and V_i^0 to a few ulps at any ratio and
+magnitude, and L_i · s_i reproduces V_i^T − V_i^0 to rounding, so Σ_k ΔV_k = ΔV to a few ulps of
+V^T + V^0 + Σ_{k,i} |ΔV_{k,i}|.  Swapping base and target negates s_i and every ln ratio exactly
+and leaves L unchanged: the additive effects change sign bit for bit.
 """
 
 from __future__ import annotations
@@ -59,7 +68,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import prange
+from llvmlite import ir
+from numba import prange, types
+from numba.extending import intrinsic
 
 from fastcarbon.kernels._jit import inline_kernel, kernel, parallel_kernel
 
@@ -108,12 +119,66 @@ def log_mean(a, b):
     return (hi - lo) / (math.log(hi) - math.log(lo))
 
 
+@intrinsic
+def _float_bits(typingctx, x):
+    """The bits of a float64 as an int64 (a register move, no memory round trip)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _bits_float(typingctx, x):
+    """The float64 whose bits are the int64 ``x``."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+    return types.float64(types.int64), codegen
+
+
+# fdlibm's e_log.c (Sun Microsystems 1993, as in FreeBSD and musl): ln(1 + f) = 2 atanh(s),
+# s = f/(2 + f), = f − f²/2 + s (f²/2 + R(s²)) with R its minimax polynomial in s²
+_LG1 = 6.666666666666735130e-01
+_LG2 = 3.999999999940941908e-01
+_LG3 = 2.857142874366239149e-01
+_LG4 = 2.222219843214978396e-01
+_LG5 = 1.818357216161805012e-01
+_LG6 = 1.531383769920937332e-01
+_LG7 = 1.479819860511658591e-01
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 to 32 bits: k · _LN2_HI is exact for |k| < 2048
+_LN2_LO = 1.90821492927058770002e-10
+
+
+@inline_kernel
+def _log_ge1(q):
+    """ln q for q >= 1 (finite or inf; NaN gives NaN): fdlibm's algorithm (error below 1 ulp),
+    written without branches or calls so that a loop of them vectorizes (4 at a time with AVX2;
+    libm's ``log`` is an opaque call per element, 2-3 times slower here)."""
+    ix = _float_bits(q)
+    # q = 2^k · (1 + f) with 1 + f in [√2/2, √2): the exponent is shifted so that the mantissa
+    # lands there
+    hx = (ix >> 32) + (0x3FF00000 - 0x3FE6A09E)
+    k = (hx >> 20) - 0x3FF
+    hx = (hx & 0x000FFFFF) + 0x3FE6A09E
+    f = _bits_float((hx << 32) | (ix & 0xFFFFFFFF)) - 1.0
+    hfsq = 0.5 * f * f
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
+    t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
+    dk = float(k)
+    y = s * (hfsq + (t2 + t1)) + dk * _LN2_LO - hfsq + f + dk * _LN2_HI
+    return y if q < np.inf else q
+
+
 @inline_kernel
 def log_ratio(x1, x0):
-    """ln(x1/x0) for x0, x1 > 0, antisymmetric bit for bit: ±ln(larger/smaller)."""
+    """ln(x1/x0) for x0, x1 > 0, antisymmetric bit for bit: ±ln(larger/smaller).
+
+    The logarithm is :func:`_log_ge1` (below 1 ulp, vectorizable), not libm's ``log``."""
     # max/min and a select, no branch: on real data the sign of a change is as good as random,
     # and a mispredicted branch costs more than the rest of the work per element
-    m = math.log(max(x0, x1) / min(x0, x1))
+    m = _log_ge1(max(x0, x1) / min(x0, x1))
     return m if x1 >= x0 else -m
 
 
@@ -133,12 +198,19 @@ def sub_weight(v0, v1, s):
     Symmetric bit for bit (s changes sign exactly when base and target swap).  Then
     Σ_k L · ln(x_k^T/x_k^0) = L · s reproduces V^T − V^0 to rounding.
     """
-    # both forms, then a select: cheaper than a branch whose outcome is as good as random
+    return _weight(v0, v1, math.sqrt(v0), math.sqrt(v1), s)
+
+
+@inline_kernel
+def _weight(v0, v1, r0, r1, s):
+    """:func:`sub_weight` given also r0 = √V^0 and r1 = √V^T (a chain reuses the target's)."""
+    # both forms, then a select: cheaper than a branch whose outcome is as good as random (in a
+    # vectorized loop, as in _items, the select is a blend)
     h = 0.5 * s
     y = h * h
     series = 1.0 + y * (1.0 / 6.0 + y * (1.0 / 120.0 + y * (1.0 / 5040.0 + y * (
         1.0 / 362880.0 + y * (1.0 / 39916800.0 + y * (1.0 / 6227020800.0 + y * (1.0 / 1307674368000.0)))))))
-    near = math.sqrt(v0) * math.sqrt(v1) * series  # √(V^0 V^T) without overflowing V^0 V^T
+    near = r0 * r1 * series  # √(V^0 V^T) without overflowing V^0 V^T
     far = (v1 - v0) / s
     return near if abs(h) < 0.5 else far
 
@@ -204,6 +276,8 @@ def _items(lo, hi, factors, batch_shape, batch_strides, time_strides, own_offset
     terms = np.empty(n_k)
     v0s = np.empty(n_i)
     v1s = np.empty(n_i)
+    r0s = np.empty(n_i)
+    r1s = np.empty(n_i)
     ss = np.empty(n_i)
     ws = np.empty(n_i)
     for b in range(lo, hi):
@@ -216,38 +290,77 @@ def _items(lo, hi, factors, batch_shape, batch_strides, time_strides, own_offset
             rest //= batch_shape[d]
             for k in range(n_k):
                 boff[k] += pos * batch_strides[k, d]
+        # x1s, v1s, r1s hold the target end of the previous pair, read, checked and multiplied
+        held = False
         for p in range(pairs.shape[0]):
+            # a chain (base = the previous target): that end's values, products and roots are
+            # reused, not read and computed again; the same operations on the same values, so
+            # the same bits as a fresh pair
+            reuse = held and pairs[p, 0] == pairs[p - 1, 1]
+            held = False
+            if reuse:
+                x0s, x1s = x1s, x0s
+                v0s, v1s = v1s, v0s
+                r0s, r1s = r1s, r0s
             clean = True
             for k in range(n_k):
                 f = factors[k]
                 o0 = boff[k] + pairs[p, 0] * time_strides[k]
                 o1 = boff[k] + pairs[p, 1] * time_strides[k]
-                for j in range(own_start[k], own_start[k + 1]):
-                    a = f[o0 + own_offsets[j]]
-                    c = f[o1 + own_offsets[j]]
-                    # NaN fails both tests; -0.0 passes (it is a zero)
-                    clean &= (a >= 0.0) & (a < np.inf) & (c >= 0.0) & (c < np.inf)
-                    x0s[j] = a
-                    x1s[j] = c
-                    lrs[j] = log_ratio(c, a) if a > 0.0 and c > 0.0 else 0.0
+                if reuse:
+                    for j in range(own_start[k], own_start[k + 1]):
+                        c = f[o1 + own_offsets[j]]
+                        clean &= (c >= 0.0) & (c < np.inf)
+                        x1s[j] = c
+                else:
+                    for j in range(own_start[k], own_start[k + 1]):
+                        a = f[o0 + own_offsets[j]]
+                        c = f[o1 + own_offsets[j]]
+                        # NaN fails both tests; -0.0 passes (it is a zero)
+                        clean &= (a >= 0.0) & (a < np.inf) & (c >= 0.0) & (c < np.inf)
+                        x0s[j] = a
+                        x1s[j] = c
             if not clean:
                 status[b, p] = BAD_VALUE
                 continue
+            # the log ratios in one loop over contiguous scratch, which the compiler vectorizes
+            for j in range(n_j):
+                a = x0s[j]
+                c = x1s[j]
+                lr = log_ratio(c, a)
+                lrs[j] = lr if (a > 0.0) & (c > 0.0) else 0.0
             # pass 1, factor by factor: V_i^0, V_i^T and s_i = Σ_k ln ratio (products and sums
-            # in factor order, plain gathers the compiler can vectorize)
+            # in factor order, plain gathers the compiler can vectorize), and √V_i for the weights
+            if not reuse:
+                for i in range(n_i):
+                    v0s[i] = x0s[sub_index[0, i]]
+                for k in range(1, n_k):
+                    for i in range(n_i):
+                        v0s[i] *= x0s[sub_index[k, i]]
+                for i in range(n_i):
+                    r0s[i] = math.sqrt(v0s[i])
             for i in range(n_i):
                 j = sub_index[0, i]
-                v0s[i] = x0s[j]
                 v1s[i] = x1s[j]
                 ss[i] = lrs[j]
             for k in range(1, n_k):
                 for i in range(n_i):
                     j = sub_index[k, i]
-                    v0s[i] *= x0s[j]
                     v1s[i] *= x1s[j]
                     ss[i] += lrs[j]
+            for i in range(n_i):
+                r1s[i] = math.sqrt(v1s[i])
+            held = True
             # pass 2: the weights L(V_i^T, V_i^0), 0 where V_i is 0 at either end (those take the
-            # limits below), and the totals in sub-category order
+            # limits below), in a loop of their own: without a sum in it the compiler vectorizes
+            # it and its selects become blends (which form of L applies is as good as random;
+            # with the sums in the loop it was 20-30 % slower, measured)
+            for i in range(n_i):
+                v0 = v0s[i]
+                v1 = v1s[i]
+                w = _weight(v0, v1, r0s[i], r1s[i], ss[i])
+                ws[i] = 0.0 if (v0 == 0.0) | (v1 == 0.0) else w
+            # the totals in sub-category order
             s0 = 0.0
             s1 = 0.0
             n_zero = 0
@@ -257,10 +370,8 @@ def _items(lo, hi, factors, batch_shape, batch_strides, time_strides, own_offset
                 v1 = v1s[i]
                 s0 += v0
                 s1 += v1
-                zero = (v0 == 0.0) | (v1 == 0.0)
-                n_zero += zero
+                n_zero += (v0 == 0.0) | (v1 == 0.0)
                 wild |= (v0 == np.inf) | (v1 == np.inf)
-                ws[i] = 0.0 if zero else sub_weight(v0, v1, ss[i])
             code = BAD_OVERFLOW if wild else OK
             # pass 3, factor by factor: ΔV_{k,i} = L_i · ln ratio, summed in four interleaved
             # partial sums (i mod 4, combined in one fixed order): four independent add chains

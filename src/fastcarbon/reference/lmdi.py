@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import sys
 
 import numpy as np
 
@@ -38,7 +39,7 @@ def log_mean_reference(a: float, b: float) -> float:
     r = a / b
     if 0.5 <= r <= 2.0:
         return (a - b) / math.log1p((a - b) / b)
-    if 0.0 < r < math.inf:
+    if sys.float_info.min <= r < math.inf:  # not subnormal: a subnormal a/b has lost digits
         return (a - b) / math.log(r)
     return (a - b) / (math.log(a) - math.log(b))
 
@@ -118,7 +119,9 @@ def lmdi_numpy(factors, pairs, n_over: int, kind: str = "additive") -> dict:
     v0 = functools.reduce(np.multiply, x0)
     v1 = functools.reduce(np.multiply, x1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(v0 == v1, v0, (v1 - v0) / (np.log(v1) - np.log(v0)))
+        # where the logs are equal (V^T = V^0, or 1 ulp apart), L is V^0 to that ulp
+        dlog = np.log(v1) - np.log(v0)
+        w = np.where(dlog == 0, v0, (v1 - v0) / dlog)
     over_axes = tuple(range(nd - n_over, nd))
     # one output buffer, each factor's L · ln ratio written into its slice (no stacked copy)
     effect_by = np.empty(w.shape[: t_axis + 1] + (len(arrays),) + w.shape[t_axis + 1:])
@@ -129,7 +132,9 @@ def lmdi_numpy(factors, pairs, n_over: int, kind: str = "additive") -> dict:
     if kind == "additive":
         total = s1 - s0
     else:
-        ws = np.where(s0 == s1, s0, (s1 - s0) / (np.log(s1) - np.log(s0)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dlog = np.log(s1) - np.log(s0)
+            ws = np.where(dlog == 0, s0, (s1 - s0) / dlog)
         effect = np.exp(effect / ws[..., None])
         effect_by = np.exp(effect_by / ws.reshape(ws.shape + (1,) * (n_over + 1)))
         total = s1 / s0
