@@ -18,8 +18,8 @@ one and two threads, the same ratio of the minima (``min``: less sensitive to ot
 a shared machine), and ``einsum/k`` for the serial and the 2-thread kernel (target ≥ 1.5).
 Compilation happens in a warm-up call before any timed round.  Not a test: run it by hand::
 
-    python benchmarks/fuel_sweep_bottom_up.py --quick    # 5 fuel counts, both shapes, ~1 min
-    python benchmarks/fuel_sweep_bottom_up.py            # 1 2 3 5 8 13 16 24 32 48 64, ~5 min
+    python benchmarks/fuel_sweep_bottom_up.py --quick    # 5 fuel counts, both shapes, ~15 s
+    python benchmarks/fuel_sweep_bottom_up.py            # 1 2 3 5 8 13 16 24 32 48 64, ~30 s
     python benchmarks/fuel_sweep_bottom_up.py --fuels 24 64 --shapes 16x16 --rounds 40
 """
 
