@@ -104,6 +104,14 @@ def lmdi_loops(factors, pairs, n_over: int, kind: str = "additive") -> dict:
     return out
 
 
+def _log_mean_arrays(a, b):
+    """L(a, b) = (a − b)/(ln a − ln b) elementwise, b where the two logs are equal (a = b, or 1 ulp
+    apart: 0/0 otherwise)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dlog = np.log(a) - np.log(b)
+        return np.where(dlog == 0, b, (a - b) / dlog)
+
+
 def lmdi_numpy(factors, pairs, n_over: int, kind: str = "additive") -> dict:
     """Vectorized numpy LMDI-I for positive data: ``np.log`` of each factor's ratio at its own
     shape, V_i by broadcast products, L through ``np.where`` and ``np.log``, and per factor one
@@ -118,10 +126,7 @@ def lmdi_numpy(factors, pairs, n_over: int, kind: str = "additive") -> dict:
     x1 = [np.take(a, pairs[:, 1] if a.shape[t_axis] > 1 else [0] * len(pairs), axis=t_axis) for a in arrays]
     v0 = functools.reduce(np.multiply, x0)
     v1 = functools.reduce(np.multiply, x1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # where the logs are equal (V^T = V^0, or 1 ulp apart), L is V^0 to that ulp
-        dlog = np.log(v1) - np.log(v0)
-        w = np.where(dlog == 0, v0, (v1 - v0) / dlog)
+    w = _log_mean_arrays(v1, v0)
     over_axes = tuple(range(nd - n_over, nd))
     # one output buffer, each factor's L · ln ratio written into its slice (no stacked copy)
     effect_by = np.empty(w.shape[: t_axis + 1] + (len(arrays),) + w.shape[t_axis + 1:])
@@ -132,9 +137,7 @@ def lmdi_numpy(factors, pairs, n_over: int, kind: str = "additive") -> dict:
     if kind == "additive":
         total = s1 - s0
     else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dlog = np.log(s1) - np.log(s0)
-            ws = np.where(dlog == 0, s0, (s1 - s0) / dlog)
+        ws = _log_mean_arrays(s1, s0)
         effect = np.exp(effect / ws[..., None])
         effect_by = np.exp(effect_by / ws.reshape(ws.shape + (1,) * (n_over + 1)))
         total = s1 / s0
