@@ -264,10 +264,15 @@ def _register_loop(builder, sl: _Slice, n_fuel: int, with_factor: bool, k):
     return builder.not_(bad)
 
 
+def _shuffle(builder, x, y, mask):
+    """Lanes of ``x`` then ``y`` (indices 0 … 2w − 1) picked by the constant ``mask``."""
+    return builder.shuffle_vector(x, y, ir.Constant(ir.VectorType(_I32, len(mask)), mask))
+
+
 def _transpose4(builder, rows):
     """4 × 4 transpose of four 4-lane vectors: lane k of result j is lane j of input k."""
     def shuf(x, y, mask):
-        return builder.shuffle_vector(x, y, ir.Constant(ir.VectorType(_I32, 4), mask))
+        return _shuffle(builder, x, y, mask)
 
     t0, t1 = shuf(rows[0], rows[1], [0, 4, 2, 6]), shuf(rows[0], rows[1], [1, 5, 3, 7])
     t2, t3 = shuf(rows[2], rows[3], [0, 4, 2, 6]), shuf(rows[2], rows[3], [1, 5, 3, 7])
@@ -355,7 +360,7 @@ def _two_fuel_quad(builder, sl: _Slice, k0, with_factor: bool):
         return ir.Constant(intp, v)
 
     def shuf(x, y, mask):
-        return builder.shuffle_vector(x, y, ir.Constant(ir.VectorType(_I32, len(mask)), mask))
+        return _shuffle(builder, x, y, mask)
 
     arrays = 2 if with_factor else 1
     acc = [[cgutils.alloca_once_value(builder, _zero(4)) for _ in range(2)] for _ in range(arrays)]
