@@ -399,3 +399,54 @@ def test_an_empty_core_dim_gives_empty_or_zero_outputs(core_shape, layout, paral
     assert not energy.any() and not emissions.any()
     by_sector, by_fuel, total = core.sector_fuel_totals(energy)
     assert by_sector.shape == (2, m) and by_fuel.shape == (2, n) and total.tolist() == [0.0, 0.0]
+
+
+_SIGNATURE_PROBE = r"""
+import numpy as np
+from numba.core import types
+from fastcarbon import core, kernels
+from fastcarbon.kernels import entropy, grey, quantile
+
+rng = np.random.default_rng(0)
+# Broadcasting where the view np.broadcast_to gives is contiguous (one output row, or an identity
+# broadcast), so that np.ascontiguousarray would return that read-only view as it is: one activity
+# row with an intensity and factor without batch dims; one series; one unit's indicators.
+for parallel in (False, True):
+    core.bottom_up(rng.random((1, 3, 2, 2)), rng.random((3, 2, 2, 4)), rng.random((3, 2, 2, 4)), parallel=parallel)
+    core.bottom_up(rng.random((1, 3, 2, 2)), rng.random((1, 1, 3, 2, 2, 4)), rng.random((3, 1, 1, 4)),
+                   factor_layout="sector_fuel", parallel=parallel)
+    core.obstacle_degree(rng.random((3, 5)), np.full(5, 0.2), parallel=parallel)
+    core.summarize_draws(rng.random((50, 1, 6)), np.arange(2020, 2026), target=1.0, target_year=2025,
+                         parallel=parallel)
+fit = core.grey.fit_egm(1.0 + rng.random((1, 6)))
+core.grey.forecast_egm(fit.params, np.ones(1), 6, 4)  # default first=0: broadcast to the one series
+for name, d in [("sector_fuel_energy_emissions", kernels.sector_fuel_energy_emissions),
+                ("sector_fuel_energy_emissions_parallel", kernels.sector_fuel_energy_emissions_parallel),
+                ("sector_fuel_energy", kernels.sector_fuel_energy),
+                ("sector_fuel_energy_parallel", kernels.sector_fuel_energy_parallel),
+                ("obstacle_degree_serial", entropy.obstacle_degree_serial),
+                ("obstacle_degree_parallel", entropy.obstacle_degree_parallel),
+                ("draw_summary", quantile.draw_summary), ("draw_summary_parallel", quantile.draw_summary_parallel),
+                ("egm_forecast", grey.egm_forecast)]:
+    assert d.signatures, name
+    for sig in d.signatures:
+        ro = [i for i, t in enumerate(sig) if isinstance(t, types.Array) and not t.mutable]
+        print(name, ro)
+"""
+
+
+def test_broadcast_inputs_reuse_one_compiled_kernel(tmp_path):
+    # The numpy layer hands the kernels arrays it derives (row indices, positions, weights, targets)
+    # as writeable arrays: numba types a read-only broadcast view as another type, and each such
+    # view used to compile (and cache) the kernel once more, 2-8 s for the bottom-up kernels.
+    # A fresh process, so that only these calls' signatures are listed.
+    import subprocess
+    import sys
+
+    env = {**__import__("os").environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, "-c", _SIGNATURE_PROBE], capture_output=True, text=True, env=env,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stdout.split("\n")
+    assert [ln for ln in lines if ln and not ln.endswith(" []")] == [], out.stdout
+    assert len({ln.split()[0] for ln in lines if ln}) == 9, out.stdout

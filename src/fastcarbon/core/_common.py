@@ -13,7 +13,7 @@ from fastcarbon.errors import InputError, InputTypeError, OverflowResultError, T
 
 __all__ = ["PARALLEL_THRESHOLD", "as_float_array", "check_time_values", "raise_if_not_finite", "show_number",
            "use_parallel", "launch", "out_fields", "out_array", "check_no_alias", "column_block",
-           "named_buffers", "same_or_new"]
+           "named_buffers", "same_or_new", "writeable"]
 
 #: Elements below which the kernels run serial by default: the default of the option
 #: ``parallel_threshold`` (:func:`fastcarbon.set_options`), which is what dispatch reads; kept
@@ -31,6 +31,16 @@ def as_float_array(x, name: str) -> np.ndarray:
         raise InputTypeError(f"{name}: data must be real numbers (int or float), got dtype {arr.dtype}")
     # float64 throughout: the kernels are compiled for one dtype (one compile, one cache entry).
     return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+def writeable(arr: np.ndarray) -> np.ndarray:
+    """``arr`` itself when it is writeable, else a copy of it.
+
+    For the small arrays this layer derives (row indices, positions, weights): a broadcast view is
+    read-only, and numba types a read-only array as a different type, so passing one would compile
+    the kernel a second time (2-8 s for the bottom-up kernels) and cache a second copy of it.
+    """
+    return arr if arr.flags.writeable else arr.copy()
 
 
 def use_parallel(parallel: bool | None, size: int, threshold: int | None = None, *,

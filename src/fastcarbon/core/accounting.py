@@ -26,6 +26,7 @@ from fastcarbon.core._common import (
     raise_if_not_finite,
     same_or_new,
     use_parallel,
+    writeable,
 )
 from fastcarbon.errors import InputError, InvalidValueError, OverflowResultError
 
@@ -69,7 +70,9 @@ def _rows(batch_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> np.ndarra
     if batch_shape == out_shape:  # the common case, without np.broadcast_to's few µs per call
         return np.arange(math.prod(out_shape), dtype=np.int64)
     own = np.arange(math.prod(batch_shape), dtype=np.int64).reshape(batch_shape)
-    return np.ascontiguousarray(np.broadcast_to(own, out_shape)).reshape(-1)
+    # np.ascontiguousarray keeps a broadcast view that is already contiguous (only leading dims
+    # added), and such a view is read-only: see `writeable`.
+    return writeable(np.ascontiguousarray(np.broadcast_to(own, out_shape)).reshape(-1))
 
 
 def bottom_up(

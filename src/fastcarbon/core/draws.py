@@ -18,7 +18,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from fastcarbon._format import show
-from fastcarbon.core._common import launch, named_buffers, same_or_new, show_number, use_parallel
+from fastcarbon.core._common import launch, named_buffers, same_or_new, show_number, use_parallel, writeable
 from fastcarbon.core.peaks import check_years
 from fastcarbon.core.quantiles import check_probabilities, raise_nonfinite
 from fastcarbon.errors import (
@@ -291,7 +291,7 @@ def summarize_draws(
         if tv.dtype.kind not in "iuf":
             raise InputTypeError(f"target: must be numbers, got {show(target)} (dtype {tv.dtype})")
         try:
-            tgt = np.ascontiguousarray(np.broadcast_to(tv.astype(np.float64), batch)).reshape(n_b)
+            tgt = writeable(np.ascontiguousarray(np.broadcast_to(tv.astype(np.float64), batch)).reshape(n_b))
         except ValueError:
             raise InputError(f"target: shape {tv.shape} does not broadcast to the batch shape {batch}") from None
         raise_nonfinite(tgt.reshape(batch), "target")

@@ -25,7 +25,7 @@ import numpy as np
 
 from fastcarbon._format import show, show_index
 from fastcarbon.core._common import as_float_array as _as_float_array
-from fastcarbon.core._common import launch, named_buffers, same_or_new, use_parallel
+from fastcarbon.core._common import launch, named_buffers, same_or_new, use_parallel, writeable
 from fastcarbon.errors import FastcarbonWarning, InputError, InputTypeError, InvalidValueError
 from fastcarbon.kernels import entropy as _k
 
@@ -356,8 +356,9 @@ def obstacle_degree(standardized, weight, *, parallel: bool | None = None,
         idx = tuple(int(k) for k in np.argwhere(bad_w)[0])
         raise InvalidValueError(f"weight: bad value {show(float(w[idx]))} at {show_index(idx)}; weights must be finite and >= 0")
     s3 = s.reshape((-1, m, n))
-    # the weights are (batch, n): small, so a contiguous copy is cheap
-    w2 = np.ascontiguousarray(w).reshape((-1, n))
+    # the weights are (batch, n): small, so a contiguous copy is cheap (and a read-only broadcast
+    # view would compile the kernel a second time: see `writeable`)
+    w2 = writeable(np.ascontiguousarray(w).reshape((-1, n)))
     n_b = s3.shape[0]
     if out is None:
         deviation, obstacle = np.empty_like(s3), np.empty_like(s3)

@@ -28,6 +28,7 @@ from fastcarbon.core._common import (
     out_fields,
     same_or_new,
     use_parallel,
+    writeable,
 )
 from fastcarbon.errors import CoordinateMismatchError, InputError, InputTypeError, InvalidValueError
 from fastcarbon.kernels import grey as _k
@@ -178,7 +179,7 @@ def _positions(first, batch: tuple[int, ...], n: int) -> np.ndarray:
     if arr.size and (arr.min() < -1 or arr.max() >= n):
         raise InputError(f"first: positions must lie in 0..{n - 1} (-1: a series without values), "
                          f"got {int(arr.min())}..{int(arr.max())}")
-    return np.ascontiguousarray(arr, dtype=np.int64).reshape(-1)
+    return writeable(np.ascontiguousarray(arr, dtype=np.int64).reshape(-1))  # a broadcast view is read-only
 
 
 def _check_args(errors: str, horizon: int, shift: float) -> None:
