@@ -12,7 +12,9 @@ AR(1) 0.8, one economy: correlation 1), total emissions per draw and year.  In e
 
 Groups ``monte_carlo_regions|<regions>x<scenarios>``: one region block of a national sweep,
 50 regions x 4 scenarios x 1000 draws x 41 years x 21 sectors, the same noise, each region its
-own random stream (keyed by its label; the scenarios of a region share it):
+own random stream (keyed by its label; the scenarios of a region share it).  In the default test
+run (benchmarks disabled) each case runs once on 5 regions x 200 draws, with the same checks, as a
+smoke pass:
 
 - ``fastcarbon`` / ``fastcarbon_serial``: ``monte_carlo(..., streams=label_keys(regions))``;
 - ``numpy``: :func:`fastcarbon.reference.montecarlo.monte_carlo_numpy` with ``streams``: one
@@ -91,21 +93,24 @@ def test_monte_carlo(benchmark, n, impl):
 # --- one region block of a national sweep: independent streams per region --------------------
 
 N_REGIONS, N_SCENARIOS, N_BLOCK_DRAWS = 50, 4, 1000
+#: the block of the default run's smoke pass (benchmarks disabled: each case runs once, with its
+#: check), 1/50 of the measured one: the full block took ~40 s of the test suite over six cases
+SMOKE_REGIONS, SMOKE_DRAWS = 5, 200
 
 
-def make_region_block():
+def make_region_block(n_regions: int = N_REGIONS):
     rng = np.random.default_rng(1)
     t = np.arange(N_YEARS)
-    gdp = 100.0 * np.cumprod(1.0 + rng.uniform(0.02, 0.06, (N_REGIONS, 1, 1, N_YEARS)), axis=-1)
-    base = np.cumprod(1.0 - rng.uniform(0.02, 0.06, (N_REGIONS, 1, N_SECTORS, N_YEARS)), axis=-1)
+    gdp = 100.0 * np.cumprod(1.0 + rng.uniform(0.02, 0.06, (n_regions, 1, 1, N_YEARS)), axis=-1)
+    base = np.cumprod(1.0 - rng.uniform(0.02, 0.06, (n_regions, 1, N_SECTORS, N_YEARS)), axis=-1)
     extra = rng.uniform(0.0, 0.03, (1, N_SCENARIOS, 1, 1))  # scenarios: faster intensity cuts
     ci = base * (1.0 - extra) ** t
-    share = rng.dirichlet(np.ones(N_SECTORS), N_REGIONS)[:, None, :, None]
-    keys = label_keys([f"city-{k:03d}" for k in range(N_REGIONS)])[:, None]
+    share = rng.dirichlet(np.ones(N_SECTORS), n_regions)[:, None, :, None]
+    keys = label_keys([f"city-{k:03d}" for k in range(n_regions)])[:, None]
     return gdp, ci, share, keys
 
 
-BLOCK = make_region_block()
+BLOCKS = {N_REGIONS: make_region_block(), SMOKE_REGIONS: make_region_block(SMOKE_REGIONS)}
 
 
 #: the sweep's default noise (lognormal σ = 0.1 on the intensity rates: one perturbed variable)
@@ -113,40 +118,44 @@ BLOCK = make_region_block()
 BLOCK_NOISES = {"sweep": {"intensity_noise": Noise("lognormal", 0.1, on="rate")}, "chongqing": NOISE}
 
 
-def run_block_fastcarbon(parallel, noise):
-    gdp, ci, share, keys = BLOCK
-    return monte_carlo(gdp, ci, share, n_draws=N_BLOCK_DRAWS, seed=1, streams=keys, parallel=parallel,
+def run_block_fastcarbon(parallel, noise, n_regions=N_REGIONS, n_draws=N_BLOCK_DRAWS):
+    gdp, ci, share, keys = BLOCKS[n_regions]
+    return monte_carlo(gdp, ci, share, n_draws=n_draws, seed=1, streams=keys, parallel=parallel,
                        **BLOCK_NOISES[noise]).emissions
 
 
-def run_block_numpy(noise):
-    gdp, ci, share, keys = BLOCK
-    return ref.monte_carlo_numpy(gdp, ci, share, n_draws=N_BLOCK_DRAWS, seed=1, streams=keys, **BLOCK_NOISES[noise])
+def run_block_numpy(noise, n_regions=N_REGIONS, n_draws=N_BLOCK_DRAWS):
+    gdp, ci, share, keys = BLOCKS[n_regions]
+    return ref.monte_carlo_numpy(gdp, ci, share, n_draws=n_draws, seed=1, streams=keys, **BLOCK_NOISES[noise])
 
 
 @pytest.mark.parametrize("noise", list(BLOCK_NOISES))
 @pytest.mark.parametrize("impl", ["fastcarbon", "fastcarbon_serial", "numpy"])
 def test_monte_carlo_region_block(benchmark, impl, noise):
-    gdp, ci, share, keys = BLOCK
+    # measured (--benchmark-enable): the 50-region block; the default run's smoke pass: 5 regions
+    n_regions, n_draws = (SMOKE_REGIONS, SMOKE_DRAWS) if benchmark.disabled else (N_REGIONS, N_BLOCK_DRAWS)
+    gdp, ci, share, keys = BLOCKS[n_regions]
     gdp1, ci1, share1 = gdp[:1, :1], ci[:1, :1], share[:1]
     for par in (True, False):  # compile outside the timed region
         monte_carlo(gdp1, ci1, share1, n_draws=2, seed=1, streams=keys[:1], parallel=par, **BLOCK_NOISES[noise])
-    benchmark.group = f"monte_carlo_regions|{N_REGIONS}x{N_SCENARIOS}|{noise}"
+    benchmark.group = f"monte_carlo_regions|{n_regions}x{N_SCENARIOS}|{noise}"
     if impl == "numpy":
-        out = benchmark.pedantic(run_block_numpy, args=(noise,), rounds=3, iterations=1)
+        out = benchmark.pedantic(run_block_numpy, args=(noise, n_regions, n_draws), rounds=3, iterations=1)
     else:
-        out = benchmark.pedantic(run_block_fastcarbon, args=(impl == "fastcarbon", noise), rounds=3, iterations=1)
+        out = benchmark.pedantic(run_block_fastcarbon, args=(impl == "fastcarbon", noise, n_regions, n_draws),
+                                 rounds=3, iterations=1)
     if benchmark.stats is not None:  # None under --benchmark-disable
         best = benchmark.stats.stats.min
         n_var = len(BLOCK_NOISES[noise])
-        normals = N_REGIONS * N_BLOCK_DRAWS * n_var * N_SECTORS * (N_YEARS + N_YEARS % 2)
-        elements = N_BLOCK_DRAWS * N_REGIONS * N_SCENARIOS * N_SECTORS * N_YEARS
+        normals = n_regions * n_draws * n_var * N_SECTORS * (N_YEARS + N_YEARS % 2)
+        elements = n_draws * n_regions * N_SCENARIOS * N_SECTORS * N_YEARS
         benchmark.extra_info.update(ns_per_normal=best / normals * 1e9, ns_per_element=best / elements * 1e9)
-    assert out.shape == (N_BLOCK_DRAWS, N_REGIONS, N_SCENARIOS, N_YEARS)
+    assert out.shape == (n_draws, n_regions, N_SCENARIOS, N_YEARS)
     assert np.isfinite(out).all()
     # the same law: the 2060 mean of every region within a few standard errors of the other's
-    other = run_block_numpy(noise) if impl != "numpy" else run_block_fastcarbon(True, noise)
-    se = np.sqrt(out[..., -1].var(0) / N_BLOCK_DRAWS + other[..., -1].var(0) / N_BLOCK_DRAWS)
+    other = (run_block_numpy(noise, n_regions, n_draws) if impl != "numpy"
+             else run_block_fastcarbon(True, noise, n_regions, n_draws))
+    se = np.sqrt(out[..., -1].var(0) / n_draws + other[..., -1].var(0) / n_draws)
     assert (np.abs(out[..., -1].mean(0) - other[..., -1].mean(0)) < 6 * se).mean() > 0.99
 
 
