@@ -605,6 +605,9 @@ def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, fast, dra
         The stream (an index into ``keys``) of each batch row; rows of one stream share ξ.
     seed : int
         The shared noise's key (only read when mixing: ``w_shared`` and ``w_stream`` > 0).
+        ``seed`` and ``draw_offset`` may be any integers; the numpy API passes ``np.uint64``, and
+        a Python int (typed int64 by numba) compiles and caches a second copy of this kernel
+        (10 s measured on a 2-core machine), so pass ``np.uint64`` to reuse the numpy API's.
     w_shared, w_stream : float
         sqrt(ρ) and sqrt(1 - ρ) of the one-factor model ε = sqrt(ρ) ε_shared + sqrt(1 - ρ) ε_stream.
     fast : bool
@@ -635,7 +638,8 @@ def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, fast, dra
     >>> x = np.ones((3, 2, 1, 3)); x[1] = 0.9 ** np.arange(3)
     >>> keys = np.array([stream_key(7, 11), stream_key(7, 12)], np.uint64)
     >>> tot = np.empty((4, 2, 3))
-    >>> monte_carlo_streams(x, keys, np.array([0, 1]), 7, 0.0, 1.0, True, 0, np.array([1, 1, 1]),
+    >>> seed, first_draw = np.uint64(7), np.uint64(0)  # uint64, as the numpy API passes them
+    >>> monte_carlo_streams(x, keys, np.array([0, 1]), seed, 0.0, 1.0, True, first_draw, np.array([1, 1, 1]),
     ...                     np.array([0, 1, 0]), np.full((3, 1), 0.3), np.zeros(3), np.zeros((3, 1, 1)),
     ...                     np.zeros(3, np.bool_), np.array([False, True, False]), tot, np.empty((0, 2, 1, 3)))
     >>> bool((tot[:, 0, 2] != tot[:, 1, 2]).all())  # two streams: other draws
