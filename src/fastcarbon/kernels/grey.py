@@ -728,7 +728,8 @@ def egm_fit(x, params, fitted, forecast, residual, relative_error, stats, grade,
     Formulas in the module docstring (000 eqs. 9–13; METHODS.md).  Callable from a user's own
     ``@numba.njit`` code.  Bit-identical to :func:`egm_fit_parallel`.
     """
-    _egm_block(x, 0, x.shape[0], params, fitted, forecast, residual, relative_error, stats, grade, flag, window)
+    # np.int64(0): a literal 0 would compile _egm_block once more than egm_fit_parallel's int64
+    _egm_block(x, np.int64(0), x.shape[0], params, fitted, forecast, residual, relative_error, stats, grade, flag, window)
 
 
 # The serial and parallel drivers are separate Python functions on purpose: numba's on-disk cache
@@ -793,7 +794,8 @@ def linear_fit(x, params, fitted, forecast, residual, relative_error, stats, gra
     ``params`` = (α, β) (α is the value one step before the window's first point, β the change
     per step); :data:`FLAG_A_RANGE` never occurs.  The baseline of 000 Table 6.
     """
-    _linear_rows(x, 0, x.shape[0], params, fitted, forecast, residual, relative_error, stats, grade, flag, window)
+    # np.int64(0): a literal 0 would compile _linear_rows once more than linear_fit_parallel's int64
+    _linear_rows(x, np.int64(0), x.shape[0], params, fitted, forecast, residual, relative_error, stats, grade, flag, window)
 
 
 @parallel_kernel

@@ -464,7 +464,9 @@ def lmdi_pairs(factors, batch_shape, batch_strides, time_strides, own_offsets, o
     Callable from a user's own ``@numba.njit`` code.  Bit-identical to
     :func:`lmdi_pairs_parallel`.
     """
-    _items(0, effect.shape[0], factors, batch_shape, batch_strides, time_strides, own_offsets, own_start,
+    # np.int64(0), not 0: a literal 0 is typed Literal[int](0) and compiles _items once more than
+    # the parallel driver's int64 starts (the same holds for the serial grey and Monte Carlo drivers)
+    _items(np.int64(0), effect.shape[0], factors, batch_shape, batch_strides, time_strides, own_offsets, own_start,
            sub_index, pairs, multiplicative, detail, effect, effect_by, v_base, v_target, status)
 
 

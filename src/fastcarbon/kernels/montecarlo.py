@@ -667,7 +667,8 @@ def monte_carlo_streams(x, keys, row_stream, seed, w_shared, w_stream, fast, dra
     if fast:
         _gather_group(xt, rr, den, order, xg, gg, dg)
     for s in range(n_s):
-        _stream_draws(s, 0, n_d, xt, rr, den, xg, gg, dg, keys, order, starts, seed, w_shared, w_stream, fast,
+        # np.int64(0): a literal 0 would compile _stream_draws once more than the parallel driver
+        _stream_draws(s, np.int64(0), n_d, xt, rr, den, xg, gg, dg, keys, order, starts, seed, w_shared, w_stream, fast,
                       draw_offset, dist, mode, spread, phi, chol, use_chol, active, out_total, out_sector)
 
 
