@@ -40,7 +40,14 @@ fuels) of each sector are loaded and multiplied in memory order, then shuffled s
 holds one row of all 4 sectors, and added in row order (:func:`_one_fuel_quad`,
 :func:`_two_fuel_quad`).  The other sectors of the block (all of them from 3 fuels on) go one by
 one.  Issue 13, one fuel, 10 × 10: 1.0 ns per element for one sector's scalar chain, 0.32 ns for
-4 sectors in lanes (cache-resident, one thread).
+4 sectors in lanes (cache-resident, one thread).  Each of those sector slices is 100-256 rows, so
+the 4-sector loops read 8-12 short streams at once (0.8-2 kB each), too short for the hardware
+prefetchers to ramp up on; they prefetch the next 4 sectors' slices (adjacent in memory) as they
+go, a few ``llvm.prefetch`` a step (:func:`_prefetch_next_group`).  Issue 13 fuel sweep, one
+thread, paired rounds on a loaded 2-core VM (3 runs each, ro/k median): 10 × 10 one fuel
+0.79-0.94 → 0.91-1.03, two fuels 0.82-0.83 → 0.97-1.30; 16 × 16 one fuel 0.71-0.90 → 0.98-1.07,
+two fuels 0.31-0.87 → 0.80-0.96.  The same prefetch in the one-sector loop (3-16 fuels) did not
+help (10 × 10, 3 fuels 0.68 → 0.57 in a quiet run; 8 fuels 0.88 → 0.35 with P prefetched too).
 
 What the passes compute, exactly
 --------------------------------
@@ -264,6 +271,38 @@ def _register_loop(builder, sl: _Slice, n_fuel: int, with_factor: bool, k):
     return builder.not_(bad)
 
 
+def _prefetch(builder, base, idx) -> None:
+    """Hint the cache line holding ``base[idx]`` into the caches (``llvm.prefetch``: a read,
+    locality 3; a hint, never a fault, also past the end of an array)."""
+    i8p = ir.IntType(8).as_pointer()
+    fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, _I32, _I32, _I32]),
+                                        "llvm.prefetch.p0")
+    ptr = builder.bitcast(builder.gep(base, [idx]), i8p)
+    builder.call(fn, [ptr, ir.Constant(_I32, 0), ir.Constant(_I32, 3), ir.Constant(_I32, 1)])
+
+
+def _prefetch_next_group(builder, first, n_rows, n_fuel: int, r, rows: int, with_factor: bool) -> None:
+    """During step ``r`` (``rows`` rows) of a 4-sector pass at ``n_fuel`` fuels, prefetch the
+    matching part of the next 4 sectors' slices.
+
+    They follow the group's slices in memory (the block's other group, or the next block's
+    first), and each step covers 4 · rows of their rows, so the group's row loop touches each of
+    their cache lines once: a few prefetches a step, against slices of 100-256 rows too short for
+    the hardware's stream prefetchers to ramp up on (12 such streams at a time with one fuel).
+    ``first``: the group's first sector (a :meth:`_Slice.sector`)."""
+    intp = n_rows.type
+
+    def c(v):
+        return ir.Constant(intp, v)
+
+    arrays = (("p", 1), ("e", n_fuel), ("f", n_fuel)) if with_factor else (("p", 1), ("e", n_fuel))
+    for name, width in arrays:
+        # elements per row of this array: 1 (P) or n_fuel; 4 slices ahead, then 4·rows per step
+        start = builder.mul(builder.add(builder.mul(n_rows, c(4)), builder.mul(r, c(4))), c(width))
+        for line in range(0, 4 * rows * width, 8):  # 8 float64 a 64-byte line
+            _prefetch(builder, getattr(first, name), builder.add(start, c(line)))
+
+
 def _shuffle(builder, x, y, mask):
     """Lanes of ``x`` then ``y`` (indices 0 … 2w − 1) picked by the constant ``mask``."""
     return builder.shuffle_vector(x, y, ir.Constant(ir.VectorType(_I32, len(mask)), mask))
@@ -292,7 +331,8 @@ def _one_fuel_quad(builder, sl: _Slice, k0, with_factor: bool):
     index: no spills).  Every sector's sums are still ``acc = acc + e[r] · P[r]`` (and
     ``+ (e[r] · P[r]) · f[r]``) for r = 0, 1, … from 0.0, the scalar loop's operations in its
     order.  Measured on 8 sectors × 100 rows in L1, one thread: 0.32 ns per element against
-    1.0 ns for the one-sector loop (whose dependent adds bound it).
+    1.0 ns for the one-sector loop (whose dependent adds bound it).  Each step also prefetches
+    the next 4 sectors' rows (:func:`_prefetch_next_group`).
     """
     intp = sl.n_rows.type
 
@@ -306,6 +346,7 @@ def _one_fuel_quad(builder, sl: _Slice, k0, with_factor: bool):
     n4 = builder.and_(sl.n_rows, c(-4))
 
     with cgutils.for_range_slice(builder, c(0), n4, c(4)) as (q, _):
+        _prefetch_next_group(builder, secs[0], sl.n_rows, 1, q, 4, with_factor)
         prods = [[] for _ in range(arrays)]
         bits = []
         for at in secs:
@@ -352,7 +393,8 @@ def _two_fuel_quad(builder, sl: _Slice, k0, with_factor: bool):
     (k + 1, fuel 0), (k + 1, fuel 1), added in row order to accumulators in that lane order (which
     is also the order of those sectors' output rows).  Against two sectors interleaved as 2-lane
     chains, 0.41-0.44 ns per element against 0.43-0.52 (8 sectors × 100 rows in L1, one thread,
-    on a machine shared with another job).
+    on a machine shared with another job).  Each 2-row step also prefetches the next 4 sectors'
+    rows (:func:`_prefetch_next_group`).
     """
     intp = sl.n_rows.type
 
@@ -398,6 +440,7 @@ def _two_fuel_quad(builder, sl: _Slice, k0, with_factor: bool):
                 builder.store(s, acc[arr][pair])
 
     with cgutils.for_range_slice(builder, c(0), n2, c(2)) as (r, _):
+        _prefetch_next_group(builder, secs[0], sl.n_rows, 2, r, 2, with_factor)
         step(r, 2)
     with cgutils.for_range_slice(builder, n2, sl.n_rows, c(1)) as (r, _):
         step(r, 1)
