@@ -45,10 +45,15 @@ two sectors share a row loop (:func:`_three_fuel_loop`).  Issue 13, one fuel, 10
 the 4-sector loops read 8-12 short streams at once (0.8-2 kB each), too short for the hardware
 prefetchers to ramp up on; they prefetch the next 4 sectors' slices (adjacent in memory) as they
 go, a few ``llvm.prefetch`` a step (:func:`_prefetch_next_group`).  Issue 13 fuel sweep, one
-thread, paired rounds on a loaded 2-core VM (3 runs each, ro/k median): 10 × 10 one fuel
-0.79-0.94 → 0.91-1.03, two fuels 0.82-0.83 → 0.97-1.30; 16 × 16 one fuel 0.71-0.90 → 0.98-1.07,
-two fuels 0.31-0.87 → 0.80-0.96.  The same prefetch in the one-sector loop (3-16 fuels) did not
-help (10 × 10, 3 fuels 0.68 → 0.57 in a quiet run; 8 fuels 0.88 → 0.35 with P prefetched too).
+thread, ro/k medians, runs with and without alternated on a 2-core VM shared with other jobs:
+while those jobs kept the second core and the memory busy, 10 × 10 one fuel 0.74-0.92 → 0.85-1.19,
+two fuels 0.62-0.89 → 0.97-1.30, 16 × 16 one fuel 0.71-0.90 → 0.98-1.18, two fuels 0.72-0.92 →
+0.95-1.04; in the few quiet runs two fuels still gained (10 × 10 0.76-0.77 → 0.80-0.85) but one
+fuel did not (10 × 10 0.72-0.74 against 0.71-0.75, 16 × 16 0.83-0.94 against 0.65-0.91: the
+data then stays in L3 and the prefetches only cost instructions).  The same prefetch in the
+one-sector loop :func:`_register_loop` did not help (10 × 10, 3 fuels before
+:func:`_three_fuel_loop` existed, 0.68 → 0.57 in a quiet run; 8 fuels 0.88 → 0.35 with P
+prefetched too).
 
 What the passes compute, exactly
 --------------------------------
