@@ -46,9 +46,9 @@ the 4-sector loops read 8-12 short streams at once (0.8-2 kB each), too short fo
 prefetchers to ramp up on; they prefetch the next 4 sectors' slices (adjacent in memory) as they
 go, a few ``llvm.prefetch`` a step (:func:`_prefetch_next_group`).  Issue 13 fuel sweep, one
 thread, ro/k medians, runs with and without alternated on a 2-core VM shared with other jobs:
-while those jobs kept the second core and the memory busy, 10 × 10 one fuel 0.74-0.92 → 0.85-1.19,
-two fuels 0.62-0.89 → 0.97-1.30, 16 × 16 one fuel 0.71-0.90 → 0.98-1.18, two fuels 0.72-0.92 →
-0.95-1.04; in the few quiet runs two fuels still gained (10 × 10 0.76-0.77 → 0.80-0.85) but one
+while those jobs kept the second core and the memory busy, 10 × 10 one fuel 0.74-0.94 → 0.85-1.19,
+two fuels 0.62-0.89 → 0.97-1.30, 16 × 16 one fuel 0.71-0.90 → 0.97-1.18, two fuels 0.31-0.92 →
+0.80-1.04 (7-12 runs each); in the few quiet runs two fuels still gained (10 × 10 0.76-0.77 → 0.80-0.85) but one
 fuel did not (10 × 10 0.72-0.74 against 0.71-0.75, 16 × 16 0.83-0.94 against 0.65-0.91: the
 data then stays in L3 and the prefetches only cost instructions).  The same prefetch in the
 one-sector loop :func:`_register_loop` did not help (10 × 10, 3 fuels before
