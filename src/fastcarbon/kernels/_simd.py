@@ -38,9 +38,22 @@ and each is a long chain of dependent adds, so there the register pass takes the
 at a time in one row loop with the sectors in the vector lanes: 4 rows (one fuel) or 2 rows (two
 fuels) of each sector are loaded and multiplied in memory order, then shuffled so that one vector
 holds one row of all 4 sectors, and added in row order (:func:`_one_fuel_quad`,
-:func:`_two_fuel_quad`).  The other sectors of the block (all of them from 3 fuels on) go one by
-one.  Issue 13, one fuel, 10 × 10: 1.0 ns per element for one sector's scalar chain, 0.32 ns for
-4 sectors in lanes (cache-resident, one thread).
+:func:`_two_fuel_quad`).  The other sectors of the block go one by one, and so do all of them from 4
+fuels on; with 3 fuels, a sector's row fits one 4-lane vector (the fourth lane is thrown away) and
+two sectors share a row loop (:func:`_three_fuel_loop`).  Issue 13, one fuel, 10 × 10: 1.0 ns per element for one sector's scalar chain, 0.32 ns for
+4 sectors in lanes (cache-resident, one thread).  Each of those sector slices is 100-256 rows, so
+the 4-sector loops read 8-12 short streams at once (0.8-2 kB each), too short for the hardware
+prefetchers to ramp up on; they prefetch the next 4 sectors' slices (adjacent in memory) as they
+go, a few ``llvm.prefetch`` a step (:func:`_prefetch_next_group`).  Issue 13 fuel sweep, one
+thread, ro/k medians, runs with and without alternated on a 2-core VM shared with other jobs:
+while those jobs kept the second core and the memory busy, 10 × 10 one fuel 0.74-0.94 → 0.85-1.19,
+two fuels 0.62-0.89 → 0.97-1.30, 16 × 16 one fuel 0.71-0.90 → 0.97-1.18, two fuels 0.31-0.92 →
+0.80-1.04 (7-12 runs each); in the few quiet runs two fuels still gained (10 × 10 0.76-0.77 → 0.80-0.85) but one
+fuel did not (10 × 10 0.72-0.74 against 0.71-0.75, 16 × 16 0.83-0.94 against 0.65-0.91: the
+data then stays in L3 and the prefetches only cost instructions).  The same prefetch in the
+one-sector loop :func:`_register_loop` did not help (10 × 10, 3 fuels before
+:func:`_three_fuel_loop` existed, 0.68 → 0.57 in a quiet run; 8 fuels 0.88 → 0.35 with P
+prefetched too).
 
 What the passes compute, exactly
 --------------------------------
@@ -264,6 +277,113 @@ def _register_loop(builder, sl: _Slice, n_fuel: int, with_factor: bool, k):
     return builder.not_(bad)
 
 
+def _three_fuel_loop(builder, sl: _Slice, with_factor: bool, ks):
+    """Three fuels of the sectors ``ks`` of the block (one or two) in one row loop; returns i1
+    "clean".
+
+    Per sector, one 4-lane accumulator per sum whose lanes 0-2 are the fuels (where
+    :func:`_register_loop` would use a 2- and a 1-lane piece: twice the instructions per row).
+    Row r's 4-lane load of e (and f) at 3·r also reads fuel 0 of row r + 1, an element of the same
+    slice, into lane 3, whose sums are never stored; the last row is loaded as 2 + 1 lanes with
+    lane 3 zero, so nothing outside the slice is read.  Lanes 0-2 do the scalar loop's
+    operations in its order.  Lane 3 only ever holds elements of the slice, so the screen still
+    fires on every bad value of it (its sign bits and sums are screened with the rest); it can add
+    a false alarm (a sum of finite lane-3 products that overflows), which the caller's rescan
+    clears like a -0.0.  Two sectors in one loop give the core 4 independent add chains instead of
+    2; each row also prefetches the matching rows of the next ``len(ks)`` sectors' slices (they
+    follow in memory), as the 4-sector passes do.
+
+    Measured (issue 13), 8 sectors × 100 rows in L1, one thread: 0.89 ns per row against 1.29 for
+    the 2 + 1-lane loop; fuel sweep 10 × 10, 3 fuels, paired rounds on a loaded VM, ro/k 0.94-1.29
+    against 0.69-1.05 (the one-sector version without prefetch: 0.83-1.11; two sectors without
+    prefetch 0.78-0.86: the 6 short streams then wait on memory).
+    """
+    intp = sl.n_rows.type
+
+    def c(v):
+        return ir.Constant(intp, v)
+
+    secs = [sl.sector(builder, k) for k in ks]
+    acc_e = [cgutils.alloca_once_value(builder, _zero(4)) for _ in secs]
+    acc_c = [cgutils.alloca_once_value(builder, _zero(4)) for _ in secs] if with_factor else None
+    signs = cgutils.alloca_once_value(builder, _izero(4))
+    signs_p = cgutils.alloca_once_value(builder, _izero(1))
+    last = builder.sub(sl.n_rows, c(1))
+    n_ahead = c(len(secs))
+
+    def full_row(base, row):
+        return _load(builder, base, row, 4)
+
+    def last_row(base, row):
+        x2 = _load(builder, base, row, 2)
+        x1 = builder.insert_element(_zero(2), _load(builder, base, builder.add(row, c(2)), 1), ir.Constant(_I32, 0))
+        return _shuffle(builder, x2, x1, [0, 1, 2, 3])
+
+    def row_step(r, load_row):
+        row = builder.mul(r, c(3), flags=["nsw"])
+        if load_row is full_row:
+            # row len(ks)·r of the next len(ks) slices (len(ks) rows of them per row here)
+            ahead = builder.mul(builder.add(sl.n_rows, r), n_ahead)
+            _prefetch(builder, secs[0].p, ahead)
+            for base in (secs[0].e, secs[0].f) if with_factor else (secs[0].e,):
+                _prefetch(builder, base, builder.mul(ahead, c(3)))
+        for g, at in enumerate(secs):
+            pr = builder.load(builder.gep(at.p, [r], inbounds=True))
+            builder.store(builder.or_(builder.load(signs_p), builder.bitcast(pr, _I64)), signs_p)
+            x = load_row(at.e, row)
+            a = builder.fmul(x, _splat(builder, pr, 4))
+            builder.store(builder.fadd(builder.load(acc_e[g]), a), acc_e[g])
+            if with_factor:
+                y = load_row(at.f, row)
+                builder.store(builder.fadd(builder.load(acc_c[g]), builder.fmul(a, y)), acc_c[g])
+            builder.store(builder.or_(builder.load(signs), builder.bitcast(x, _it(4))), signs)
+
+    with cgutils.for_range_slice(builder, c(0), last, c(1)) as (r, _):
+        row_step(r, full_row)
+    with builder.if_then(builder.icmp_signed(">", sl.n_rows, c(0))):
+        row_step(last, last_row)
+    bad = builder.or_(_negative(builder, builder.load(signs_p), 1), _negative(builder, builder.load(signs), 4))
+    for g, at in enumerate(secs):
+        for acc, out in [(acc_e[g], at.out_e)] + ([(acc_c[g], at.out_c)] if with_factor else []):
+            v = builder.load(acc)
+            bad = builder.or_(bad, _not_finite(builder, v, 4))
+            _store(builder, _shuffle(builder, v, v, [0, 1]), out, c(0), 2)
+            _store(builder, builder.extract_element(v, ir.Constant(_I32, 2)), out, c(2), 1)
+    return builder.not_(bad)
+
+
+def _prefetch(builder, base, idx) -> None:
+    """Hint the cache line holding ``base[idx]`` into the caches (``llvm.prefetch``: a read,
+    locality 3; a hint, never a fault, also past the end of an array)."""
+    i8p = ir.IntType(8).as_pointer()
+    fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, _I32, _I32, _I32]),
+                                        "llvm.prefetch.p0")
+    ptr = builder.bitcast(builder.gep(base, [idx]), i8p)
+    builder.call(fn, [ptr, ir.Constant(_I32, 0), ir.Constant(_I32, 3), ir.Constant(_I32, 1)])
+
+
+def _prefetch_next_group(builder, first, n_rows, n_fuel: int, r, rows: int, with_factor: bool) -> None:
+    """During step ``r`` (``rows`` rows) of a 4-sector pass at ``n_fuel`` fuels, prefetch the
+    matching part of the next 4 sectors' slices.
+
+    They follow the group's slices in memory (the block's other group, or the next block's
+    first), and each step covers 4 · rows of their rows, so the group's row loop touches each of
+    their cache lines once: a few prefetches a step, against slices of 100-256 rows too short for
+    the hardware's stream prefetchers to ramp up on (12 such streams at a time with one fuel).
+    ``first``: the group's first sector (a :meth:`_Slice.sector`)."""
+    intp = n_rows.type
+
+    def c(v):
+        return ir.Constant(intp, v)
+
+    arrays = (("p", 1), ("e", n_fuel), ("f", n_fuel)) if with_factor else (("p", 1), ("e", n_fuel))
+    for name, width in arrays:
+        # elements per row of this array: 1 (P) or n_fuel; 4 slices ahead, then 4·rows per step
+        start = builder.mul(builder.add(builder.mul(n_rows, c(4)), builder.mul(r, c(4))), c(width))
+        for line in range(0, 4 * rows * width, 8):  # 8 float64 a 64-byte line
+            _prefetch(builder, getattr(first, name), builder.add(start, c(line)))
+
+
 def _shuffle(builder, x, y, mask):
     """Lanes of ``x`` then ``y`` (indices 0 … 2w − 1) picked by the constant ``mask``."""
     return builder.shuffle_vector(x, y, ir.Constant(ir.VectorType(_I32, len(mask)), mask))
@@ -292,7 +412,8 @@ def _one_fuel_quad(builder, sl: _Slice, k0, with_factor: bool):
     index: no spills).  Every sector's sums are still ``acc = acc + e[r] · P[r]`` (and
     ``+ (e[r] · P[r]) · f[r]``) for r = 0, 1, … from 0.0, the scalar loop's operations in its
     order.  Measured on 8 sectors × 100 rows in L1, one thread: 0.32 ns per element against
-    1.0 ns for the one-sector loop (whose dependent adds bound it).
+    1.0 ns for the one-sector loop (whose dependent adds bound it).  Each step also prefetches
+    the next 4 sectors' rows (:func:`_prefetch_next_group`).
     """
     intp = sl.n_rows.type
 
@@ -306,6 +427,7 @@ def _one_fuel_quad(builder, sl: _Slice, k0, with_factor: bool):
     n4 = builder.and_(sl.n_rows, c(-4))
 
     with cgutils.for_range_slice(builder, c(0), n4, c(4)) as (q, _):
+        _prefetch_next_group(builder, secs[0], sl.n_rows, 1, q, 4, with_factor)
         prods = [[] for _ in range(arrays)]
         bits = []
         for at in secs:
@@ -352,7 +474,8 @@ def _two_fuel_quad(builder, sl: _Slice, k0, with_factor: bool):
     (k + 1, fuel 0), (k + 1, fuel 1), added in row order to accumulators in that lane order (which
     is also the order of those sectors' output rows).  Against two sectors interleaved as 2-lane
     chains, 0.41-0.44 ns per element against 0.43-0.52 (8 sectors × 100 rows in L1, one thread,
-    on a machine shared with another job).
+    on a machine shared with another job).  Each 2-row step also prefetches the next 4 sectors'
+    rows (:func:`_prefetch_next_group`).
     """
     intp = sl.n_rows.type
 
@@ -398,6 +521,7 @@ def _two_fuel_quad(builder, sl: _Slice, k0, with_factor: bool):
                 builder.store(s, acc[arr][pair])
 
     with cgutils.for_range_slice(builder, c(0), n2, c(2)) as (r, _):
+        _prefetch_next_group(builder, secs[0], sl.n_rows, 2, r, 2, with_factor)
         step(r, 2)
     with cgutils.for_range_slice(builder, n2, sl.n_rows, c(1)) as (r, _):
         step(r, 1)
@@ -414,7 +538,9 @@ def _two_fuel_quad(builder, sl: _Slice, k0, with_factor: bool):
 def _register_block(builder, sl: _Slice, n_sect, n_fuel: int, with_factor: bool):
     """All ``n_sect`` (<= SECTOR_BLOCK) sectors of the block at ``n_fuel`` fuels; returns i1
     "clean".  One or two fuels: groups of 4 sectors together (:func:`_one_fuel_quad`,
-    :func:`_two_fuel_quad`); the other sectors one by one (:func:`_register_loop`)."""
+    :func:`_two_fuel_quad`), the other sectors one by one (:func:`_register_loop`); three fuels:
+    pairs of sectors, then the last one alone (:func:`_three_fuel_loop`); 4 or more fuels: one by
+    one (:func:`_register_loop`)."""
     intp = n_sect.type
 
     def c(v):
@@ -431,6 +557,13 @@ def _register_block(builder, sl: _Slice, n_sect, n_fuel: int, with_factor: bool)
         k = builder.and_(n_sect, c(-4))
         with cgutils.for_range_slice(builder, c(0), k, c(4)) as (k0, _):
             run(quad(builder, sl, k0, with_factor))
+    if n_fuel == 3:  # pairs of sectors, then the last one alone
+        k2 = builder.and_(n_sect, c(-2))
+        with cgutils.for_range_slice(builder, k, k2, c(2)) as (k0, _):
+            run(_three_fuel_loop(builder, sl, with_factor, [k0, builder.add(k0, c(1))]))
+        with builder.if_then(builder.icmp_signed("<", k2, n_sect)):
+            run(_three_fuel_loop(builder, sl, with_factor, [k2]))
+        return builder.load(clean)
     with cgutils.for_range_slice(builder, k, n_sect, c(1)) as (k0, _):
         run(_register_loop(builder, sl, n_fuel, with_factor, k0))
     return builder.load(clean)
