@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+import fastcarbon
 from fastcarbon.core import summarize_draws
 from fastcarbon.errors import (
     InputError,
@@ -31,7 +32,11 @@ from fastcarbon.errors import (
 from fastcarbon.sweep import Sweep, run
 from fastcarbon.uncertainty import Noise
 
-SRC = str(Path(__file__).resolve().parents[1] / "src")
+#: the fastcarbon this test process imported (the worktree's src under PYTHONPATH=src,
+#: site-packages when installed), for the subprocesses: with the repository's src instead, an
+#: installed run's subprocesses imported another copy, whose kernels numba compiled again (cached
+#: by source path), ~40 s of the SIGKILL test under .ci/run
+SRC = str(Path(fastcarbon.__file__).resolve().parents[1])
 NOISE = dict(intensity_noise=Noise("lognormal", 0.15, on="rate", ar1=0.7, sector_correlation=0.4),
              activity_noise=Noise("normal", 0.2, on="rate", ar1=0.5, sector_correlation=1.0))
 
