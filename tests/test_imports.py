@@ -6,31 +6,23 @@ Each check runs in a fresh interpreter, since this test process has imported eve
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
 import fastcarbon
 from fastcarbon import core, kernels
 
-
-def _env(**extra) -> dict[str, str]:
-    env = dict(os.environ)
-    here = str(Path(fastcarbon.__file__).resolve().parents[1])  # the fastcarbon this test imported
-    env["PYTHONPATH"] = os.pathsep.join([here, *filter(None, [env.get("PYTHONPATH")])])
-    env.update(extra)
-    return env
+from subprocess_env import subprocess_env
 
 
 def _run(*code: str, **env) -> dict:
     """Run the ``code`` blocks in a new interpreter; the last one prints one JSON object."""
     source = "\n".join(textwrap.dedent(block) for block in code)
     done = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, timeout=300,
-                          env=_env(**env))
+                          env=subprocess_env(**env))
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -7,13 +7,14 @@ files carry their outputs, no errors and no machine paths (they are read on the 
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 import nbclient  # the test extra; a missing one must fail, not skip
 import nbformat
 import pytest
+
+from subprocess_env import subprocess_env
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -28,15 +29,8 @@ def _ids(path: Path) -> str:
 
 
 def _kernel_env() -> dict[str, str]:
-    """The kernel is a subprocess: give it the fastcarbon this test process imported (the
-    worktree's src when run with PYTHONPATH=src, site-packages when installed)."""
-    import fastcarbon
-
-    env = dict(os.environ)
-    here = str(Path(fastcarbon.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join([here, *filter(None, [env.get("PYTHONPATH")])])
-    env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-    return env
+    """The kernel is a subprocess: it gets the fastcarbon this test process imported."""
+    return subprocess_env(MPLBACKEND="module://matplotlib_inline.backend_inline")
 
 
 def _first_line(cell) -> str:

@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 import xarray as xr
 
-import fastcarbon
 from fastcarbon.core import summarize_draws
 from fastcarbon.errors import (
     InputError,
@@ -32,11 +31,8 @@ from fastcarbon.errors import (
 from fastcarbon.sweep import Sweep, run
 from fastcarbon.uncertainty import Noise
 
-#: the fastcarbon this test process imported (the worktree's src under PYTHONPATH=src,
-#: site-packages when installed), for the subprocesses: with the repository's src instead, an
-#: installed run's subprocesses imported another copy, whose kernels numba compiled again (cached
-#: by source path), ~40 s of the SIGKILL test under .ci/run
-SRC = str(Path(fastcarbon.__file__).resolve().parents[1])
+from subprocess_env import subprocess_env
+
 NOISE = dict(intensity_noise=Noise("lognormal", 0.15, on="rate", ar1=0.7, sector_correlation=0.4),
              activity_noise=Noise("normal", 0.2, on="rate", ar1=0.5, sector_correlation=1.0))
 
@@ -355,7 +351,7 @@ def _killed_run(store: Path, after_blocks: int) -> int:
     """Start the sweep in a subprocess, SIGKILL it once ``after_blocks`` blocks are marked; return
     the number of markers at the kill."""
     script = KILL_SCRIPT.format(tests=str(Path(__file__).parent), store=str(store))
-    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = subprocess_env()
     proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     deadline = time.monotonic() + 180
@@ -411,7 +407,7 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_a_dask_scheduler_and_worker_started_from_the_command_line(tmp_path):
     port = _free_port()
-    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""), NUMBA_NUM_THREADS="1")
+    env = subprocess_env(NUMBA_NUM_THREADS="1")
     address = f"tcp://127.0.0.1:{port}"
     procs = [subprocess.Popen([sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1",
                                "--port", str(port), "--dashboard-address", ":0"], env=env,
