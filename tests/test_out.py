@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastcarbon import core
-from fastcarbon.core import grey
+from fastcarbon.core import _common, grey
 from fastcarbon.errors import InputError, InputTypeError
 
 
@@ -89,9 +89,18 @@ def _cases():
 CASES = _cases()
 
 
+@pytest.fixture(params=["separate", "carved"])
+def allocation(request, monkeypatch):
+    """Fresh outputs as separate arrays (these small cases' default) or carved from one block, as
+    calls of CARVE_FROM bytes or more get them (`empty_arrays`): forced here by a threshold of 0."""
+    if request.param == "carved":
+        monkeypatch.setattr(_common, "CARVE_FROM", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 @pytest.mark.parametrize("parallel", [False, True])
-def test_out_is_bit_identical_and_returned(name, parallel):
+def test_out_is_bit_identical_and_returned(name, parallel, allocation):
     call = CASES[name]
     kw = {} if name.startswith("forecast") else {"parallel": parallel}
     with warnings.catch_warnings():
@@ -287,3 +296,56 @@ def test_other_families_bad_out():
     t = core.sector_fuel_totals(q)
     with pytest.raises(InputError, match=r"out\[2\] \(total\): must have shape \(\), got \(1,\)"):
         core.sector_fuel_totals(q, out=(t[0], t[1], np.empty(1)))
+
+
+_DTYPES = [np.float64, np.int8, np.int32, np.int64, np.bool_, np.uint64]
+
+
+@settings(max_examples=60, deadline=None)
+@given(specs=st.lists(st.tuples(st.lists(st.integers(0, 40), min_size=0, max_size=3), st.sampled_from(_DTYPES)),
+                      min_size=1, max_size=9),
+       scale=st.sampled_from([1, 2000]))
+def test_empty_arrays_are_disjoint_aligned_and_typed_like_np_empty(specs, scale):
+    import numba
+
+    specs = [((scale, *shape) if shape else (scale,), dtype) for shape, dtype in specs]
+    arrays = _common.empty_arrays(specs)
+    nbytes = sum(int(np.prod(s)) * np.dtype(d).itemsize for s, d in specs)
+    carved = nbytes >= _common.CARVE_FROM
+    assert len(arrays) == len(specs)
+    for k, (a, (shape, dtype)) in enumerate(zip(arrays, specs)):
+        ref = np.empty(shape, dtype)
+        assert a.shape == shape and a.dtype == np.dtype(dtype)
+        assert a.flags.c_contiguous and a.flags.writeable and a.flags.aligned
+        assert numba.typeof(a) == numba.typeof(ref)  # no second compiled variant of any kernel
+        if carved:
+            assert a.base is arrays[0].base and a.base.dtype == np.uint8
+            assert a.ctypes.data % 64 == 0 or not a.size  # (an empty array's pointer means nothing)
+        else:
+            assert a.base is None
+        a[...] = k % 2 if a.dtype == np.bool_ else k + 1
+    for k, a in enumerate(arrays):  # nobody overwrote anybody
+        assert (a == (k % 2 if a.dtype == np.bool_ else k + 1)).all()
+    sized = [a for a in arrays if a.size]
+    for i, a in enumerate(sized):
+        for b in sized[i + 1:]:
+            assert not np.shares_memory(a, b)
+
+
+def test_a_large_fit_is_one_block_and_reuses_it_as_out():
+    # 5 000 series x 10 points: four (B, n) float64 outputs of 400 kB, carved from one allocation
+    x = 100.0 * np.exp(0.03 * np.arange(10)) * (1 + 0.05 * np.random.default_rng(5).random((5_000, 10)))
+    fit = grey.fit_egm(x, horizon=4)
+    owner = fit.params.base
+    assert owner is not None and all(getattr(v, "base", owner) is owner for v in fit if isinstance(v, np.ndarray))
+    # the stats columns are recognised as one block (the kernel writes them in place, no copy)
+    block = _common.column_block([fit.C, fit.P, fit.mape], 5_000, np.float64)
+    assert block is not None and block.shape == (5_000, 3) and np.shares_memory(block, fit.C)
+    window = _common.column_block([fit.first, fit.last, fit.n_points], 5_000, np.int32)
+    assert window is not None and np.shares_memory(window, fit.n_points)
+    ref = grey.fit_egm(x * 1.01, horizon=4)
+    got = grey.fit_egm(x * 1.01, horizon=4, out=fit)
+    assert got is fit and _same(got, ref)
+    # a column block of the wrong width, or columns out of order, is not taken for one
+    assert _common.column_block([fit.P, fit.C, fit.mape], 5_000, np.float64) is None
+    assert _common.column_block([fit.C, fit.P], 5_000, np.float64) is None

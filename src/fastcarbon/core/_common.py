@@ -13,7 +13,7 @@ from fastcarbon.errors import InputError, InputTypeError, OverflowResultError, T
 
 __all__ = ["PARALLEL_THRESHOLD", "as_float_array", "check_time_values", "raise_if_not_finite", "show_number",
            "use_parallel", "launch", "out_fields", "out_array", "check_no_alias", "column_block",
-           "named_buffers", "same_or_new", "writeable"]
+           "named_buffers", "same_or_new", "writeable", "empty_arrays"]
 
 #: Elements below which the kernels run serial by default: the default of the option
 #: ``parallel_threshold`` (:func:`fastcarbon.set_options`), which is what dispatch reads; kept
@@ -48,6 +48,41 @@ def writeable(arr: np.ndarray) -> np.ndarray:
     the kernel a second time (2-8 s for the bottom-up kernels) and cache a second copy of it.
     """
     return arr if arr.flags.writeable else arr.copy()
+
+
+#: Total bytes from which :func:`empty_arrays` carves a call's outputs from one allocation: glibc's
+#: initial mmap threshold (128 KiB).  Below it every array comes from the heap anyway.
+CARVE_FROM = 1 << 17
+_ITEMSIZE = {t: np.dtype(t).itemsize for t in (np.float64, np.int8, np.int32, np.int64, np.bool_, np.uint64)}
+_ALIGN = 64  # a cache line: every carved array starts on one (and is numpy-"aligned" for numba)
+
+
+def empty_arrays(specs) -> list[np.ndarray]:
+    """Uninitialised C-contiguous writeable arrays of the given ``(shape, dtype)`` specs, as
+    ``np.empty`` would give them, but carved from one allocation when they total
+    :data:`CARVE_FROM` bytes or more (each on a 64-byte boundary; ``.base`` is the block).
+
+    Why: a call that returns several arrays of a few hundred kB (a grey fit of 1e4 series: four
+    (B, n) float64 arrays of 0.8 MB and five small ones) allocates each above glibc's mmap
+    threshold; when they are freed, glibc's heap top exceeds its trim threshold (twice the largest
+    freed chunk) and goes back to the kernel, so the next call page-faults every output page
+    again.  In this Firecracker VM a fault costs ~3 us per 4 kB page: 2.2 ms for three fresh
+    1 MB arrays written once, against 2 us for one 3 MB array reused by malloc
+    (benchmarks/README.md, "Allocation").  One block per call is one chunk that malloc recycles.
+    The price: the arrays of one call share their memory's lifetime (keeping one keeps the block).
+    """
+    # a small call (an embedding loop's) pays ~2 us here for ten arrays on top of their np.empty calls
+    sizes = [math.prod(shape) * (_ITEMSIZE.get(dtype) or np.dtype(dtype).itemsize) for shape, dtype in specs]
+    if sum(sizes) < CARVE_FROM:
+        return [np.empty(shape, dtype) for shape, dtype in specs]
+    offsets, total = [], 0
+    for nbytes in sizes:
+        offsets.append(total)
+        total += -(-nbytes // _ALIGN) * _ALIGN
+    block = np.empty(total + _ALIGN, dtype=np.uint8)
+    start = -block.ctypes.data % _ALIGN
+    return [block[start + o:start + o + nbytes].view(dtype).reshape(shape)
+            for o, nbytes, (shape, dtype) in zip(offsets, sizes, specs)]
 
 
 def use_parallel(parallel: bool | None, size: int, threshold: int | None = None, *,
@@ -268,11 +303,19 @@ def column_block(columns, n_rows: int, dtype) -> np.ndarray | None:
     microseconds, where building the block with ``as_strided`` cost tens."""
     k = len(columns)
     owner = columns[0].base
-    if (not isinstance(owner, np.ndarray) or owner.size != n_rows * k or owner.dtype != dtype
-            or not owner.flags.c_contiguous or not owner.flags.writeable
+    if (not isinstance(owner, np.ndarray) or not owner.flags.c_contiguous or not owner.flags.writeable
             or any(c.base is not owner for c in columns)):
         return None
-    block = owner if owner.shape == (n_rows, k) else owner.reshape(n_rows, k)
+    if owner.size == n_rows * k and owner.dtype == dtype:
+        block = owner if owner.shape == (n_rows, k) else owner.reshape(n_rows, k)
+    elif owner.dtype == np.uint8 and owner.ndim == 1 and n_rows:
+        # a block carved by empty_arrays: the columns' block is the bytes from column 0 on
+        offset, nbytes = columns[0].ctypes.data - owner.ctypes.data, n_rows * k * np.dtype(dtype).itemsize
+        if offset < 0 or offset + nbytes > owner.size:
+            return None
+        block = owner[offset:offset + nbytes].view(dtype).reshape(n_rows, k)
+    else:
+        return None
     if n_rows == 0:
         return block
     item = block.itemsize

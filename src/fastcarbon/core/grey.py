@@ -23,6 +23,7 @@ from fastcarbon.core._common import (
     as_float_array,
     check_no_alias,
     column_block,
+    empty_arrays,
     launch,
     out_array,
     out_fields,
@@ -228,16 +229,11 @@ def _fit(model: str, serial, parallel_kern, x, horizon, shift, errors, parallel,
         )
     x2 = x.reshape(-1, n)
     n_b = x2.shape[0]
-    if out is None:
-        params = np.empty((n_b, 2))
-        fitted = np.empty((n_b, n))
-        forecast = np.empty((n_b, int(horizon)))
-        residual = np.empty((n_b, n))
-        relative_error = np.empty((n_b, n))
-        stats = np.empty((n_b, 3))
-        grade = np.empty(n_b, dtype=np.int8)
-        flag = np.empty(n_b, dtype=np.int32)
-        window = np.empty((n_b, 3), dtype=np.int32)
+    if out is None:  # one allocation for the ten outputs (empty_arrays: why)
+        params, fitted, forecast, residual, relative_error, stats, grade, flag, window, level_ok = empty_arrays((
+            ((n_b, 2), np.float64), ((n_b, n), np.float64), ((n_b, int(horizon)), np.float64),
+            ((n_b, n), np.float64), ((n_b, n), np.float64), ((n_b, 3), np.float64),
+            ((n_b,), np.int8), ((n_b,), np.int32), ((n_b, 3), np.int32), ((n_b,), np.bool_)))
     else:
         given, arrays, blocks = _fit_buffers(out, n_b, batch, n, int(horizon), x2)
         params, fitted, forecast, residual, relative_error, grade, flag = (arrays[k] for k in (
@@ -279,7 +275,7 @@ def _fit(model: str, serial, parallel_kern, x, horizon, shift, errors, parallel,
             for k, col in enumerate(blocks.get(block + "_copy", ())):
                 np.copyto(col, blocks[block][:, k].reshape(col.shape))
         return given
-    level_ok = (flag & mask) == 0
+    np.equal(flag & mask, 0, out=level_ok)
     result = (params, fitted, forecast, residual, relative_error, mape, stats[:, 0], stats[:, 1], grade, level_ok,
               flag, window[:, 0], window[:, 1], window[:, 2])
     if len(batch) != 1:  # a (B, n) input needs no reshape
@@ -369,6 +365,10 @@ def fit_egm(
     Returns
     -------
     GreyFit
+        Fresh arrays of one call totalling 128 KiB or more (about 3 000 series of 10 points) are
+        views of one allocation (:func:`fastcarbon.core._common.empty_arrays`: malloc then reuses
+        it from call to call instead of page-faulting it anew); keeping any one of them keeps
+        all of that call's output memory.  Copy a field (``fit.params.copy()``) to keep it alone.
 
     Raises
     ------
@@ -465,8 +465,7 @@ def forecast_egm(
     x1 = np.ascontiguousarray(np.broadcast_to(np.asarray(x_first, dtype=np.float64), batch)).reshape(-1) + shift
     start = _positions(first, batch, n)
     if out is None:
-        values = np.empty((x1.shape[0], int(horizon)))
-        flag = np.empty(x1.shape[0], dtype=np.int32)
+        values, flag = empty_arrays((((x1.shape[0], int(horizon)), np.float64), ((x1.shape[0],), np.int32)))
     else:
         given = out_fields(out, ("forecast", "flag"), "forecast_egm")
         given = (out_array(given[0], "out[0] (forecast)", batch + (int(horizon),), np.float64),

@@ -773,7 +773,9 @@ def egm_forecast(params, x_first, first, n, forecast, flag):
         # The fit reached k0 by the recurrence from its last exact restart at or before k0:
         # start there, so the bits are the fit's.
         restart = k0 - (k0 - 1) % _EXACT_EVERY
-        v = g * math.exp(-a * restart) if g != 0.0 else 0.0
+        # restart 1 (k0 <= 16, e.g. every 10-year grid) is e^{-a·1} = r, bit for bit: one exp less
+        # (1e4 series, h = 10: 0.45-0.47 -> 0.43 ms; two rows interleaved as in the fit gained nothing)
+        v = 0.0 if g == 0.0 else g * r if restart == 1 else g * math.exp(-a * restart)
         for k in range(restart + 1, k0):
             v = _egm_next(v, k, g, a, r)
         f = 0
