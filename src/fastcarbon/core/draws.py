@@ -18,8 +18,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from fastcarbon._format import show
-from fastcarbon.core._common import (empty_arrays, launch, named_buffers, same_or_new, show_number, use_parallel,
-                                     writeable)
+from fastcarbon.core._common import launch, named_buffers, same_or_new, show_number, use_parallel, writeable
 from fastcarbon.core.peaks import check_years
 from fastcarbon.core.quantiles import check_probabilities, raise_nonfinite
 from fastcarbon.errors import (
@@ -308,9 +307,9 @@ def summarize_draws(
     slabs = x.astype(np.float64, copy=False).reshape(pre, n_d, post, n_t)
     n_q = qs.size
     if out is None:
-        quant, q_low, q_high, mean, std, peak_count, censored, below = empty_arrays(  # one block: why there
-            [((n_q, n_b, n_t), np.float64)] * 3 + [((n_b, n_t), np.float64)] * 3 + [((n_b,), np.float64)] * 2)
-        below.fill(np.nan)
+        quant, q_low, q_high = (np.empty((n_q, n_b, n_t)) for _ in range(3))
+        mean, std, peak_count = (np.empty((n_b, n_t)) for _ in range(3))
+        censored, below = np.empty(n_b), np.full(n_b, np.nan)
     else:
         given = _summary_buffers(out, n_q, batch, n_t, t_target >= 0, x)
         quant, q_low, q_high = (given[k].reshape(n_q, n_b, n_t) for k in ("quantile", "quantile_low", "quantile_high"))

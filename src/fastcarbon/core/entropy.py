@@ -24,7 +24,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from fastcarbon._format import show, show_index
-from fastcarbon.core._common import as_float_array as _as_float_array, empty_arrays
+from fastcarbon.core._common import as_float_array as _as_float_array
 from fastcarbon.core._common import launch, named_buffers, same_or_new, use_parallel, writeable
 from fastcarbon.errors import FastcarbonWarning, InputError, InputTypeError, InvalidValueError
 from fastcarbon.kernels import entropy as _k
@@ -232,8 +232,9 @@ def entropy_weights(
     a3 = a.reshape((-1, m, n))
     n_b = a3.shape[0]
     if out is None:
-        standardized, entropy, difference, weight, constant = empty_arrays(  # one block: why there
-            [(a3.shape, np.float64)] + [((n_b, n), np.float64)] * 3 + [((n_b, n), np.bool_)])
+        standardized = np.empty_like(a3)
+        entropy, difference, weight = (np.empty((n_b, n)) for _ in range(3))
+        constant = np.empty((n_b, n), dtype=np.bool_)
     else:
         per = batch + (n,)
         given = named_buffers(out, EntropyWeights, "entropy_weights", {
@@ -360,9 +361,10 @@ def obstacle_degree(standardized, weight, *, parallel: bool | None = None,
     w2 = writeable(np.ascontiguousarray(w).reshape((-1, n)))
     n_b = s3.shape[0]
     if out is None:
-        deviation, obstacle, rank, main_count, no_obstacle = empty_arrays((  # one block: why there
-            (s3.shape, np.float64), (s3.shape, np.float64), (s3.shape, np.int64), ((n_b, n), np.int64),
-            ((n_b, m), np.bool_)))
+        deviation, obstacle = np.empty_like(s3), np.empty_like(s3)
+        rank = np.empty(s3.shape, dtype=np.int64)
+        main_count = np.empty((n_b, n), dtype=np.int64)
+        no_obstacle = np.empty((n_b, m), dtype=np.bool_)
     else:
         given = named_buffers(out, ObstacleDegree, "obstacle_degree", {
             "deviation": (s.shape, np.float64), "obstacle": (s.shape, np.float64), "rank": (s.shape, np.int64),

@@ -12,7 +12,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from fastcarbon._format import show, show_index
-from fastcarbon.core._common import empty_arrays, use_parallel
+from fastcarbon.core._common import use_parallel
 from fastcarbon.errors import InputError, InputTypeError, InvalidValueError, OverflowResultError
 from fastcarbon.kernels import lmdi as _kernels
 
@@ -223,9 +223,10 @@ def lmdi(
     own_start = np.array(own_start, dtype=np.int64)
 
     n_p = pairs.shape[0]
-    effect, effect_by, v_base, v_target = empty_arrays((  # one block: why there
-        ((n_b, n_p, n_k), np.float64), ((n_b, n_p, n_k, n_i) if detail else (1, 1, 1, 1), np.float64),
-        ((n_b, n_p), np.float64), ((n_b, n_p), np.float64)))
+    effect = np.empty((n_b, n_p, n_k))
+    effect_by = np.empty((n_b, n_p, n_k, n_i)) if detail else np.empty((1, 1, 1, 1))
+    v_base = np.empty((n_b, n_p))
+    v_target = np.empty((n_b, n_p))
     status = np.zeros((n_b, n_p), dtype=np.int8)
     if n_p:
         kern = _kernels.lmdi_pairs_parallel if use_parallel(parallel, n_b * n_p * n_i * n_k) else _kernels.lmdi_pairs

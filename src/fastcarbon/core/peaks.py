@@ -16,7 +16,6 @@ from fastcarbon._format import show, show_index
 from fastcarbon.core._common import (
     check_no_alias,
     check_time_values,
-    empty_arrays,
     launch,
     out_array,
     out_fields,
@@ -252,8 +251,8 @@ def peak(
     n_b = rows.shape[0]
     parallel = use_parallel(parallel, rows.size)
     if out is None:
-        arrays = empty_arrays([((n_b,), np.float64)] * 4 + [((n_b,), np.bool_)] * 3)  # one block: why there
-        f, b = arrays[:4], arrays[4:]
+        f = [np.empty(n_b) for _ in range(4)]
+        b = [np.empty(n_b, dtype=np.bool_) for _ in range(3)]
     else:
         given = _peak_buffers(out, batch, target is not None, x)
         f = [given[k].reshape(n_b) for k in ("peak_year", "peak_value", "net_zero_year", "cumulative_emissions")]
