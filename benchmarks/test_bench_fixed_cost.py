@@ -128,3 +128,13 @@ def test_egm_labelled_vs_numpy(benchmark, b, case):
     # Smoke check: both give the numpy closed form's forecast.
     forecast = result.values if case == "labelled" else result[2]
     np.testing.assert_allclose(forecast, reference.egm_numpy(_series(b), HORIZON)[2], rtol=1e-8)
+
+
+def test_egm_interleaved_script_smoke():
+    # benchmarks/egm_interleaved.py on a tiny batch: every case timed each round (its own check
+    # compares the labelled forecast with the numpy closed form); the times are not asserted.
+    import egm_interleaved
+
+    times = egm_interleaved.measure(50, rounds=2)
+    assert set(times) == {"labelled", "core", "numpy"}
+    assert all(t.shape == (2,) and (t > 0).all() for t in times.values())
