@@ -9,6 +9,14 @@ callable from dask threads and from a user's own ``@numba.njit`` code) or :func:
 - ``fastmath=False``: no reassociation, so every output is summed in the order the code states
   and results are bit-identical for any thread count and any chunking.
 - ``error_model="numpy"``: division follows IEEE rules instead of raising, as numpy does.
+
+Working on the kernels: numba's cache checks a kernel's own source file (its time stamp and
+size) and nothing else, so editing a module whose functions other modules' kernels call (e.g.
+``_simd.py``, inlined into the bottom-up kernels of ``accounting.py``) leaves those kernels'
+cached machine code stale in a checkout: delete the ``*.nbi`` / ``*.nbc`` files under
+``src/fastcarbon/kernels/__pycache__`` (or touch the calling modules) after such an edit.  This
+happened once (2026-12-03: the 3-fuel tests failed against a cache built before the 3-fuel pass
+existed).  An install writes every file anew, so it does not hit installed copies.
 """
 
 from __future__ import annotations
