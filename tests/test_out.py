@@ -349,3 +349,72 @@ def test_a_large_fit_is_one_block_and_reuses_it_as_out():
     # a column block of the wrong width, or columns out of order, is not taken for one
     assert _common.column_block([fit.P, fit.C, fit.mape], 5_000, np.float64) is None
     assert _common.column_block([fit.C, fit.P], 5_000, np.float64) is None
+
+
+def _pooled(n_arrays=3, n=40_000):
+    return _common.empty_arrays([((n,), np.float64)] * n_arrays)  # 320 kB each: carved
+
+
+@pytest.mark.skipif(not _common._REFCOUNTS_EXACT, reason="no block pool without exact reference counts")
+def test_a_block_is_reused_only_when_nothing_refers_to_it():
+    _common._POOL.clear()
+    first = _pooled()
+    block = first[0].base
+    second = _pooled()
+    assert second[0].base is not block  # all of `first` alive
+    keep = first[2][5:10]  # a view of one array of the first call
+    del first
+    third = _pooled()
+    assert third[0].base is not block and keep.base is block
+    keep_id = id(block)
+    del keep, block
+    fourth = _pooled()
+    assert id(fourth[0].base) == keep_id  # now free: reused, not a fresh allocation
+    del second, third, fourth
+    # a result kept inside a numba typed container (numba holds the array) is not free either
+    from numba.typed import List
+
+    held = List()
+    fifth = _pooled()
+    held.append(fifth[0])
+    block5 = id(fifth[0].base)
+    del fifth
+    sixth = _pooled()
+    assert id(sixth[0].base) != block5
+    assert held[0].base is not None and id(held[0].base) == block5
+
+
+@pytest.mark.skipif(not _common._REFCOUNTS_EXACT, reason="no block pool without exact reference counts")
+def test_the_pool_stays_within_its_budget():
+    _common._POOL.clear()
+    kept = []
+    for k in range(40):  # blocks of 0.3-12 MB, half of them kept alive
+        arrays = _common.empty_arrays([((40_000 * (1 + k % 40),), np.float64)])
+        if k % 2:
+            kept.append(arrays)
+        assert sum(b.size for b in _common._POOL) <= _common.POOL_BYTES + _common.POOL_MAX_BLOCK
+    big = _common.empty_arrays([((_common.POOL_MAX_BLOCK // 8 + 1,), np.float64)])
+    assert all(big[0].base is not b for b in _common._POOL)  # larger than POOL_MAX_BLOCK: not kept
+
+
+def test_fits_in_threads_with_pooled_outputs_are_the_serial_results():
+    # 4 threads each fit and keep results of 2 000 series (carved, pooled blocks), drop the others,
+    # and check every kept one against a fit of the same data afterwards: a block reused while in
+    # use would hold another step's or another thread's values
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(9)
+    xs = [100.0 * np.exp(0.03 * np.arange(10)) * (1 + 0.05 * rng.random((2_000, 10))) for _ in range(4)]
+
+    def work(k):
+        kept = []
+        for step in range(30):  # other data each step: an overwrite by any later fit would show
+            fit = grey.fit_egm(xs[k] * (1.0 + 0.001 * step), horizon=3)
+            if step % 3 == 0:
+                kept.append((step, fit))
+        return all(np.array_equal(f.forecast, grey.fit_egm(xs[k] * (1.0 + 0.001 * step), horizon=3).forecast)
+                   and np.array_equal(f.params, grey.fit_egm(xs[k] * (1.0 + 0.001 * step)).params)
+                   for step, f in kept)
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(work, range(4)))

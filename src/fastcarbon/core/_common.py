@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import sys
+import threading
 
 import numba
 import numpy as np
@@ -70,6 +73,8 @@ def empty_arrays(specs) -> list[np.ndarray]:
     1 MB arrays written once, against 2 us for one 3 MB array reused by malloc
     (benchmarks/README.md, "Allocation").  One block per call is one chunk that malloc recycles.
     The price: the arrays of one call share their memory's lifetime (keeping one keeps the block).
+    Blocks up to :data:`POOL_MAX_BLOCK` are also kept once freed, up to :data:`POOL_BYTES` in all,
+    and handed to the next call that fits (:func:`_block`), so a loop's outputs stay mapped.
     """
     # a small call (an embedding loop's) pays ~2 us here for ten arrays on top of their np.empty calls
     sizes = [math.prod(shape) * (_ITEMSIZE.get(dtype) or np.dtype(dtype).itemsize) for shape, dtype in specs]
@@ -79,10 +84,61 @@ def empty_arrays(specs) -> list[np.ndarray]:
     for nbytes in sizes:
         offsets.append(total)
         total += -(-nbytes // _ALIGN) * _ALIGN
-    block = np.empty(total + _ALIGN, dtype=np.uint8)
+    block = _block(total + _ALIGN)
     start = -block.ctypes.data % _ALIGN
     return [block[start + o:start + o + nbytes].view(dtype).reshape(shape)
             for o, nbytes, (shape, dtype) in zip(offsets, sizes, specs)]
+
+
+#: Blocks of :func:`empty_arrays` up to this size are kept for reuse (:func:`_block`) ...
+POOL_MAX_BLOCK = 32 << 20
+#: ... up to this many bytes in all, least recently used dropped first.
+POOL_BYTES = 64 << 20
+_POOL: list[np.ndarray] = []  # uint8 blocks, least recently used first
+# The free test reads reference counts: exact in CPython with the GIL, not in a free-threaded
+# build (counts split between threads), where no block is kept.
+_REFCOUNTS_EXACT = sys.implementation.name == "cpython" and getattr(sys, "_is_gil_enabled", lambda: True)()
+_POOL_LOCK = threading.Lock()
+
+
+def _reset_pool() -> None:
+    global _POOL_LOCK
+    _POOL_LOCK = threading.Lock()  # a fork may copy the lock held by another thread
+    _POOL.clear()
+
+
+os.register_at_fork(after_in_child=_reset_pool)
+
+
+def _block(nbytes: int) -> np.ndarray:
+    """A uint8 array of at least ``nbytes``: a kept block nothing else refers to any more, else a new one.
+
+    Why keep them: malloc hands a freed block back only while glibc has not trimmed its heap,
+    and any numpy work with several temporaries between two fits makes it trim (measured with
+    ``benchmarks/egm_interleaved.py``: a fit of 1e4 series then page-faults its 3.4 MB of
+    outputs anew, 2.3 ms of a 4.6 ms labelled call).  A block is free when only this list refers
+    to it: every array carved from it holds it as ``.base`` (and so do views of those arrays,
+    numba's references to them, memoryviews), so a block is never reused while any of its arrays
+    is alive.  CPython's reference count says so exactly; the check runs under a lock, and the
+    caller's own reference claims the block before the lock is released.
+    """
+    if nbytes > POOL_MAX_BLOCK or not _REFCOUNTS_EXACT:
+        return np.empty(nbytes, dtype=np.uint8)
+    with _POOL_LOCK:
+        for k in range(len(_POOL)):  # (not enumerate: its tuple would hold one more reference)
+            b = _POOL[k]
+            # 3 references when free: the list, `b`, getrefcount's argument
+            if nbytes <= b.size <= 2 * nbytes and sys.getrefcount(b) == 3:
+                del _POOL[k]
+                _POOL.append(b)
+                return b
+        b = np.empty(nbytes, dtype=np.uint8)
+        _POOL.append(b)
+        total = sum(x.size for x in _POOL)
+        while total > POOL_BYTES and len(_POOL) > 1:
+            # dropped from the list only: arrays still using it keep it alive
+            total -= _POOL.pop(0).size
+        return b
 
 
 def use_parallel(parallel: bool | None, size: int, threshold: int | None = None, *,

@@ -366,9 +366,11 @@ def fit_egm(
     -------
     GreyFit
         Fresh arrays of one call totalling 128 KiB or more (about 3 000 series of 10 points) are
-        views of one allocation (:func:`fastcarbon.core._common.empty_arrays`: malloc then reuses
-        it from call to call instead of page-faulting it anew); keeping any one of them keeps
-        all of that call's output memory.  Copy a field (``fit.params.copy()``) to keep it alone.
+        views of one allocation (:func:`fastcarbon.core._common.empty_arrays`), which fastcarbon
+        keeps (up to 64 MB of such blocks) and hands to a later call once none of its arrays is
+        referenced any more, so a loop does not page-fault its outputs anew each call.  Keeping
+        any one of the arrays keeps all of that call's output memory: copy a field
+        (``fit.params.copy()``) to keep it alone.
 
     Raises
     ------
