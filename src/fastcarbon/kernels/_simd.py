@@ -482,6 +482,14 @@ def _two_fuel_quad(builder, sl: _Slice, k0, with_factor: bool):
     chains, 0.41-0.44 ns per element against 0.43-0.52 (8 sectors × 100 rows in L1, one thread,
     on a machine shared with another job).  Each 2-row step also prefetches the next 4 sectors'
     rows (:func:`_prefetch_next_group`).
+
+    It is bound by its own instructions, ~0.42-0.46 ns per element wherever the data is (8
+    sectors × 100 rows in L1, in L2, and the 5 MB 41 × 32 × 10 × 10 tensor in L3; a read-only pass
+    reads that one at ~0.28).  Issue 13 variants measured in one process, alternated, none more
+    than ~10 % faster (the ORs and the prefetch each cost 5-10 % in L1, less from L3): without the screen's ORs, without the prefetch, P widened by two broadcasts (LLVM
+    folds them back into a 2-lane load and ``vpermpd``), no regrouping shuffles (wrong sums, for
+    timing only), each row's vector built from two 2-lane loads of two sectors instead, 4 rows a
+    step.
     """
     intp = sl.n_rows.type
 
