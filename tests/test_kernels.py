@@ -26,8 +26,8 @@ def test_matches_loop_reference_bit_for_bit(inputs, parallel):
     np.testing.assert_array_equal(emissions, ref_emissions)
 
 
-# Both kernel passes and their edges (issue 13): 1-16 fuels in registers (one piece; 8 + 1),
-# above that the streaming pass with a remainder of 1 (17, 33) or none (64 = 16 vectors of 4).
+# Both kernel passes and their edges (issue 13): 1-32 fuels in registers (one piece; 8 + 1;
+# 8 + 8 + 1), above that the streaming pass with a remainder of 1 (33) or none (64 = 16 vectors of 4).
 FUEL_COUNTS = st.sampled_from([1, 3, 9, 17, 33, 64])
 
 
@@ -77,12 +77,12 @@ def test_factor_without_process_and_equipment_equals_full_tensor(inputs, layout)
     np.testing.assert_allclose(emissions, ref_emissions, rtol=1e-12, atol=1e-6)
 
 
-@pytest.mark.parametrize("n_fuels", [*range(1, 22), 24, 31, 33, 48, 64])
+@pytest.mark.parametrize("n_fuels", [*range(1, 22), 24, 31, 32, 33, 34, 35, 36, 48, 64])
 @pytest.mark.parametrize("parallel", [False, True])
 def test_every_fuel_count_matches_loop_reference_bit_for_bit(n_fuels, parallel):
-    # Up to 16 fuels the kernels hold the row in register pieces of 8, 4, 2 and 1 lanes (every
-    # split from 1 to 16), above that they stream it in 4-lane vectors plus a 2- and a 1-lane
-    # remainder (17 … 21 cover each remainder), 4 rows a step plus 3 single rows here (15 rows):
+    # Up to 32 fuels the kernels hold the row in register pieces of 8, 4, 2 and 1 lanes (every
+    # split from 1 to 16, and 8s beyond), above that they stream it in 4-lane vectors plus a 2-
+    # and a 1-lane remainder (33 … 36 cover each remainder), over 15 rows here:
     # every one must give the scalar loop's bits, fused and energy-only alike.
     rng = np.random.default_rng(n_fuels)
     p = rng.random((3, 2, 3, 5))
@@ -98,7 +98,7 @@ def test_every_fuel_count_matches_loop_reference_bit_for_bit(n_fuels, parallel):
 
 @pytest.mark.parametrize("rows", [(1, 1), (3, 5), (4, 4), (2, 7)])
 @pytest.mark.parametrize("n_sectors", [1, 3, 4, 5, 8, 9, 13])
-@pytest.mark.parametrize("n_fuels", [1, 2, 3, 17])
+@pytest.mark.parametrize("n_fuels", [1, 2, 3, 17, 33])
 @pytest.mark.parametrize("parallel", [False, True])
 def test_sector_blocks_match_loop_reference_bit_for_bit(n_fuels, n_sectors, rows, parallel):
     # Work items are blocks of up to 8 sectors; with 1 or 2 fuels, 4 sectors at a time are summed
@@ -225,7 +225,7 @@ def test_bad_value_found_in_every_fuel_lane(n_fuels, which):
 
 
 @pytest.mark.parametrize("parallel", [False, True])
-@pytest.mark.parametrize("n_fuels", [9, 21])  # the register and the streaming pass
+@pytest.mark.parametrize("n_fuels", [9, 33])  # the register and the streaming pass
 def test_screen_false_alarms_are_not_errors(n_fuels, parallel):
     # The in-pass screen fires on -0.0 (sign bit); the exact rescan must clear those slices:
     # -0.0 is an allowed value, and large finite values that do not overflow are too.
@@ -252,7 +252,7 @@ def test_screen_false_alarms_are_not_errors(n_fuels, parallel):
      ("intensity", (1, 0, 1, 2, 0), -np.inf), ("factor", (1, 0, 2, 4), np.inf),
      ("factor", (0, 1, 2, 8), -np.inf)],
 )
-@pytest.mark.parametrize("n_fuels", [9, 21])  # the register and the streaming pass
+@pytest.mark.parametrize("n_fuels", [9, 33])  # the register and the streaming pass
 def test_screen_reports_infinities(n_fuels, parallel, which, pos, value):
     # inf * 0 is NaN, inf * x is inf: either way the sums are not finite and the rescan names it,
     # also where the other factor of the product is 0 (the inf would vanish into a NaN sum).
@@ -269,7 +269,7 @@ def test_screen_reports_infinities(n_fuels, parallel, which, pos, value):
 
 @pytest.mark.parametrize("parallel", [False, True])
 @pytest.mark.parametrize("layout", ["full", "sector_fuel"])
-@pytest.mark.parametrize("n_fuels", [9, 21])  # the register and the streaming pass
+@pytest.mark.parametrize("n_fuels", [9, 33])  # the register and the streaming pass
 def test_finite_inputs_that_overflow_are_named(n_fuels, parallel, layout):
     rng = np.random.default_rng(6)
     p, e = rng.random((3, 2, 2, 3)) + 0.5, rng.random((3, 2, 2, 3, n_fuels)) + 0.5

@@ -20,7 +20,8 @@ Two passes, each reading every input byte once
 ``register_pass(N)``, N = 1 … :data:`MAX_REGISTER_FUELS`, N fixed at compile time: the whole row
 of N fuels is held in vector registers (pieces of 8, 4, 2 and 1 lanes, e.g. 13 = 8 + 4 + 1) for
 the whole row loop, so each row of e and f is read once, contiguously.  At 16 fuels that is 8 AVX2
-registers of accumulators.
+registers of accumulators, at 24 fuels 12, at 32 fuels all 16 (LLVM then keeps some of them on the
+stack, in L1, and it is still faster than the stream pass).
 
 ``stream_pass`` for any N: the accumulators are the output row itself (N values, in L1), and the
 rows are taken :data:`STREAM_ROWS` at a time: for each 4-fuel vector k, load the accumulator, add
@@ -98,8 +99,13 @@ __all__ = ["MAX_REGISTER_FUELS", "SECTOR_BLOCK", "STREAM_ROWS", "fuel_register_p
 
 #: fuel counts up to this one are summed in registers (:func:`_make_register_pass`); above, by
 #: :func:`_make_stream_pass`.  16 fuels = 8 AVX2 accumulators; cache-resident, one thread, the
-#: register pass read 43-57 GB/s at 12 and 16 fuels against 30-38 GB/s for the stream pass.
-MAX_REGISTER_FUELS = 16
+#: register pass read 43-57 GB/s at 12 and 16 fuels against 30-38 GB/s for the stream pass.  Raised
+#: from 16 to 32 (issue 13, 10 × 10, one thread, runs of the two alternated on a VM shared with
+#: another job): 24 fuels 0.22-0.25 against 0.39-0.51 ns per element in L1, and ro/k on the
+#: 41 × 32-sector tensor (51 MB, from memory) 0.89-0.90 against 0.73-0.85; 32 fuels (68 MB) 0.88-0.90
+#: against 0.82-0.86.  The cost: 16 more cases in each pass's switch, a cold compile of the four
+#: bottom-up drivers 10.3 → 17.1 s.
+MAX_REGISTER_FUELS = 32
 #: rows per step of the stream pass (one accumulator load and store per vector and step).  4 rows
 #: a step read 47-59 GB/s cache-resident at 24 fuels against 28-43 for 1 row, but from memory (the
 #: case these fuel counts meet: a 41 × 32 × 10 × 10 × 24 tensor is 51 MB) it ran at 0.42-0.48 of
@@ -476,6 +482,14 @@ def _two_fuel_quad(builder, sl: _Slice, k0, with_factor: bool):
     chains, 0.41-0.44 ns per element against 0.43-0.52 (8 sectors × 100 rows in L1, one thread,
     on a machine shared with another job).  Each 2-row step also prefetches the next 4 sectors'
     rows (:func:`_prefetch_next_group`).
+
+    It is bound by its own instructions, ~0.42-0.46 ns per element wherever the data is (8
+    sectors × 100 rows in L1, in L2, and the 5 MB 41 × 32 × 10 × 10 tensor in L3; a read-only pass
+    reads that one at ~0.28).  Issue 13 variants measured in one process, alternated, none more
+    than ~10 % faster (the ORs and the prefetch each cost 5-10 % in L1, less from L3): without the screen's ORs, without the prefetch, P widened by two broadcasts (LLVM
+    folds them back into a 2-lane load and ``vpermpd``), no regrouping shuffles (wrong sums, for
+    timing only), each row's vector built from two 2-lane loads of two sectors instead, 4 rows a
+    step.
     """
     intp = sl.n_rows.type
 

@@ -127,7 +127,7 @@ def _energy_emissions_block(activity, intensity, factor, bp, be, bf, m0, n_s, en
     flat offsets (no array views: building views per work item cost reference-count traffic on the
     shared inputs) and writes ``energy[b, m0:m0 + n_s, :]`` and ``emissions[b, m0:m0 + n_s, :]``.
     One pass over the block's slices in memory order (:mod:`fastcarbon.kernels._simd`): up to
-    ``MAX_REGISTER_FUELS`` fuels with every accumulator in registers (and, for few fuels, the rows
+    ``MAX_REGISTER_FUELS`` (32) fuels with the accumulators in registers (and, for few fuels, the rows
     of several sectors interleaved), more with the output row as the accumulator; either way every
     lane sums its own sector's rows in order r = 0, 1, … as a scalar loop would, so the choice
     never changes a bit.
