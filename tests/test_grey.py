@@ -821,3 +821,23 @@ def test_posterior_test_of_huge_series_is_the_scaled_test_not_nan(scale):
         np.testing.assert_allclose(big.C, small.C, rtol=1e-12)
         np.testing.assert_allclose(big.P, small.P, rtol=0)
         assert (big.grade == small.grade).all()
+
+
+@pytest.mark.parametrize("layout", ["full", "one_empty", "one_late", "one_series"])
+def test_labelled_forecast_equals_the_fits_own_forecast(layout):
+    # the labelled forecast takes a shortcut when every series starts at the first year; each
+    # layout here either takes it or must not, and all give the core fit's forecast bit for bit
+    rng = np.random.default_rng(21)
+    x = 100.0 * np.exp(0.04 * np.arange(10)) * (1 + 0.05 * rng.random((6, 10)))
+    if layout == "one_empty":
+        x[2] = np.nan
+    elif layout == "one_late":
+        x[4, :3] = np.nan
+    elif layout == "one_series":
+        x = x[:1]
+    da = xr.DataArray(x, dims=("region", "year"), coords={"year": np.arange(2011, 2021)},
+                      attrs={"units": "t"})
+    got = forecast_egm(fit_egm(da, errors="ignore"), horizon=5)
+    want = cg.fit_egm(x, horizon=5, errors="ignore").forecast
+    np.testing.assert_array_equal(got.values, want)
+    assert got.year.values.tolist() == [2021, 2022, 2023, 2024, 2025]

@@ -86,8 +86,9 @@ def empty_arrays(specs) -> list[np.ndarray]:
         total += -(-nbytes // _ALIGN) * _ALIGN
     block = _block(total + _ALIGN)
     start = -block.ctypes.data % _ALIGN
-    return [block[start + o:start + o + nbytes].view(dtype).reshape(shape)
-            for o, nbytes, (shape, dtype) in zip(offsets, sizes, specs)]
+    # np.ndarray on the block's buffer: one call per array (~0.4 us, against ~0.9 for slice + view
+    # + reshape); .base is the block
+    return [np.ndarray(shape, dtype, block, start + o) for o, (shape, dtype) in zip(offsets, specs)]
 
 
 #: Blocks of :func:`empty_arrays` up to this size are kept for reuse (:func:`_block`) ...

@@ -173,10 +173,11 @@ def _positions(first, batch: tuple[int, ...], n: int) -> np.ndarray:
     arr = np.asarray(first)
     if arr.dtype.kind not in "iu":
         raise InputTypeError(f"first: positions must be integers, got dtype {arr.dtype}")
-    try:
-        arr = np.broadcast_to(arr, batch)
-    except ValueError:
-        raise InputError(f"first: shape {arr.shape} does not match the series' batch shape {batch}") from None
+    if arr.shape != batch:  # (a fit's first already has the batch shape: no broadcast_to, ~5 us)
+        try:
+            arr = np.broadcast_to(arr, batch)
+        except ValueError:
+            raise InputError(f"first: shape {arr.shape} does not match the series' batch shape {batch}") from None
     if arr.size and (arr.min() < -1 or arr.max() >= n):
         raise InputError(f"first: positions must lie in 0..{n - 1} (-1: a series without values), "
                          f"got {int(arr.min())}..{int(arr.max())}")
@@ -289,6 +290,9 @@ def _rescale_posterior(xs, fitted, stats, grade, flag, window) -> None:
     C = S2/S1 and P are scale-free, so the answer is the same test; a row that still cannot be
     tested (its fitted values overflowed) keeps NaN C and P, grade unqualified, and the
     overflow flag, never a grade computed from NaN."""
+    # P is in [0, 1] or NaN: its sum is NaN exactly when some P is (one pass in the usual case)
+    if not np.isnan(stats[:, 1].sum()):
+        return
     lost = np.flatnonzero((grade >= 0) & np.isnan(stats[:, 1]))
     for i in lost:
         w0, w1 = int(window[i, 0]), int(window[i, 1])
@@ -464,7 +468,10 @@ def forecast_egm(
     _check_args("raise", horizon, shift)
     p = _as_series(params, "params")
     batch = p.shape[:-1]
-    x1 = np.ascontiguousarray(np.broadcast_to(np.asarray(x_first, dtype=np.float64), batch)).reshape(-1) + shift
+    x1 = np.asarray(x_first, dtype=np.float64)
+    if x1.shape != batch:  # (broadcast_to costs ~5 us; a fit's x_first already has the batch shape)
+        x1 = np.broadcast_to(x1, batch)
+    x1 = x1.reshape(-1) + shift  # a new C-contiguous writeable array, as the kernel needs
     start = _positions(first, batch, n)
     if out is None:
         values, flag = empty_arrays((((x1.shape[0], int(horizon)), np.float64), ((x1.shape[0],), np.int32)))
