@@ -156,18 +156,6 @@ def bottom_up(
     p = _as_float_array(activity, "activity")
     e = _as_float_array(intensity, "intensity")
     f = f_user = _as_float_array(factor, "factor")
-    if out is None and factor_layout == "full" and e.ndim == 5 and f.shape == e.shape and p.shape == e.shape[:4]:
-        # The kernels' own layout (one batch dim, all three inputs alike): the checks below all
-        # pass, so skip them; ~2 us of a 0.1 ms call on a 5 MB tensor (issue 13).
-        n_b, n_m, _, _, n_n = e.shape
-        rows = _rows((n_b,), (n_b,))
-        energy, emissions = np.empty((n_b, n_m, n_n)), np.empty((n_b, n_m, n_n))
-        bad = np.empty((n_b, n_m, 2), dtype=np.int64)
-        if launch(kernels.sector_fuel_energy_emissions, kernels.sector_fuel_energy_emissions_parallel,
-                  use_parallel(parallel, e.size), p, e, f, rows, rows, rows, energy, emissions, bad):
-            _raise_first_bad(bad, {"activity": (p, rows, 3), "intensity": (e, rows, 4), "factor": (f, rows, 4)},
-                             (n_b,), {"energy": energy, "emissions": emissions})
-        return energy, emissions
     if factor_layout == "fuel":
         if f.ndim < 1:
             raise InputError(f"factor: needs a fuel axis for layout 'fuel', got shape {f.shape}")
