@@ -366,14 +366,15 @@ def _forecast_series(fit: xr.Dataset, horizon: int, model: str) -> xr.DataArray:
     def run(params, fitted, first_label):
         # Each series' first position back from its label (exact: the same coordinate); -1 for a
         # series without values (its parameters are NaN, so is its forecast).
-        if n and (first_label == times[0]).all():  # every series starts at the first label (NaN: no)
+        at_start = bool(n) and bool((first_label == times[0]).all())  # every series starts at the first label (NaN: no)
+        if at_start:
             first = np.zeros(first_label.shape, dtype=np.int64)
         else:
             known = ~np.isnan(first_label)
             first = np.where(known, np.searchsorted(times, np.where(known, first_label, times[0])), -1)
         if not egm:
             return core_grey.forecast_linear(params, n, horizon, shift=shift, first=first)
-        x_first = fitted[..., 0] if not first.any() else np.take_along_axis(
+        x_first = fitted[..., 0] if at_start else np.take_along_axis(
             fitted, np.maximum(first, 0)[..., None], axis=-1)[..., 0]
         return core_grey.forecast_egm(params, x_first, n, horizon, shift=shift, first=first)[0]
 
