@@ -14,4 +14,5 @@ def test_import_time_script_runs_and_tabulates():
     text = import_time.tables(result)
     assert "| `import fastcarbon.units` |" in text and "| `peak` |" in text
     assert "| `numba floor (trivial @njit)` |" in text
+    assert "| `numba floor after fastcarbon's BLAS preload` |" in text
     assert all(t > 0 for times in result["first_call"].values() for t in times)

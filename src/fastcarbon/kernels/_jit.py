@@ -23,6 +23,12 @@ from __future__ import annotations
 
 import numba
 
+from fastcarbon.kernels._blas import preload_cython_blas
+
+# before any kernel is compiled or loaded: numba's first refresh would import all of scipy.linalg
+# (0.1-0.16 s of every process's first call; see _blas.py)
+preload_cython_blas()
+
 __all__ = ["inline_kernel", "kernel", "parallel_kernel"]
 
 _OPTIONS = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")

@@ -1,0 +1,109 @@
+"""fastcarbon.kernels._blas: numba's first call finds ``scipy.linalg.cython_blas`` loaded on its own,
+so the rest of ``scipy.linalg`` is not imported; BLAS in a user's ``@njit`` code and a later
+``import scipy.linalg`` work as without it (issue 13: cached first call).
+
+Each check runs in a fresh interpreter, since this test process has imported scipy.linalg."""
+
+from __future__ import annotations
+
+import importlib.machinery
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from subprocess_env import subprocess_env
+
+pytest.importorskip("scipy")
+
+
+def _run(code: str, **env) -> dict:
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=300, env=subprocess_env(**env))
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+_FIRST_CALL = """
+    import json, sys
+    import numpy as np
+    import fastcarbon.grey
+    from fastcarbon.core import grey
+    state = {"preloaded": "scipy.linalg.cython_blas" in sys.modules}
+    grey.fit_egm(100 * 1.05 ** np.arange(8.0))  # numba's first load: its target refresh runs here
+    state["linalg_after_call"] = "scipy.linalg" in sys.modules
+"""
+
+
+def test_first_kernel_call_does_not_import_scipy_linalg_and_blas_still_works():
+    out = _run(_FIRST_CALL + """
+    import numba
+    @numba.njit
+    def user(a, b):  # numba's BLAS (dot) and LAPACK (solve) from a user's own code
+        return np.dot(a, b), np.linalg.solve(a, b)
+    a = np.array([[2.0, 1.0], [1.0, 3.0]]); b = np.array([1.0, 2.0])
+    dot, solve = user(a, b)
+    import scipy.linalg
+    from scipy.linalg import cython_blas
+    state.update(
+        dot=dot.tolist(), solve=solve.tolist(), scipy_solve=scipy.linalg.solve(a, b).tolist(),
+        one_module=scipy.linalg.cython_blas is cython_blas is sys.modules["scipy.linalg.cython_blas"],
+        capi="dgemm" in cython_blas.__pyx_capi__,
+        finder_left=[type(f).__name__ for f in sys.meta_path if type(f).__name__ == "_BindSubmodule"],
+    )
+    print(json.dumps(state))
+    """)
+    assert out["preloaded"] and not out["linalg_after_call"]
+    assert out["dot"] == [4.0, 7.0]
+    assert out["solve"] == pytest.approx([0.2, 0.6], rel=1e-15)
+    assert out["scipy_solve"] == pytest.approx([0.2, 0.6], rel=1e-15)
+    assert out["one_module"] and out["capi"]
+    assert out["finder_left"] == []  # it removes itself on the one import it serves
+
+
+def test_turned_off_numba_imports_scipy_linalg_as_usual():
+    # also the reason the module exists: without it, numba's first load imports scipy.linalg
+    out = _run(_FIRST_CALL + "    print(json.dumps(state))", FASTCARBON_PRELOAD_BLAS="0")
+    assert out == {"preloaded": False, "linalg_after_call": True}
+
+
+def test_nothing_is_done_when_scipy_linalg_is_already_imported():
+    out = _run("""
+        import json, sys
+        import scipy.linalg
+        blas = sys.modules["scipy.linalg.cython_blas"]
+        from fastcarbon.kernels._blas import preload_cython_blas, _BindSubmodule
+        print(json.dumps({"loaded": preload_cython_blas(), "same": sys.modules["scipy.linalg.cython_blas"] is blas,
+                          "finder": any(isinstance(f, _BindSubmodule) for f in sys.meta_path)}))
+    """)
+    assert out == {"loaded": False, "same": True, "finder": False}
+
+
+def _fake_scipy(root, extension: bytes | None):
+    pkg = root / "scipy"
+    (pkg / "linalg").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "linalg" / "__init__.py").write_text("")
+    if extension is not None:
+        suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+        (pkg / "linalg" / f"cython_blas{suffix}").write_bytes(extension)
+
+
+_PRELOAD_WITH_FAKE = """
+    import json, sys
+    sys.path.insert(0, {root!r})
+    from fastcarbon.kernels._blas import preload_cython_blas, _BindSubmodule
+    loaded = preload_cython_blas()
+    print(json.dumps({{"loaded": loaded, "in_modules": "scipy.linalg.cython_blas" in sys.modules,
+                      "finder": any(isinstance(f, _BindSubmodule) for f in sys.meta_path)}}))
+"""
+
+
+@pytest.mark.parametrize("extension", [None, b"\x7fELF not really a shared object"],
+                         ids=["no-extension-file", "damaged-extension-file"])
+def test_a_scipy_without_a_usable_cython_blas_is_left_to_numba(tmp_path, extension):
+    _fake_scipy(tmp_path, extension)
+    out = _run(_PRELOAD_WITH_FAKE.format(root=str(tmp_path)))
+    assert out == {"loaded": False, "in_modules": False, "finder": False}
