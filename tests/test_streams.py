@@ -309,22 +309,29 @@ def test_no_region_dim_and_independent_empty_reproduce_todays_results():
     assert default.attrs["independent"] == ""
 
 
-# sha256 of (emissions, emissions_by_sector) bytes from the kernel before streams existed (main at
-# cfdcc18), for _inputs(7), 37 draws, seed 2**63 + 11, draw_offset 5, the noises of _noises(dist)
+# The kernel before streams existed (main at cfdcc18), for _inputs(7), 37 draws, seed 2**63 + 11,
+# draw_offset 5, the noises of _noises(dist): sum, sum of squares of emissions, sum of
+# emissions_by_sector.  This was a sha256 of the outputs' bytes, recorded on one machine; on an
+# AVX-512 machine (2026-12-04) both cfdcc18's kernel and today's gave other bytes, the same for
+# both: glibc picks its exp/log variant by CPU, and they may differ in the last bit.  Bit identity
+# across thread counts and chunkings on one machine is checked below; across machines the
+# results agree to rounding, which these sums pin at 1e-12.
 GOLDEN = {
-    "normal": "76d1b82e1e1e2b57d2c97832ae6dc948555ebefc00a67947efd9a662c2f4e2af",
-    "lognormal": "be2a06d2b11511cac1b6819fe6e22d23ee15c0c4932d3a1efaf020839fb30f32",
-    "uniform": "8613a4fb39698373fafb8d1bf1a393d4dc515ee2437571c37629700e29675691",
-    "triangular": "34c693de6608c602fd689d6bce2564580d9a2149f60264ea0f45b35c4caf0fa4",
+    "normal": (91890.4494186599, 8571551.116659801, 91890.44941865989),
+    "lognormal": (91822.05541760649, 8559825.310256962, 91822.05541760649),
+    "uniform": (91945.36011917621, 8576809.625503805, 91945.3601191762),
+    "triangular": (91966.46969230077, 8579713.369419623, 91966.46969230077),
 }
 
 
 @pytest.mark.parametrize("dist", DISTS)
 @pytest.mark.parametrize("parallel", [False, True])
-def test_shared_noise_is_bit_for_bit_the_kernel_before_streams(dist, parallel):
+def test_shared_noise_is_the_kernel_before_streams(dist, parallel):
     r = monte_carlo(*_inputs(7), n_draws=37, seed=2**63 + 11, draw_offset=5, by_sector=True, parallel=parallel,
                     **_noises(dist))
-    assert hashlib.sha256(r.emissions.tobytes() + r.emissions_by_sector.tobytes()).hexdigest() == GOLDEN[dist]
+    e = r.emissions
+    got = (float(e.sum()), float((e * e).sum()), float(r.emissions_by_sector.sum()))
+    assert got == pytest.approx(GOLDEN[dist], rel=1e-12, abs=0)
 
 
 # --- reproducibility and the reference -----------------------------------------------------------
