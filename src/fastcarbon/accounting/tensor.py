@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 
 import numpy as np
 import xarray as xr
 
 from fastcarbon import core
 from fastcarbon._build import dataset, is_lazy, variable
+from fastcarbon._unit_memo import disk_memo
 from fastcarbon._validate import (
     _index_map,
     as_dataarray,
@@ -399,10 +399,11 @@ def _unit_scales(activity, intensity, factor, energy_units, emissions_units) -> 
     return _unit_scales_of(*args)
 
 
-@functools.lru_cache(maxsize=128)
+@disk_memo
 def _unit_scales_of(activity, intensity, factor, energy_units, emissions_units) -> tuple[float, float]:
-    # Cached on the unit strings: pint's arithmetic costs ~0.1 ms a call, the same every time.
-    # A failing combination raises and is not cached.
+    # Memoised on the unit strings, in the process and on disk (fastcarbon._unit_memo): pint's
+    # arithmetic costs ~0.1 ms a call, and importing pint ~0.05 s of a new process's first call.
+    # A failing combination raises and is not stored.
     def units_of(units, name, default):
         return default if units is None else parse(units, what=name)
 
