@@ -77,12 +77,12 @@ def test_factor_without_process_and_equipment_equals_full_tensor(inputs, layout)
     np.testing.assert_allclose(emissions, ref_emissions, rtol=1e-12, atol=1e-6)
 
 
-@pytest.mark.parametrize("n_fuels", [*range(1, 22), 24, 31, 32, 33, 34, 35, 36, 48, 64])
+@pytest.mark.parametrize("n_fuels", [*range(1, 22), 24, 31, 32, *range(33, 41), 45, 47, 48, 64])
 @pytest.mark.parametrize("parallel", [False, True])
 def test_every_fuel_count_matches_loop_reference_bit_for_bit(n_fuels, parallel):
     # Up to 32 fuels the kernels hold the row in register pieces of 8, 4, 2 and 1 lanes (every
-    # split from 1 to 16, and 8s beyond), above that they stream it in 4-lane vectors plus a 2-
-    # and a 1-lane remainder (33 … 36 cover each remainder), over 15 rows here:
+    # split from 1 to 16, and 8s beyond), above that they stream it in 8-lane vectors plus a 4-,
+    # a 2- and a 1-lane remainder (33 … 40 cover each remainder), over 15 rows here:
     # every one must give the scalar loop's bits, fused and energy-only alike.
     rng = np.random.default_rng(n_fuels)
     p = rng.random((3, 2, 3, 5))
@@ -211,7 +211,7 @@ def test_three_fuel_discarded_lane_overflow_is_no_error(parallel):
     assert (out[2] == -1).all()
 
 
-@pytest.mark.parametrize("n_fuels", [1, 3, 7, 8, 13, 15, 16, 17, 23, 33])
+@pytest.mark.parametrize("n_fuels", [1, 3, 7, 8, 13, 15, 16, 17, 23, 33, 39, 45])
 @pytest.mark.parametrize("which", ["intensity", "factor"])
 def test_bad_value_found_in_every_fuel_lane(n_fuels, which):
     # Each lane of each fuel piece carries its own check: a NaN in any fuel position is caught.

@@ -24,8 +24,8 @@ registers of accumulators, at 24 fuels 12, at 32 fuels all 16 (LLVM then keeps s
 stack, in L1, and it is still faster than the stream pass).
 
 ``stream_pass`` for any N: the accumulators are the output row itself (N values, in L1), and the
-rows are taken :data:`STREAM_ROWS` at a time: for each 4-fuel vector k, load the accumulator, add
-the step's rows' terms in row order, store it back; then the 2- and 1-lane remainders.  The slice
+rows are taken :data:`STREAM_ROWS` at a time: for each 8-fuel vector k, load the accumulator, add
+the step's rows' terms in row order, store it back; then the 4-, 2- and 1-lane remainders.  The slice
 is read in memory order, each byte once; the accumulator traffic (one L1 load and store per
 vector and step) is far below the memory traffic.
 
@@ -612,7 +612,13 @@ def _register_codegen(with_factor: bool):
 
 
 def _stream_codegen(with_factor: bool, rows_per_step: int = STREAM_ROWS):
-    W = 4  # lanes of the main vector; the remainder of N mod 4 goes in one 2- and one 1-lane piece
+    # lanes of the main vector; the remainder of N mod 8 goes in one 4-, 2- and 1-lane piece.  8
+    # lanes, against 4 before (issue 13, 2026-12-04, fuel sweep 33-64 fuels, paired runs on one
+    # quiet VM, ro/k medians): one thread 0.72-0.75 -> 0.83-0.85 on 16 x 16 and 0.75-0.79 ->
+    # 0.84-0.86 on 10 x 10 at 48-64 fuels, two threads 0.74-0.79 -> 0.77-0.82; with AVX2-only code
+    # (NUMBA_CPU_NAME=haswell) worst 0.69 -> 0.80.  Half the accumulator loads and stores per row;
+    # 16 lanes and 2 rows a step (with 8 lanes) gained nothing further, nor did prefetching 2 kB ahead.
+    W = 8
 
     def codegen(context, builder, sig, args):
         # the block's sectors one after another, each its own streamed pass
@@ -630,7 +636,7 @@ def _stream_codegen(with_factor: bool, rows_per_step: int = STREAM_ROWS):
         def c(v):
             return ir.Constant(intp, v)
 
-        ws = (W, 2, 1)
+        ws = (W, 4, 2, 1)
         signs = {w: cgutils.alloca_once_value(builder, _izero(w)) for w in ws}
         signs_p = cgutils.alloca_once_value(builder, _izero(1))
         with cgutils.for_range(builder, n_n) as loop:  # the output row is the accumulator
