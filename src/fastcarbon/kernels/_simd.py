@@ -613,11 +613,11 @@ def _register_codegen(with_factor: bool):
 
 def _stream_codegen(with_factor: bool, rows_per_step: int = STREAM_ROWS):
     # lanes of the main vector; the remainder of N mod 8 goes in one 4-, 2- and 1-lane piece.  8
-    # lanes, against 4 before (issue 13, 2026-12-04, fuel sweep 33-64 fuels, paired runs on one
-    # quiet VM, ro/k medians): one thread 0.72-0.75 -> 0.83-0.85 on 16 x 16 and 0.75-0.79 ->
-    # 0.84-0.86 on 10 x 10 at 48-64 fuels, two threads 0.74-0.79 -> 0.77-0.82; with AVX2-only code
-    # (NUMBA_CPU_NAME=haswell) worst 0.69 -> 0.80.  Half the accumulator loads and stores per row;
-    # 16 lanes and 2 rows a step (with 8 lanes) gained nothing further, nor did prefetching 2 kB ahead.
+    # lanes, against 4 before: half the accumulator loads and stores per row.  Issue 13,
+    # 2026-12-04, fuel sweep at 33-64 fuels on one quiet AVX-512 VM, each variant with its own
+    # fresh numba cache, ro/k medians: 4 lanes 0.72-0.79 (1 thread) and 0.74-0.81 (2 threads) on
+    # 16 x 16, 8 lanes 0.86-0.89 and 0.84-0.89; with AVX2-only code (NUMBA_CPU_NAME=haswell) worst
+    # 0.69 -> 0.80.  16 lanes, paired with 8: 0.78-0.84 against 0.86-0.89 (one thread, 16 x 16).
     W = 8
 
     def codegen(context, builder, sig, args):
