@@ -14,9 +14,10 @@ Working on the kernels: numba's cache checks a kernel's own source file (its tim
 size) and nothing else, so editing a module whose functions other modules' kernels call (e.g.
 ``_simd.py``, inlined into the bottom-up kernels of ``accounting.py``) leaves those kernels'
 cached machine code stale in a checkout: delete the ``*.nbi`` / ``*.nbc`` files under
-``src/fastcarbon/kernels/__pycache__`` (or touch the calling modules) after such an edit.  This
-happened once (2026-12-03: the 3-fuel tests failed against a cache built before the 3-fuel pass
-existed).  An install writes every file anew, so it does not hit installed copies.
+``src/fastcarbon/kernels/__pycache__`` after such an edit.  This happened twice: 2026-12-03,
+the 3-fuel tests failed against a cache built before the 3-fuel pass existed; 2026-12-04, a
+benchmark after an edit of ``_simd.py`` ran the old kernels although ``accounting.py`` had been
+touched after the edit, so touching the calling modules is not a sure way.  An install writes every file anew, so it does not hit installed copies.
 """
 
 from __future__ import annotations
