@@ -841,3 +841,23 @@ def test_labelled_forecast_equals_the_fits_own_forecast(layout):
     want = cg.fit_egm(x, horizon=5, errors="ignore").forecast
     np.testing.assert_array_equal(got.values, want)
     assert got.year.values.tolist() == [2021, 2022, 2023, 2024, 2025]
+
+
+# --- egm_forecast from a fit's parameters: the fit's own bits, ragged series included ----------
+
+@settings(max_examples=60, deadline=None)
+@given(b=st.integers(1, 200), n=st.sampled_from([4, 8, 10, 16, 17, 18, 33, 40]),
+       h=st.sampled_from([0, 1, 5, 10, 16, 17, 40]), ragged=st.floats(0.0, 1.0), seed=st.integers(0, 2**32 - 1))
+def test_forecast_from_params_equals_the_fit_for_any_grid_horizon_and_start(b, n, h, ragged, seed):
+    # the grid lengths and horizons put the first forecast value before, on and after a restart of
+    # the recurrence (every 16 steps), and the ragged starts move k0 series by series
+    rng = np.random.default_rng(seed)
+    x = 50 * np.cumprod(1 + 0.1 * (rng.random((b, n)) - 0.3), axis=1)
+    starts = np.where(rng.random(b) < ragged, rng.integers(0, max(1, n - 4), b), 0)
+    for i, s in enumerate(starts):
+        x[i, :s] = np.nan
+    fit = cg.fit_egm(x, horizon=h, errors="ignore")
+    first = np.maximum(fit.first.astype(np.int64), 0)
+    fc, flag = cg.forecast_egm(fit.params, x[np.arange(b), first], n, h, first=first)
+    np.testing.assert_array_equal(fc, fit.forecast)
+    assert (flag == 0).all()
