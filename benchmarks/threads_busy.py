@@ -39,10 +39,11 @@ from fastcarbon.core import grey
 LOAD = "import numpy as np; a = np.random.rand(2000, 2000); [a @ a for _ in range(10**6)]"
 
 #: bottom_up: batch rows of a 10 x 10 x 10 x 8 (sector, process, equipment, fuel) tensor, 8 000
-#: elements each; 86 rows is the issue's 41 x 21 x 10 x 10 x 8 = 6.9e5-element case
-BOTTOM_UP_ROWS = (2, 32, 86, 128, 256, 384, 512, 768)
-#: grey: series of 20 points, 8 steps forecast
-GREY_SERIES = (1024, 8192, 16384, 32768, 65536, 131072)
+#: elements each; 86 rows is the issue's 41 x 21 x 10 x 10 x 8 = 6.9e5-element case; 1024 and
+#: 1536 rows (8.2e6, 1.2e7) bracket the default threshold on a fast machine
+BOTTOM_UP_ROWS = (2, 32, 86, 128, 256, 384, 512, 768, 1024, 1536)
+#: grey: series of 20 points, 8 steps forecast (262144 series: 5.2e6 values, above the default)
+GREY_SERIES = (1024, 8192, 16384, 32768, 65536, 131072, 262144)
 
 
 def _bottom_up_case(rows: int):

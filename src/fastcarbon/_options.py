@@ -16,7 +16,7 @@ Options
     (``fastcarbon.core.PARALLEL_THRESHOLD``; why: :data:`DEFAULTS`).
 ``grey_parallel_threshold`` : int >= 0
     The same for the grey fits (series x points; a fit costs more per element).  Default
-    2**19 = 5.2e5 (``fastcarbon.core.grey.PARALLEL_THRESHOLD``).
+    3 * 2**20 = 3.1e6 (``fastcarbon.core.grey.PARALLEL_THRESHOLD``).
 ``num_threads`` : int or None
     numba threads the parallel kernels of fastcarbon use, 1 .. ``numba.config.NUMBA_NUM_THREADS``;
     None (default): numba's current setting (``numba.get_num_threads()``).  1 makes every
@@ -47,13 +47,17 @@ __all__ = ["DEFAULTS", "OPTIONS", "get_options", "set_options"]
 #: in benchmarks/README.md).  There the 2-thread call waits for a time slice of the busy core
 #: (~10 ms whatever the size): bottom_up's 2-thread median was 11 x serial at 6.9e5 elements,
 #: 1.3-1.6 x at 2-4e6 and 0.8 x at 6.1e6, hence ``parallel_threshold`` = 3 * 2**21 (6.3e6
-#: elements, 50 MB of float64).  The grey fit does more work per element: 2.9-3.1 x at 1.6e5,
-#: 0.93 x at 3.3e5 and 0.82-0.88 x at 6.6e5, hence ``grey_parallel_threshold`` = 2**19.  On an
-#: idle machine two threads win from ~2.5e5 elements (bottom_up, 0.6 x); a user who owns the
-#: machine can lower the thresholds with set_options.
+#: elements, 50 MB of float64).  The grey fit does more work per element: on that machine
+#: 2.9-3.1 x at 1.6e5, 0.93 x at 3.3e5 and 0.82-0.88 x at 6.6e5 values, which gave 2**19.  On a
+#: faster machine (2026-12-04, AVX-512 VM: the fit ~2.5 x faster per value, the wait the same)
+#: 1.6-2.1 x at 6.6e5, 1.1-1.2 x at 1.3e6 and 1.07 x at 2.6e6 (two runs, 31 and 41 rounds), hence
+#: ``grey_parallel_threshold`` = 3 * 2**20 (3.1e6 values); bottom_up there was <= 1.1 x from
+#: 4.1e6 elements in one run of two, so 3 * 2**21 stands.  On an idle machine two threads win
+#: from ~2e4 values (0.55 x) and ~1.6e4 elements (bottom_up, 0.7 x); a user who owns the machine
+#: can lower the thresholds with set_options.
 DEFAULTS = {
     "parallel_threshold": 3 << 21,
-    "grey_parallel_threshold": 1 << 19,
+    "grey_parallel_threshold": 3 << 20,
     "num_threads": None,
 }
 

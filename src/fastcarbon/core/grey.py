@@ -53,12 +53,13 @@ __all__ = [
     "PARALLEL_THRESHOLD",
 ]
 
-#: Series × points below which the kernels run serial by default (2^19): the default of the
+#: Series × points below which the kernels run serial by default (3·2^20): the default of the
 #: option ``grey_parallel_threshold`` (:func:`fastcarbon.set_options`), which is what dispatch
-#: reads.  With another process holding a core, the 2-thread fit waits ~10 ms for a time slice:
-#: its median was 2.9-3.1 x serial at 1.6e5 values and 0.82-0.93 x from 3.3e5 on
-#: (benchmarks/threads_busy.py, benchmarks/README.md).  A series of 10 points with a 10-step
-#: forecast takes ~85 ns serial, so the threshold is ~50 000 such series, ~4 ms of serial work.
+#: reads.  With another process holding a core, the 2-thread fit waits ~5-10 ms for a time slice
+#: whatever its size (benchmarks/threads_busy.py, benchmarks/README.md): its median was
+#: 0.82-0.93 x serial from 3.3e5 values on one machine, but 1.1-1.2 x at 1.3e6 and 1.07 x at
+#: 2.6e6 on a faster one (2026-12-04).  A series of 10 points costs ~85 ns serial there, so the
+#: threshold is ~3e5 such series, ~25 ms of serial work.
 PARALLEL_THRESHOLD = _options.DEFAULTS["grey_parallel_threshold"]
 
 #: grade code → name (000 Table 7); code -1 (:data:`fastcarbon.kernels.grey.GRADE_NONE`) is
