@@ -366,16 +366,49 @@ def test_writing_functions_name_the_bad_argument(tmp_path, case):
 
 # --- SIGKILL during writing --------------------------------------------------------------------
 # Where to kill: the moment a file of the target (the temporary or, with a plain writer, the
-# final file) appears, or first holds bytes, plus a delay.  Writing the netCDF takes about
-# 80 ms here, from the first bytes to the last (an h5netcdf import of about 0.4 s comes before
-# them), the CSV a few ms.  The same triggers hit a non-atomic writer's final file, which is
-# how the test was checked to fail before the fix: with the plain writer of the main branch, 16 of
-# the 19 kills left a file that would not open or was not whole (0 of 19 with write_atomic).
+# final file) appears, or first holds bytes, plus a delay.  Writing the netCDF took about 80 ms
+# from the first bytes to the last on the machine the test was written on (an h5netcdf import of
+# about 0.4 s comes before them), and ~25 ms on a faster one (2026-12-04), where fixed delays up
+# to 0.12 s landed after the write in 9 of 14 kills: so the kills after the first bytes are
+# fractions of the write's own duration, measured by one run first (_nc_write_span).  The CSV
+# takes a few ms.  The same triggers hit a non-atomic writer's final file, which is how the test
+# was checked to fail before the fix: with the plain writer of the main branch, 16 of the 19
+# kills left a file that would not open or was not whole (0 of 19 with write_atomic).
 KILL_JOB = "bengbu_accounting"
 # The default run kills at 5 moments (about 10 s on 2 quiet cores); -m slow adds 14 more.
-KILLS = [("nc", 1, delay) for delay in (0.0, 0.025, 0.05, 0.075)] + [("csv", 0, 0.0)]
-MORE_KILLS = [("nc", 1, delay) for delay in (0.005, 0.01, 0.02, 0.03, 0.04, 0.06, 0.07, 0.09, 0.12)] + [
+# ("nc", 1, f): f x the netCDF write's duration after its first byte; (ext, 0, d): d seconds
+# after the file appears.
+KILLS = [("nc", 1, f) for f in (0.0, 0.3, 0.6, 0.9)] + [("csv", 0, 0.0)]
+MORE_KILLS = [("nc", 1, f) for f in (0.05, 0.1, 0.2, 0.35, 0.45, 0.55, 0.7, 0.8, 0.95)] + [
     ("nc", 0, 0.0), ("nc", 0, 0.2), ("csv", 0, 0.001), ("csv", 0, 0.003), ("csv", 0, 0.006)]
+
+
+def _nc_write_span(out: Path) -> float:
+    """Seconds from the first byte of KILL_JOB's netCDF temporary to its rename, in one
+    unkilled ``fastcarbon run`` into ``out``."""
+    out.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "fastcarbon", "run", "-o", str(out), "--job", KILL_JOB],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = last = None
+    deadline = time.monotonic() + 240
+    while proc.poll() is None and time.monotonic() < deadline:
+        writing = False
+        for entry in os.scandir(out):
+            try:
+                if f"{KILL_JOB}.nc" in entry.name and entry.name.endswith(".part") and entry.stat().st_size:
+                    writing = True
+            except FileNotFoundError:
+                pass
+        now = time.monotonic()
+        if writing:
+            first = now if first is None else first
+            last = now
+        elif first is not None:
+            break
+        time.sleep(0.0002 if first is not None else 0.002)
+    proc.wait(timeout=240)
+    assert proc.returncode == 0 and first is not None, "the calibration run wrote no netCDF temporary"
+    return max(last - first, 0.002)
 
 
 def _kill_while_writing(out: Path, ext: str, min_bytes: int, delay: float, env=None) -> int | str:
@@ -431,6 +464,8 @@ def _broken_results(out: Path, expected: xr.Dataset) -> list[str]:
 @pytest.mark.parametrize("kills", [KILLS, pytest.param(MORE_KILLS, marks=pytest.mark.slow)], ids=["5", "14"])
 def test_sigkill_while_writing_never_leaves_a_broken_result(tmp_path, kills):
     expected = bengbu_accounting()
+    span = _nc_write_span(tmp_path / "calibration")
+    kills = [(ext, n, f * span if n else f) for ext, n, f in kills]
     folders = [tmp_path / f"kill{k}" for k in range(len(kills))]
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=3) as pool:  # three at once: the kills wait on files, not the CPU
@@ -447,7 +482,7 @@ def test_sigkill_while_writing_never_leaves_a_broken_result(tmp_path, kills):
         prepare_output(folder, [KILL_JOB])
         assert not [p for p in folder.iterdir() if p.name.startswith(".")]
         assert not _broken_results(folder, expected)
-    print(f"{len(kills)} kills, {mid_write} mid-write, in {elapsed:.1f} s")
+    print(f"{len(kills)} kills, {mid_write} mid-write, in {elapsed:.1f} s (netCDF write {span * 1e3:.0f} ms)")
 
 
 def test_table_cells_years_counts_and_percents():
