@@ -7,6 +7,7 @@ The cross-process checks run fresh interpreters with ``XDG_CACHE_HOME`` set to a
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import textwrap
@@ -152,6 +153,9 @@ def test_results_json_would_change_are_kept_in_memory_only(tmp_path, monkeypatch
     memo = _memo_in(tmp_path, monkeypatch, lambda a: (float("nan") if a == "nan" else 1.0, True))
     assert memo("x") == (1.0, True)
     assert _files(tmp_path) == []  # a bool would come back from JSON as true/1: not stored
+    memo = _memo_in(tmp_path, monkeypatch, lambda a: (float("nan") if a == "nan" else 1.0,))
+    assert math.isnan(memo("nan")[0])
+    assert _files(tmp_path) == []  # NaN is not JSON
 
 
 def test_threads_get_one_answer(tmp_path, monkeypatch):

@@ -1,11 +1,13 @@
-"""A memo of unit arithmetic on disk, so a new process's first labelled call need not import pint.
+"""A memo of unit arithmetic on disk, so a new process's first labelled call need not build pint's
+registry.
 
 The labelled functions reduce their inputs' ``units`` attrs to a few numbers once per combination
 of strings (``bottom_up``: the two scales of activity × intensity and energy × factor;
 ``monte_carlo``: the scale and the output's units).  Those are pure functions of the strings,
-already memoised per process with :func:`functools.lru_cache`.  In a new process the first such
-call imported pint and built its registry (~0.05 s quiet, on a first call of ~0.17 s in all);
-with this memo a combination seen before on the machine is read from one small JSON file.
+which were memoised per process with :func:`functools.lru_cache`.  In a new process the first
+such call built pint's registry (~0.03-0.05 s quiet, on a first call of ~0.17 s in all; xarray
+has usually imported pint itself by then); with this memo a combination seen before on the
+machine is read from one small JSON file.
 
 What is stored and when it is used:
 
@@ -53,7 +55,9 @@ class _DiskMemo:
     def __init__(self, fn):
         self.__wrapped__ = fn
         self._lock = threading.Lock()
-        self._mem: dict[str, tuple] = {}
+        # keyed by the arguments themselves (a hit costs a dict lookup); their JSON text is the
+        # key in the file only, written on a miss
+        self._mem: dict[tuple, tuple] = {}
         self._path: str | None = None
         self._loaded = False
 
@@ -63,21 +67,20 @@ class _DiskMemo:
             self._loaded = False
 
     def __call__(self, *args):
-        key = _key(args)
-        hit = self._mem.get(key)
+        hit = self._mem.get(args)  # unhashable arguments raise TypeError here, as with lru_cache
         if hit is not None:
             return hit
+        key = _key(args)  # and arguments JSON cannot key, here
         if not self._loaded:
             self._load()
-            hit = self._mem.get(key)
+            hit = self._mem.get(args)
             if hit is not None:
                 return hit
         value = self.__wrapped__(*args)
-        stored = _checked(value)
         with self._lock:
             if len(self._mem) < MAX_ENTRIES:
-                self._mem[key] = value
-        if stored:
+                self._mem[args] = value
+        if _checked(value):
             self._store(key, value)
         return value
 
@@ -92,7 +95,12 @@ class _DiskMemo:
             if self._path is None:
                 return
             for key, value in _read(self._path).items():
-                self._mem.setdefault(key, tuple(value))
+                try:
+                    args = _tuples(json.loads(key))
+                except ValueError:  # a key this module did not write
+                    continue
+                if isinstance(args, tuple):
+                    self._mem.setdefault(args, tuple(value))
 
     def _store(self, key: str, value: tuple) -> None:
         path = self._path
@@ -122,6 +130,11 @@ def _key(args: tuple) -> str:
         return json.dumps(args, separators=(",", ":"))
     except (TypeError, ValueError):
         raise TypeError("disk_memo: arguments must be strings, None or tuples of them") from None
+
+
+def _tuples(obj):
+    """A file key back as the arguments it was written from (JSON has lists for tuples)."""
+    return tuple(_tuples(o) for o in obj) if isinstance(obj, list) else obj
 
 
 def _checked(value) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import xarray as xr
 
@@ -402,7 +401,8 @@ def _unit_scales(activity, intensity, factor, energy_units, emissions_units) -> 
 @disk_memo
 def _unit_scales_of(activity, intensity, factor, energy_units, emissions_units) -> tuple[float, float]:
     # Memoised on the unit strings, in the process and on disk (fastcarbon._unit_memo): pint's
-    # arithmetic costs ~0.1 ms a call, and importing pint ~0.05 s of a new process's first call.
+    # arithmetic costs ~0.1 ms a call, and building pint's registry ~0.05 s of a new process's
+    # first call.
     # A failing combination raises and is not stored.
     def units_of(units, name, default):
         return default if units is None else parse(units, what=name)

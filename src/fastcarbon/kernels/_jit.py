@@ -17,7 +17,8 @@ cached machine code stale in a checkout: delete the ``*.nbi`` / ``*.nbc`` files 
 ``src/fastcarbon/kernels/__pycache__`` after such an edit.  This happened twice: 2026-12-03,
 the 3-fuel tests failed against a cache built before the 3-fuel pass existed; 2026-12-04, a
 benchmark after an edit of ``_simd.py`` ran the old kernels although ``accounting.py`` had been
-touched after the edit, so touching the calling modules is not a sure way.  An install writes every file anew, so it does not hit installed copies.
+touched after the edit, so touching the calling modules is not a sure way.  An install writes
+every file anew, so it does not hit installed copies.
 """
 
 from __future__ import annotations

@@ -33,8 +33,8 @@ DEFAULT_INDEPENDENT = ("region",)
 def _units(units: tuple, emissions_units: str | None) -> tuple[float, str]:
     """The scale from the inputs' ``(units, name)`` product to ``emissions_units`` and the output
     units, memoised on the strings in the process and on disk (fastcarbon._unit_memo: pint's
-    parsing and arithmetic cost ~0.2 ms, the same every call, and importing pint ~0.05 s of a new
-    process's first call)."""
+    parsing and arithmetic cost ~0.2 ms, the same every call, and building pint's registry ~0.05 s
+    of a new process's first call)."""
     try:
         return _units_of(units, emissions_units)
     except TypeError:  # an attr that is not hashable: parse() says what is wrong with it
