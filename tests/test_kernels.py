@@ -82,7 +82,8 @@ def test_factor_without_process_and_equipment_equals_full_tensor(inputs, layout)
 def test_every_fuel_count_matches_loop_reference_bit_for_bit(n_fuels, parallel):
     # Up to 32 fuels the kernels hold the row in register pieces of 8, 4, 2 and 1 lanes (every
     # split from 1 to 16, and 8s beyond), above that they stream it in 8-lane vectors plus a 4-,
-    # a 2- and a 1-lane remainder (33 … 40 cover each remainder), over 15 rows here:
+    # a 2- and a 1-lane remainder (33 … 40 cover each remainder), two rows a step, over 15 rows
+    # here (the odd last row alone):
     # every one must give the scalar loop's bits, fused and energy-only alike.
     rng = np.random.default_rng(n_fuels)
     p = rng.random((3, 2, 3, 5))

@@ -106,11 +106,15 @@ __all__ = ["MAX_REGISTER_FUELS", "SECTOR_BLOCK", "STREAM_ROWS", "fuel_register_p
 #: against 0.82-0.86.  The cost: 16 more cases in each pass's switch, a cold compile of the four
 #: bottom-up drivers 10.3 → 17.1 s.
 MAX_REGISTER_FUELS = 32
-#: rows per step of the stream pass (one accumulator load and store per vector and step).  4 rows
-#: a step read 47-59 GB/s cache-resident at 24 fuels against 28-43 for 1 row, but from memory (the
-#: case these fuel counts meet: a 41 × 32 × 10 × 10 × 24 tensor is 51 MB) it ran at 0.42-0.48 of
-#: the read-only pass with 64 fuels against 0.80-0.88 for 1 row, and no better with 24.
-STREAM_ROWS = 1
+#: rows per step of the stream pass (one accumulator load and store per vector and step; the rows
+#: are still added one after another, so every sum is bit-identical for any value).  On the old VM
+#: (4-lane vectors then), 4 rows a step read 47-59 GB/s cache-resident at 24 fuels against 28-43
+#: for 1 row, but from memory ran at 0.42-0.48 of the read-only pass with 64 fuels against
+#: 0.80-0.88 for 1 row.  Re-measured with 8-lane vectors (issue 13, 2026-12-04, AVX-512 VM, 33-64
+#: fuels, 10 × 10 and 16 × 16, each variant with its own fresh numba cache, three alternated runs,
+#: worst ro/k median over 1 and 2 threads): 1 row 0.79, 2 rows 0.82-0.84, 3 rows 0.82, 4 rows
+#: 0.77; with AVX2-only code (NUMBA_CPU_NAME=haswell) 1 row 0.81-0.82, 2 rows 0.85-0.86.
+STREAM_ROWS = 2
 
 _F64 = ir.DoubleType()
 _I64 = ir.IntType(64)
