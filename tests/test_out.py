@@ -3,8 +3,10 @@ and clear errors naming the buffer that is wrong."""
 
 from __future__ import annotations
 
+import gc
 import tracemalloc
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -349,6 +351,67 @@ def test_a_large_fit_is_one_block_and_reuses_it_as_out():
     # a column block of the wrong width, or columns out of order, is not taken for one
     assert _common.column_block([fit.P, fit.C, fit.mape], 5_000, np.float64) is None
     assert _common.column_block([fit.C, fit.P], 5_000, np.float64) is None
+
+
+def _block_fresh(columns, n_rows, dtype):
+    """column_block's answer without its memo (the data-pointer check)."""
+    saved = dict(_common._BLOCK_MEMO)
+    _common._BLOCK_MEMO.clear()
+    try:
+        return _common.column_block(columns, n_rows, dtype)
+    finally:
+        _common._BLOCK_MEMO.clear()
+        _common._BLOCK_MEMO.update(saved)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n_rows=st.integers(1, 7), width=st.integers(2, 4), order=st.permutations(range(3)),
+       pooled=st.booleans(), offset=st.integers(0, 1))
+def test_column_block_memo_gives_the_checked_answer_on_every_call(n_rows, width, order, pooled, offset):
+    # the same column objects again come from the memo; its answer (a block or None) must be the
+    # data-pointer check's, whether the columns are a block's (in order, full width, from the start)
+    # or not
+    if pooled:
+        (base,) = _common.empty_arrays([((n_rows + offset, width), np.float64)])
+    else:
+        base = np.zeros((n_rows + offset, width))
+    rows = base[offset:]
+    columns = [rows[:, i] for i in order if i < width]
+    want = _block_fresh(columns, n_rows, np.float64)
+    for _ in range(3):
+        got = _common.column_block(columns, n_rows, np.float64)
+        assert (got is None) == (want is None)
+        if got is not None:
+            assert got.shape == want.shape and got.__array_interface__ == want.__array_interface__
+            got[...] = np.arange(got.size).reshape(got.shape)  # writing the block writes the columns
+            np.testing.assert_array_equal(np.stack(columns, axis=1), got)
+
+
+def test_column_block_memo_needs_the_same_objects_and_geometry():
+    fit = grey.fit_egm(100 * 1.05 ** np.arange(8.0)[None, :] * np.ones((4, 1)), horizon=2)
+    cols = [fit.C, fit.P, fit.mape]
+    block = _common.column_block(cols, 4, np.float64)
+    assert block is not None
+    key = (tuple(map(id, cols)), 4, np.float64)
+    assert key in _common._BLOCK_MEMO
+    # other columns filed under these ids (as after the objects died and the ids were reused): the
+    # weak references do not match, so the check runs and finds these are no block
+    other = [fit.P, fit.C, fit.mape]
+    entry = _common._BLOCK_MEMO[key]
+    _common._BLOCK_MEMO[(tuple(map(id, other)), 4, np.float64)] = entry
+    assert _common.column_block(other, 4, np.float64) is None
+    # the same objects with other recorded geometry: checked again, still the block
+    refs, geometry, owner_ref, place = entry
+    _common._BLOCK_MEMO[key] = (refs, (((9,), (8,), np.dtype(np.float64)),) * 3 + geometry[3:], owner_ref, place)
+    again = _common.column_block(cols, 4, np.float64)
+    assert again is not None and np.shares_memory(again, fit.C) and again.shape == (4, 3)
+    assert _common._BLOCK_MEMO[key][1] == geometry  # re-recorded from the check
+    # the memo holds no strong reference: the fit's memory (one allocation, too small for the
+    # block pool) is freed when the caller drops it
+    owner = weakref.ref(fit.C.base)
+    del fit, cols, block, again, other, entry, refs
+    gc.collect()
+    assert owner() is None
 
 
 def _pooled(n_arrays=3, n=40_000):

@@ -6,6 +6,7 @@ import math
 import os
 import sys
 import threading
+import weakref
 
 import numba
 import numpy as np
@@ -351,30 +352,76 @@ def check_no_alias(outputs: dict, inputs: dict) -> None:
                                  f"separate arrays (the kernel reads {in_name} while writing {out_name})")
 
 
+#: :func:`column_block`'s recent answers, by the columns' ids: weak references to the columns and
+#: their owner, their geometry, and where the block lies in the owner.  Weak references only, so
+#: the memo keeps none of a caller's memory alive; an entry is used only when the very same
+#: column objects come back with the same shapes, strides and dtypes (a loop passing its previous
+#: result as ``out=``).  A hit costs ~1 us against ~5 us for the check (three ``.ctypes.data``
+#: lookups and the owner's, ~0.8 us each).
+_BLOCK_MEMO: dict = {}
+_BLOCK_MEMO_SIZE = 16
+
+
+def _geometry(columns, owner) -> tuple:
+    return tuple((c.shape, c.strides, c.dtype) for c in columns) + ((owner.shape, owner.dtype),)
+
+
 def column_block(columns, n_rows: int, dtype) -> np.ndarray | None:
     """The (n_rows, k) C-ordered array whose columns are ``columns`` (as a function returns them:
     e.g. ``GreyFit.C, .P, .mape`` are the columns of the kernel's stats array), or None when they
     are not such views (the caller then writes a scratch block and copies).
 
     Checked through ``.base`` (numpy keeps the owning array there) and data pointers: a few
-    microseconds, where building the block with ``as_strided`` cost tens."""
+    microseconds, where building the block with ``as_strided`` cost tens; the same columns again
+    (by identity and geometry, :data:`_BLOCK_MEMO`) skip the data pointers."""
     k = len(columns)
     owner = columns[0].base
     if (not isinstance(owner, np.ndarray) or not owner.flags.c_contiguous or not owner.flags.writeable
             or any(c.base is not owner for c in columns)):
         return None
+    key = (tuple(map(id, columns)), n_rows, dtype)
+    hit = _BLOCK_MEMO.get(key)
+    if hit is not None:
+        refs, geometry, owner_ref, place = hit
+        if (owner_ref() is owner and all(r() is c for r, c in zip(refs, columns))
+                and geometry == _geometry(columns, owner)):
+            return _block_at(owner, place, n_rows, k, dtype)
+    place = _block_place(columns, owner, n_rows, k, dtype)
+    if place is None:
+        return None
+    if n_rows:
+        if len(_BLOCK_MEMO) >= _BLOCK_MEMO_SIZE:
+            _BLOCK_MEMO.clear()
+        _BLOCK_MEMO[key] = (tuple(weakref.ref(c) for c in columns), _geometry(columns, owner),
+                            weakref.ref(owner), place)
+    return _block_at(owner, place, n_rows, k, dtype)
+
+
+def _block_at(owner: np.ndarray, place, n_rows: int, k: int, dtype) -> np.ndarray:
+    """The block :func:`_block_place` found: ``None`` (the owner itself) or ``(offset, nbytes)``
+    into an owner of bytes."""
+    if place == "whole":
+        return owner if owner.shape == (n_rows, k) else owner.reshape(n_rows, k)
+    offset, nbytes = place
+    return owner[offset:offset + nbytes].view(dtype).reshape(n_rows, k)
+
+
+def _block_place(columns, owner: np.ndarray, n_rows: int, k: int, dtype):
+    """Where in ``owner`` the block whose columns are ``columns`` lies (see :func:`_block_at`),
+    or None when they are not its columns."""
     if owner.size == n_rows * k and owner.dtype == dtype:
-        block = owner if owner.shape == (n_rows, k) else owner.reshape(n_rows, k)
+        place = "whole"
     elif owner.dtype == np.uint8 and owner.ndim == 1 and n_rows:
         # a block carved by empty_arrays: the columns' block is the bytes from column 0 on
         offset, nbytes = columns[0].ctypes.data - owner.ctypes.data, n_rows * k * np.dtype(dtype).itemsize
         if offset < 0 or offset + nbytes > owner.size:
             return None
-        block = owner[offset:offset + nbytes].view(dtype).reshape(n_rows, k)
+        place = (offset, nbytes)
     else:
         return None
     if n_rows == 0:
-        return block
+        return place
+    block = _block_at(owner, place, n_rows, k, dtype)
     item = block.itemsize
     addr = block.ctypes.data
     for i, c in enumerate(columns):
@@ -386,7 +433,7 @@ def column_block(columns, n_rows: int, dtype) -> np.ndarray | None:
             step *= size
         if c.ctypes.data != addr + i * item:
             return None
-    return block
+    return place
 
 
 def named_buffers(out, cls, function: str, specs: dict, inputs: dict) -> dict:
