@@ -12,7 +12,9 @@ round:
   thread), every ``EINSUM_EVERY``-th round only (it is 5–30 × slower than the kernel).
 
 The read-only pass and the kernel run next to each other because this VM's memory bandwidth drifts
-over seconds; the ratios are medians of the per-round ratios.  Printed per shape × fuel count:
+over seconds; each round runs the four in both orders (``ORDERS``: which one follows which moves
+the small cases by up to 2×), a round's time for a case is the mean of its two, and the ratios are
+medians of the per-round ratios.  Printed per shape × fuel count:
 ``ro/k`` (read-only time / kernel time; target ≥ 0.8: the kernel within 1.25 × of the pass) for
 one and two threads, the same ratio of the minima (``min``: less sensitive to other processes on
 a shared machine), and ``einsum/k`` for the serial and the 2-thread kernel (target ≥ 1.5).
@@ -42,6 +44,11 @@ from fastcarbon.reference import REGISTRY  # noqa: E402
 
 QUICK_FUELS = (1, 3, 8, 24, 64)
 EINSUM_EVERY = 5
+#: each round runs the four cases in both orders: the first 2-thread call after one-thread calls
+#: wakes numba's second worker and pays for it (10 × 10, 1 fuel, 2026-12-04: read-only pass then
+#: kernel 43 / 33 µs, kernel then pass 45 / 26 µs), so a fixed order favours whichever case
+#: comes second by up to 2× on the smallest tensors
+ORDERS = (("ro1", "k1", "ro2", "k2"), ("k1", "ro1", "k2", "ro2"))
 
 
 def _time(fn) -> float:
@@ -66,24 +73,33 @@ def measure(n_proc: int, n_equip: int, n_fuel: int, rounds: int) -> dict[str, fl
         for n_threads, fn in cases.values():  # compile and warm up outside the timed rounds
             numba.set_num_threads(n_threads)
             fn()
-        times: dict[str, list[float]] = {name: [] for name in (*cases, "einsum")}
+        # name -> (time in the order ro1 k1 ro2 k2, time in the order k1 ro1 k2 ro2), per round
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
+        times_einsum = []
         for r in range(rounds):
-            for name, (n_threads, fn) in cases.items():
-                numba.set_num_threads(n_threads)
-                times[name].append(_time(fn))
+            taken = {}
+            for order in (ORDERS[0], ORDERS[1]):
+                for name in order:
+                    n_threads, fn = cases[name]
+                    numba.set_num_threads(n_threads)
+                    taken.setdefault(name, []).append(_time(fn))
+            for name, pair in taken.items():
+                times[name].append(tuple(pair))
             if r % EINSUM_EVERY == 0:
-                times["einsum"].append(_time(lambda: einsum(p, e, f)))
+                times_einsum.append(_time(lambda: einsum(p, e, f)))
     finally:
         numba.set_num_threads(threads)
-    t = {k: np.array(v) for k, v in times.items()}
+    pairs = {k: np.array(v) for k, v in times.items()}  # (rounds, 2)
+    t = {k: v.sum(axis=1) / 2 for k, v in pairs.items()}  # per round: the mean of both orders
+    t["einsum"] = np.array(times_einsum)
     ein = np.median(t["einsum"])
     return {
         "sectors": e.shape[1],
         "MB": (p.nbytes + e.nbytes + f.nbytes) / 1e6,
         "ro/k 1": float(np.median(t["ro1"] / t["k1"])),
         "ro/k 2": float(np.median(t["ro2"] / t["k2"])),
-        "ro/k 1 min": float(t["ro1"].min() / t["k1"].min()),
-        "ro/k 2 min": float(t["ro2"].min() / t["k2"].min()),
+        "ro/k 1 min": float(pairs["ro1"].min() / pairs["k1"].min()),
+        "ro/k 2 min": float(pairs["ro2"].min() / pairs["k2"].min()),
         "einsum/k 1": float(ein / np.median(t["k1"])),
         "einsum/k 2": float(ein / np.median(t["k2"])),
         **{f"{k} ms": float(np.median(v) * 1e3) for k, v in t.items()},
