@@ -115,6 +115,14 @@ MAX_REGISTER_FUELS = 32
 #: worst ro/k median over 1 and 2 threads): 1 row 0.79, 2 rows 0.82-0.84, 3 rows 0.82, 4 rows
 #: 0.77; with AVX2-only code (NUMBA_CPU_NAME=haswell) 1 row 0.81-0.82, 2 rows 0.85-0.86.
 STREAM_ROWS = 2
+#: rows ahead whose lines of e and f the stream pass prefetches (``llvm.prefetch``, a hint that
+#: never faults, also past the end of a slice).  Issue 13, 2026-12-04, 33-64 fuels, 10 × 10 and
+#: 16 × 16, fresh numba caches, alternated runs, worst ro/k median over 1 and 2 threads: none
+#: 0.82-0.83, 4 rows 0.86, 8 rows 0.88-0.90, 16 rows 0.89 (AVX-512 code); with AVX2-only code
+#: (NUMBA_CPU_NAME=haswell) none 0.83, 8 rows 0.98.  A 2-row step at 40 fuels reads 640 bytes of
+#: each array, so 8 rows is 2.5 kB ahead.  Why the hardware's own prefetchers fall short on
+#: these two streams was not measured.
+STREAM_PREFETCH_ROWS = 8
 
 _F64 = ir.DoubleType()
 _I64 = ir.IntType(64)
@@ -669,6 +677,15 @@ def _stream_codegen(with_factor: bool, rows_per_step: int = STREAM_ROWS):
             builder.store(builder.or_(builder.load(signs[w]), bits), signs[w])
 
         def rows_step(r0, n_step):
+            # hint the rows STREAM_PREFETCH_ROWS ahead into the caches, one prefetch per 64 bytes
+            # of e (and f) that this step covers there
+            ahead = builder.mul(builder.add(r0, c(STREAM_PREFETCH_ROWS)), n_n)
+            n_lines = builder.udiv(builder.add(builder.mul(n_n, c(n_step)), c(7)), c(8))
+            with cgutils.for_range(builder, n_lines) as pl:
+                at = builder.add(ahead, builder.mul(pl.index, c(8)))
+                _prefetch(builder, sl.e, at)
+                if with_factor:
+                    _prefetch(builder, sl.f, at)
             rows, prs = [], []
             for q in range(n_step):
                 r = builder.add(r0, c(q))
