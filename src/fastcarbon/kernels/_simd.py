@@ -106,6 +106,12 @@ __all__ = ["MAX_REGISTER_FUELS", "SECTOR_BLOCK", "STREAM_ROWS", "fuel_register_p
 #: against 0.82-0.86.  The cost: 16 more cases in each pass's switch, a cold compile of the four
 #: bottom-up drivers 10.3 → 17.1 s.
 MAX_REGISTER_FUELS = 32
+#: how far ahead the register pass's row loop (4-32 fuels) prefetches e and f: the row about this
+#: many bytes on.  Issue 13, 2026-12-04, 4-32 fuels, fresh numba caches, alternated runs, ro/k
+#: medians: 16 × 16 at 24 fuels 0.95 -> 1.12, at 32 fuels 0.88-0.93 -> 1.00-1.04 (AVX-512 code),
+#: 0.89-0.90 -> 1.04 at 24 fuels with AVX2-only code; 10 × 10 and the few-fuel cases unchanged
+#: (0.89-0.97 either way, within the runs' spread).
+REGISTER_PREFETCH_BYTES = 2560
 #: rows per step of the stream pass (one accumulator load and store per vector and step; the rows
 #: are still added one after another, so every sum is bit-identical for any value).  On the old VM
 #: (4-lane vectors then), 4 rows a step read 47-59 GB/s cache-resident at 24 fuels against 28-43
@@ -268,6 +274,14 @@ def _register_loop(builder, sl: _Slice, n_fuel: int, with_factor: bool, k):
     with cgutils.for_range(builder, sl.n_rows) as loop:
         r = loop.index
         row = builder.mul(r, ir.Constant(r.type, n_fuel), flags=["nsw"])
+        # hint the row REGISTER_PREFETCH_BYTES ahead into the caches, one prefetch per 64 bytes
+        ahead = builder.mul(builder.add(r, ir.Constant(r.type, max(1, REGISTER_PREFETCH_BYTES // (8 * n_fuel)))),
+                            ir.Constant(r.type, n_fuel))
+        for line in range(0, n_fuel, 8):
+            at = builder.add(ahead, ir.Constant(r.type, line))
+            _prefetch(builder, sl.e, at)
+            if with_factor:
+                _prefetch(builder, sl.f, at)
         pr = builder.load(builder.gep(sl.p, [r], inbounds=True))
         # Sign bits of P and e, OR-ed: integer ORs per row, cheaper than compares.
         builder.store(builder.or_(builder.load(signs_p), builder.bitcast(pr, _I64)), signs_p)
