@@ -134,3 +134,20 @@ def test_a_typing_error_still_reaches_the_caller_through_the_wrapped_dispatcher(
     """)
     assert out["kind"] == "TypingError"
     assert out["ready"]
+
+
+def test_a_dispatcher_that_takes_no_attributes_is_left_as_it_is():
+    from fastcarbon.kernels import _jit
+
+    class Slotted:  # as a numba dispatcher with __slots__ would be
+        __slots__ = ()
+
+        def _compile_for_args(self, *args):
+            return "numba's own"
+
+    class Bare:  # and one without the method
+        pass
+
+    slotted, bare = Slotted(), Bare()
+    assert _jit._readied(slotted) is slotted and slotted._compile_for_args() == "numba's own"
+    assert _jit._readied(bare) is bare and not hasattr(bare, "_compile_for_args")

@@ -90,14 +90,19 @@ def _readied(dispatcher):
     that match cost nothing extra.  Calls from other jitted code do not pass here (they are
     typed and linked by the caller's compile, after its own refresh).
     """
-    compile_for_args = dispatcher._compile_for_args
+    compile_for_args = getattr(dispatcher, "_compile_for_args", None)
+    if compile_for_args is None:  # another numba: its dispatcher runs its own refresh
+        return dispatcher
 
     def _compile_for_args_ready(*args, **kws):
         if not _target_ready:
             ready_target()
         return compile_for_args(*args, **kws)
 
-    dispatcher._compile_for_args = _compile_for_args_ready
+    try:
+        dispatcher._compile_for_args = _compile_for_args_ready
+    except AttributeError:  # a dispatcher without instance attributes: left as numba made it
+        pass
     return dispatcher
 
 
