@@ -271,3 +271,19 @@ def test_no_copy_of_the_draws_whatever_the_axis(axis):
         tracemalloc.stop()
     outputs = sum(a.nbytes for a in s if isinstance(a, np.ndarray))
     assert peak < outputs + 2e6 < x.nbytes / 4
+
+
+def test_summarize_draws_does_not_import_scipy_stats():
+    # its confidence ranks need the binomial CDF; scipy.stats (0.45 s to import) is not needed for it
+    import subprocess
+    import sys
+
+    from subprocess_env import subprocess_env
+
+    code = ("import sys, numpy as np\nfrom fastcarbon import core\n"
+            "core.summarize_draws(np.random.default_rng(0).random((200, 41)), np.arange(2020, 2061.0))\n"
+            "print('scipy.stats' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env=subprocess_env())
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"

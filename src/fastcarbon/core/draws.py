@@ -121,12 +121,17 @@ def order_statistic_interval(n: int, q: float, level: float = 0.95) -> tuple[int
     >>> l, u, round(coverage, 4), exact
     (1, 20, 0.6415, False)
     """
-    from scipy.stats import binom
+    # scipy.special, not scipy.stats.binom: importing scipy.stats took 0.45 s of a process's first
+    # summarize_draws call; the values agree with binom.cdf to 3e-14 (n up to 1e5, scipy 1.17)
+    from scipy.special import betainc
 
     if n < 2:
         return 1, n, 0.0, False
-    # below[j] = P(B < j) for j = 0 .. n, so coverage(l, u) = below[u] - below[l]
-    below = np.concatenate(([0.0], binom.cdf(np.arange(n), n, q)))
+    # below[j] = P(B < j) for j = 0 .. n, so coverage(l, u) = below[u] - below[l]; the Binomial(n, q)
+    # CDF P(B <= k) is the regularised incomplete beta I_{1-q}(n - k, k + 1) (Abramowitz & Stegun
+    # 26.5.24 with I_x(a, b) = 1 - I_{1-x}(b, a)); n - k >= 1 here
+    k = np.arange(n)
+    below = np.concatenate(([0.0], betainc(n - k, k + 1, 1.0 - q)))
 
     def best(w):
         cov = below[1 + w:n + 1] - below[1:n + 1 - w]  # l = 1 .. n - w
