@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 
@@ -20,3 +24,13 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join([here, *filter(None, [env.get("PYTHONPATH")])])
     env.update(extra)
     return env
+
+
+def run_json(*code: str, **env: str) -> dict:
+    """Run the ``code`` blocks (dedented, joined) in a new interpreter with :func:`subprocess_env`
+    plus ``env``; it must exit 0 and print one JSON object on its last line, which is returned."""
+    source = "\n".join(textwrap.dedent(block) for block in code)
+    done = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, timeout=300,
+                          env=subprocess_env(**env))
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])

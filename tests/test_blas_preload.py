@@ -7,23 +7,15 @@ Each check runs in a fresh interpreter, since this test process has imported sci
 from __future__ import annotations
 
 import importlib.machinery
-import json
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
-from subprocess_env import subprocess_env
+from subprocess_env import run_json
 
 pytest.importorskip("scipy")
 
 
-def _run(code: str, **env) -> dict:
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=300, env=subprocess_env(**env))
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+_run = run_json  # a new interpreter's JSON answer (tests/subprocess_env.py)
 
 
 _FIRST_CALL = """

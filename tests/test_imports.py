@@ -5,26 +5,16 @@ Each check runs in a fresh interpreter, since this test process has imported eve
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
 import fastcarbon
 from fastcarbon import core, kernels
 
-from subprocess_env import subprocess_env
+from subprocess_env import run_json
 
 
-def _run(*code: str, **env) -> dict:
-    """Run the ``code`` blocks in a new interpreter; the last one prints one JSON object."""
-    source = "\n".join(textwrap.dedent(block) for block in code)
-    done = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, timeout=300,
-                          env=subprocess_env(**env))
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+_run = run_json  # a new interpreter's JSON answer (tests/subprocess_env.py)
 
 
 SMALL_CALLS = """

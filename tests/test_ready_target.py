@@ -6,19 +6,11 @@ Each check runs in a fresh interpreter: this test process has loaded numba's tar
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
 
-from subprocess_env import subprocess_env
+from subprocess_env import run_json
 
 
-def _run(code: str, **env) -> dict:
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=300, env=subprocess_env(**env))
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+_run = run_json  # a new interpreter's JSON answer (tests/subprocess_env.py)
 
 
 #: counts full collections, and those that ran while numba's target was being refreshed

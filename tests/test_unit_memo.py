@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 import sys
-import textwrap
 import threading
 
 import pytest
@@ -20,7 +18,7 @@ from hypothesis import strategies as st
 from fastcarbon import _unit_memo
 from fastcarbon.errors import UnitError
 
-from subprocess_env import subprocess_env
+from subprocess_env import run_json
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="XDG_CACHE_HOME sets the folder on Linux")
 
@@ -52,11 +50,7 @@ _END = """
 _CALLS = _OK + _ERRORS + _END
 
 
-def _run(code: str, **env) -> dict:
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=300, env=subprocess_env(**env))
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+_run = run_json  # a new interpreter's JSON answer (tests/subprocess_env.py)
 
 
 def _files(root):
