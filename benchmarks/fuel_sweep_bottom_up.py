@@ -78,7 +78,7 @@ def measure(n_proc: int, n_equip: int, n_fuel: int, rounds: int) -> dict[str, fl
         times_einsum = []
         for r in range(rounds):
             taken = {}
-            for order in (ORDERS[0], ORDERS[1]):
+            for order in ORDERS:
                 for name in order:
                     n_threads, fn = cases[name]
                     numba.set_num_threads(n_threads)

@@ -52,9 +52,9 @@ __all__ = ["DEFAULTS", "OPTIONS", "get_options", "set_options"]
 #: faster machine (2026-12-04, AVX-512 VM: the fit ~2.5 x faster per value, the wait the same)
 #: 1.6-2.1 x at 6.6e5, 1.1-1.2 x at 1.3e6 and 1.07 x at 2.6e6 (two runs, 31 and 41 rounds), hence
 #: ``grey_parallel_threshold`` = 3 * 2**20 (3.1e6 values); bottom_up there was 1.7-4 x below
-#: 4.1e6 elements and 0.91-1.29 x (about parity) from 6.1e6 on (three runs), so 3 * 2**21 stands.  On an idle machine two threads win
-#: from ~2e4 values (0.55 x) and ~1.6e4 elements (bottom_up, 0.7 x); a user who owns the machine
-#: can lower the thresholds with set_options.
+#: 4.1e6 elements and 0.91-1.29 x (about parity) from 6.1e6 on (three runs), so 3 * 2**21
+#: stands.  On an idle machine two threads win from ~2e4 values (0.55 x) and ~1.6e4 elements
+#: (bottom_up, 0.7 x); a user who owns the machine can lower the thresholds with set_options.
 DEFAULTS = {
     "parallel_threshold": 3 << 21,
     "grey_parallel_threshold": 3 << 20,

@@ -398,8 +398,8 @@ def column_block(columns, n_rows: int, dtype) -> np.ndarray | None:
 
 
 def _block_at(owner: np.ndarray, place, n_rows: int, k: int, dtype) -> np.ndarray:
-    """The block :func:`_block_place` found: ``None`` (the owner itself) or ``(offset, nbytes)``
-    into an owner of bytes."""
+    """The block :func:`_block_place` found: ``"whole"`` (the owner itself, reshaped) or
+    ``(offset, nbytes)`` into an owner of bytes."""
     if place == "whole":
         return owner if owner.shape == (n_rows, k) else owner.reshape(n_rows, k)
     offset, nbytes = place

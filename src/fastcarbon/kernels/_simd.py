@@ -275,8 +275,8 @@ def _register_loop(builder, sl: _Slice, n_fuel: int, with_factor: bool, k):
         r = loop.index
         row = builder.mul(r, ir.Constant(r.type, n_fuel), flags=["nsw"])
         # hint the row REGISTER_PREFETCH_BYTES ahead into the caches, one prefetch per 64 bytes
-        ahead = builder.mul(builder.add(r, ir.Constant(r.type, max(1, REGISTER_PREFETCH_BYTES // (8 * n_fuel)))),
-                            ir.Constant(r.type, n_fuel))
+        rows_ahead = max(1, REGISTER_PREFETCH_BYTES // (8 * n_fuel))
+        ahead = builder.add(row, ir.Constant(r.type, rows_ahead * n_fuel))
         for line in range(0, n_fuel, 8):
             at = builder.add(ahead, ir.Constant(r.type, line))
             _prefetch(builder, sl.e, at)
