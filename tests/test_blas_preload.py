@@ -2,7 +2,10 @@
 so the rest of ``scipy.linalg`` is not imported; BLAS in a user's ``@njit`` code and a later
 ``import scipy.linalg`` work as without it (issue 13: cached first call).
 
-Each check runs in a fresh interpreter, since this test process has imported scipy.linalg."""
+Each check runs in a fresh interpreter, since this test process has imported scipy.linalg.  The
+first-call checks turn fastcarbon's quick load off (``FASTCARBON_QUICK_LOAD=0``,
+fastcarbon/kernels/_load.py), so that loading the kernel runs numba's target refresh, as a
+user's own compilation does."""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ _FIRST_CALL = """
     import fastcarbon.grey
     from fastcarbon.core import grey
     state = {"preloaded": "scipy.linalg.cython_blas" in sys.modules}
-    grey.fit_egm(100 * 1.05 ** np.arange(8.0))  # numba's first load: its target refresh runs here
+    grey.fit_egm(100 * 1.05 ** np.arange(8.0))  # numba's target refresh runs here (quick load off)
     state["linalg_after_call"] = "scipy.linalg" in sys.modules
 """
 
@@ -46,7 +49,7 @@ def test_first_kernel_call_does_not_import_scipy_linalg_and_blas_still_works():
         finder_left=[type(f).__name__ for f in sys.meta_path if type(f).__name__ == "_BindSubmodule"],
     )
     print(json.dumps(state))
-    """)
+    """, FASTCARBON_QUICK_LOAD="0")
     assert out["preloaded"] and not out["linalg_after_call"]
     assert out["dot"] == [4.0, 7.0]
     assert out["solve"] == pytest.approx([0.2, 0.6], rel=1e-15)
@@ -57,7 +60,7 @@ def test_first_kernel_call_does_not_import_scipy_linalg_and_blas_still_works():
 
 def test_turned_off_numba_imports_scipy_linalg_as_usual():
     # also the reason the module exists: without it, numba's first load imports scipy.linalg
-    out = _run(_FIRST_CALL + "    print(json.dumps(state))", FASTCARBON_PRELOAD_BLAS="0")
+    out = _run(_FIRST_CALL + "    print(json.dumps(state))", FASTCARBON_PRELOAD_BLAS="0", FASTCARBON_QUICK_LOAD="0")
     assert out == {"preloaded": False, "linalg_after_call": True}
 
 

@@ -75,7 +75,8 @@ def test_importing_one_package_creates_only_its_own_kernels():
         import fastcarbon.grey
         print(json.dumps(sorted(m for m in sys.modules if m.startswith("fastcarbon.kernels."))))
     """)
-    assert out == ["fastcarbon.kernels._blas", "fastcarbon.kernels._jit", "fastcarbon.kernels.grey"]
+    assert out == ["fastcarbon.kernels._blas", "fastcarbon.kernels._jit", "fastcarbon.kernels._load",
+                   "fastcarbon.kernels.grey"]
 
 
 def test_registry_is_built_on_first_use_once_and_works():

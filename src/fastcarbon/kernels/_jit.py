@@ -10,6 +10,10 @@ callable from dask threads and from a user's own ``@numba.njit`` code) or :func:
   and results are bit-identical for any thread count and any chunking.
 - ``error_model="numpy"``: division follows IEEE rules instead of raising, as numpy does.
 
+Each dispatcher's cache is :class:`fastcarbon.kernels._load.QuickLoadCache`: numba's own, but a
+cached kernel loads without numba's first target refresh when its machine code needs nothing
+the refresh provides (0.1-0.15 s of every process's first call; see ``_load.py``).
+
 Working on the kernels: numba's cache checks a kernel's own source file (its time stamp and
 size) and nothing else, so editing a module whose functions other modules' kernels call (e.g.
 ``_simd.py``, inlined into the bottom-up kernels of ``accounting.py``) leaves those kernels'
@@ -26,6 +30,7 @@ from __future__ import annotations
 import numba
 
 from fastcarbon.kernels._blas import preload_cython_blas
+from fastcarbon.kernels._load import install
 
 # before any kernel is compiled or loaded: numba's first refresh would import all of scipy.linalg
 # (0.1-0.16 s of every process's first call; see _blas.py)
@@ -38,12 +43,12 @@ _OPTIONS = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
 def kernel(fn):
     """Compile ``fn`` lazily as a serial, GIL-free numba kernel."""
-    return numba.njit(**_OPTIONS)(fn)
+    return install(numba.njit(**_OPTIONS)(fn))
 
 
 def parallel_kernel(fn):
     """Compile ``fn`` lazily as a multi-threaded numba kernel (``prange`` loops run in parallel)."""
-    return numba.njit(parallel=True, **_OPTIONS)(fn)
+    return install(numba.njit(parallel=True, **_OPTIONS)(fn))
 
 
 def inline_kernel(fn):
@@ -52,4 +57,4 @@ def inline_kernel(fn):
     For small per-work-item helpers called millions of times: passing several arrays to an
     out-of-line call costs more than the helper's own work (measured on the bottom-up pass).
     """
-    return numba.njit(inline="always", **_OPTIONS)(fn)
+    return install(numba.njit(inline="always", **_OPTIONS)(fn))
