@@ -10,8 +10,11 @@ per round, so a load change on the machine hits all of them alike), reporting mi
   ``bottom_up``, ``fit_egm``, ``peak`` and ``monte_carlo`` (labelled API) on a small input,
   measured inside the process around the call alone (building the input is not counted).
   Target: at most 0.15 s.  For scale the table also gives the first call of a trivial cached
-  ``@numba.njit`` function: what numba itself costs on a first call (loading its CPU target and
-  the cache), alone and after ``import fastcarbon.kernels._jit`` (which loads
+  ``@numba.njit`` function, a user's own, which numba loads with its target refresh: what numba
+  itself costs on a first call (refreshing its CPU target, loading the cache), and what
+  fastcarbon's kernels no longer pay when they load without the refresh
+  (``fastcarbon/kernels/_load.py``; ``FASTCARBON_QUICK_LOAD=0`` in the environment gives numba's
+  own loading for comparison), alone and after ``import fastcarbon.kernels._jit`` (which loads
   ``scipy.linalg.cython_blas`` on its own, so numba's target no longer imports ``scipy.linalg``:
   see ``fastcarbon/kernels/_blas.py``); and the first ``xr.DataArray(...)`` of a
   process, which imports dask.array inside xarray (the benchmark builds its inputs before the

@@ -169,6 +169,41 @@ def test_a_symbol_only_the_refresh_provides_falls_back_to_it(tmp_path):
     assert off == {"before": False, "abs": 7, "loads": {"off": 1}, "refreshed": True}
 
 
+_RAISING_KERNEL = """
+from fastcarbon.kernels._jit import kernel
+
+@kernel
+def checked_sqrt(x):
+    if x < 0.0:
+        raise ValueError("checked_sqrt: x must be >= 0")
+    return x ** 0.5
+"""
+
+
+def test_a_quick_loaded_kernel_raises_as_compiled(tmp_path):
+    # nopython code raises through numba's helper functions (registered with the CPU target, not
+    # by the refresh): the exception and its message survive the quick load
+    (tmp_path / "fc_test_raising_kernel.py").write_text(_RAISING_KERNEL)
+    code = f"""
+    import json, sys
+    sys.path.insert(0, {str(tmp_path)!r})
+    from fc_test_raising_kernel import checked_sqrt
+    from fastcarbon.kernels._load import LOADS
+    try:
+        checked_sqrt(-1.0)
+        error = None
+    except ValueError as e:
+        error = str(e)
+    print(json.dumps({{"value": checked_sqrt(4.0), "error": error, "loads": dict(LOADS),
+                      "refreshed": {_REFRESHED}}}))
+    """
+    first = run_json(code)
+    assert first == {"value": 2.0, "error": "checked_sqrt: x must be >= 0", "loads": {}, "refreshed": True}
+    again = run_json(code)
+    assert again["value"] == 2.0 and again["error"] == "checked_sqrt: x must be >= 0"
+    assert set(again["loads"]) <= {"as_is", "nrt"} and not again["refreshed"]
+
+
 # --- the object-file reader ---------------------------------------------------------------------
 
 
