@@ -1,6 +1,6 @@
-"""Smoke test of benchmarks/import_time.py: one round on two subjects, tables well formed (the
-times themselves are not asserted; run the script for them).  About ten fresh interpreters,
-~20 s on a quiet machine, hence ``slow``."""
+"""Smoke tests of benchmarks/import_time.py and quick_load.py: one round on few subjects, tables well formed (the
+times themselves are not asserted; run the script for them).  About fifteen fresh interpreters,
+~25 s on a quiet machine, hence ``slow``."""
 
 import import_time
 import pytest
@@ -16,3 +16,16 @@ def test_import_time_script_runs_and_tabulates():
     assert "| `numba floor (trivial @njit)` |" in text
     assert "| `numba floor after fastcarbon's BLAS preload` |" in text
     assert all(t > 0 for times in result["first_call"].values() for t in times)
+
+
+@pytest.mark.slow
+def test_quick_load_script_runs_and_tabulates():
+    # benchmarks/quick_load.py: one round of one workload in both modes (the times are not asserted)
+    import quick_load
+
+    result = quick_load.measure(rounds=1, names=["fit_egm labelled"])
+    runs = result["fit_egm labelled"]
+    assert set(runs) == {True, False} and all(len(r) == 1 for r in runs.values())
+    assert all(r["first"] > 0 and r["loop"] > 0 and r["process"] > r["first"] for rs in runs.values() for r in rs)
+    text = quick_load.table(result)
+    assert "| fit_egm labelled | quick |" in text and "|  | numba |" in text
