@@ -36,6 +36,8 @@ import sys
 import textwrap
 import time
 
+from import_time import FIRST_CALLS  # the labelled inputs of the first-call table
+
 _PRELUDE = """
 import gc, json, time
 full = []
@@ -45,11 +47,8 @@ import numpy as np
 
 WORKLOADS = {
     "fit_egm labelled": (
-        """
-        import xarray as xr
-        from fastcarbon.grey import fit_egm, forecast_egm
-        da = xr.DataArray(100 * 1.05 ** np.arange(8.0), dims="year",
-                          coords={"year": np.arange(2015, 2023)}, attrs={"units": "Mt CO2"})
+        FIRST_CALLS["fit_egm"][0] + """
+        from fastcarbon.grey import forecast_egm
         def step():
             return forecast_egm(fit_egm(da), 5)
         """,
@@ -66,17 +65,7 @@ WORKLOADS = {
         1000,
     ),
     "monte_carlo labelled": (
-        """
-        import xarray as xr
-        from fastcarbon.uncertainty import monte_carlo
-        years = np.arange(2020, 2031)
-        t = np.arange(years.size)
-        ds = xr.Dataset({
-            "gdp": xr.DataArray(100 * 1.05 ** t, dims="year", coords={"year": years},
-                                attrs={"units": "1e8 CNY"}),
-            "carbon_intensity": xr.DataArray(0.97 ** t, dims="year", coords={"year": years},
-                                             attrs={"units": "t CO2 / (1e4 CNY)"}),
-        })
+        FIRST_CALLS["monte_carlo"][0] + """
         def step():
             return monte_carlo(ds, 200, seed=1)
         """,
