@@ -106,7 +106,7 @@ def test_a_scipy_without_a_usable_cython_blas_is_left_to_numba(tmp_path, extensi
 
 def test_a_users_first_compilation_after_a_quick_load_does_not_import_scipy_linalg():
     # why the preload stays at import now that fastcarbon's own loads need no refresh: the
-    # refresh then comes in the user's first compilation (0.13 s more there without the preload,
+    # refresh then comes in the user's first compilation (0.16 s more there without the preload,
     # benchmarks/README.md), which it spares scipy.linalg too
     out = _run(_FIRST_CALL + """
     import numba
