@@ -1,5 +1,5 @@
-"""Smoke tests of benchmarks/import_time.py and quick_load.py: one round on few subjects, tables well formed (the
-times themselves are not asserted; run the script for them).  About fifteen fresh interpreters,
+"""Smoke tests of benchmarks/import_time.py and quick_load.py: one round on few subjects, tables
+well formed (the times themselves are not asserted; run the script for them).  About fifteen fresh interpreters,
 ~25 s on a quiet machine, hence ``slow``."""
 
 import import_time

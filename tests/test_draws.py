@@ -275,15 +275,13 @@ def test_no_copy_of_the_draws_whatever_the_axis(axis):
 
 def test_summarize_draws_does_not_import_scipy_stats():
     # its confidence ranks need the binomial CDF; scipy.stats (0.45 s to import) is not needed for it
-    import subprocess
-    import sys
+    from subprocess_env import run_json
 
-    from subprocess_env import subprocess_env
-
-    code = ("import sys, numpy as np\nfrom fastcarbon import core\n"
-            "core.summarize_draws(np.random.default_rng(0).random((200, 41)), np.arange(2020, 2061.0))\n"
-            "print('scipy.stats' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          env=subprocess_env())
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "False"
+    out = run_json("""
+        import json, sys
+        import numpy as np
+        from fastcarbon import core
+        core.summarize_draws(np.random.default_rng(0).random((200, 41)), np.arange(2020, 2061.0))
+        print(json.dumps({"scipy.stats": "scipy.stats" in sys.modules}))
+    """)
+    assert out == {"scipy.stats": False}

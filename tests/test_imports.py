@@ -5,7 +5,6 @@ Each check runs in a fresh interpreter, since this test process has imported eve
 
 from __future__ import annotations
 
-
 import pytest
 
 import fastcarbon

@@ -16,10 +16,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba.core.caching import FunctionCache
-from subprocess_env import run_json
 
 from fastcarbon.kernels import _load
 from fastcarbon.kernels._jit import kernel
+
+from subprocess_env import run_json
+
+# Whether numba's target has been refreshed in a child: its context has registries installed then
+_REFRESHED = "len(__import__('numba').core.registry.cpu_target.target_context._registries) > 0"
 
 # Every kernel family through the numpy API, serial and two-thread, on small inputs; prints a
 # digest of every output's bytes, how the loads went, and whether numba's target was refreshed.
@@ -58,10 +62,8 @@ _FAMILIES = """
                 x[:2, :6], x[2:4, :6] / 100, n_draws=16, seed=3, parallel=par,
                 intensity_noise=Noise("lognormal", 0.05, ar1=0.5)))
     from fastcarbon.kernels._load import LOADS
-    import numba  # the target context has registries installed once a refresh has run
-    state = {"digest": digest, "loads": dict(LOADS),
-             "refreshed": len(numba.core.registry.cpu_target.target_context._registries) > 0}
-"""
+    state = {"digest": digest, "loads": dict(LOADS), "refreshed": REFRESHED}
+""".replace("REFRESHED", _REFRESHED)
 
 
 def _families(**env) -> dict:
@@ -107,11 +109,11 @@ def test_user_njit_code_after_a_quick_load(warm):
         return s
 
     total = user_total(a4, i5, f5, rows, energy, emissions, bad)
-    print(json.dumps({"before": before, "refreshed_now": len(numba.core.registry.cpu_target.target_context._registries) > 0,
+    print(json.dumps({"before": before, "refreshed_now": REFRESHED,
                       "loaded": loaded, "signatures": len(k.signatures),
                       "same": bool(np.array_equal(emissions[0], direct[1])),
                       "total": total, "expected": 3 * float(emissions.sum())}))
-    """)
+    """.replace("REFRESHED", _REFRESHED))
     assert set(out["before"]) <= {"as_is", "nrt"}
     assert out["refreshed_now"] and out["same"]
     assert out["signatures"] == out["loaded"] >= 1  # the user's code linked the loaded overload
@@ -145,7 +147,6 @@ fc_test_labs = types.ExternalFunction("fc_test_labs", types.int64(types.int64))
 def ext_abs(x):
     return fc_test_labs(x)
 """
-_REFRESHED = "len(__import__('numba').core.registry.cpu_target.target_context._registries) > 0"
 
 
 def test_a_symbol_only_the_refresh_provides_falls_back_to_it(tmp_path):

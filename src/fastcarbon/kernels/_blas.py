@@ -3,8 +3,9 @@
 The first time a process compiles a numba function (a user's own ``@njit`` code, or a kernel the
 cache does not hold) or loads one from the cache with numba's own loader, numba refreshes its CPU
 target; fastcarbon's cached kernels load without it when they can (``_load.py``), so here it is
-the refresh of the first compilation that matters.  The refresh imports ``numba.np.arraymath``, whose module-level check for a BLAS
-(``numba.np.linalg.ensure_blas``) runs ``import scipy.linalg.cython_blas``.  Python imports a
+the refresh of the first compilation that matters.  The refresh imports ``numba.np.arraymath``,
+whose module-level check for a BLAS (``numba.np.linalg.ensure_blas``) runs
+``import scipy.linalg.cython_blas``.  Python imports a
 package before any of its submodules, so that line executes ``scipy/linalg/__init__.py``: every
 Python module of ``scipy.linalg`` and, through scipy's array-API layer, ``numpy.f2py``.  Measured
 on the development machine (2026-12-04, numba 0.68.1, scipy 1.17.1): the first call of a trivial
