@@ -38,6 +38,12 @@ import time
 
 from import_time import FIRST_CALLS  # the labelled inputs of the first-call table
 
+
+def _steps(n: int) -> str:
+    """The loop after the first call: ``step()`` ``n`` more times."""
+    return f"for _ in range({n}):\n    step()\n"
+
+
 _PRELUDE = """
 import gc, json, time
 full = []
@@ -52,7 +58,7 @@ WORKLOADS = {
         def step():
             return forecast_egm(fit_egm(da), 5)
         """,
-        1000,
+        _steps(1000),
     ),
     "bottom_up numpy": (
         """
@@ -62,14 +68,14 @@ WORKLOADS = {
         def step():
             return core.bottom_up(p, e, f)
         """,
-        1000,
+        _steps(1000),
     ),
     "monte_carlo labelled": (
         FIRST_CALLS["monte_carlo"][0] + """
         def step():
             return monte_carlo(ds, 200, seed=1)
         """,
-        100,
+        _steps(100),
     ),
     "user @njit after": (
         """
@@ -91,16 +97,12 @@ WORKLOADS = {
                 s += emissions.sum()
             return s
         """,
-        0,  # the loop: the user's compiled function, 1 000 steps (compiled in the timed region)
+        "user_loop(p, e, f, 1000)\n",  # the user's compiled function, 1 000 steps (compiled in the loop)
     ),
 }
 
 
-def _code(setup: str, calls: int) -> str:
-    loop = (
-        f"for _ in range({calls}):\n    step()\n" if calls
-        else "user_loop(p, e, f, 1000)\n"
-    )
+def _code(setup: str, loop: str) -> str:
     return (
         _PRELUDE + textwrap.dedent(setup)
         + "t0 = time.perf_counter()\nstep()\nt1 = time.perf_counter()\n"
