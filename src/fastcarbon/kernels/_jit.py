@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import numba
 
-from fastcarbon.kernels._blas import preload_cython_blas
+from fastcarbon.kernels._blas import preload_when_numba_checks_blas
 from fastcarbon.kernels._load import install
 
-# before any kernel is compiled or loaded: numba's first refresh would import all of scipy.linalg
-# (0.1-0.16 s of every process's first call; see _blas.py)
-preload_cython_blas()
+# numba's first target refresh (a user's first compilation, or a kernel the quick load cannot
+# take) would import all of scipy.linalg (0.1-0.16 s); this loads only the BLAS module it checks
+# for, when it checks (see _blas.py)
+preload_when_numba_checks_blas()
 
 __all__ = ["inline_kernel", "kernel", "parallel_kernel"]
 
