@@ -28,16 +28,17 @@ It does nothing when ``scipy.linalg`` is already imported (nothing left to spare
 the extension file is not where scipy keeps it, or when ``FASTCARBON_PRELOAD_BLAS=0``; any
 failure while loading leaves the import to numba, as without this module.
 
-When: not at import.  Loading the extension loads scipy's OpenBLAS, whose worker thread spins
-after it starts and takes CPU from the import that follows (``import fastcarbon.grey`` in a fresh
-venv, 2026-12-04 18:00 UTC, 11 rounds: 0.846 s of CPU, user + system, with the load at import,
-0.744 s without; the same wall time on the idle 2-core machine); and a process that only loads
-fastcarbon's cached kernels never refreshes the target (``_load.py``), so it never needs it.  :func:`preload_when_numba_checks_blas` therefore puts a
-finder first on :data:`sys.meta_path` that waits for the import of ``numba.np.linalg`` (the
-module of ``ensure_blas``, imported by ``numba.np.arraymath`` before its check runs, by every
-target refresh, a user's first compilation included) and loads the extension just before it,
-once.  The 0.16 s the preload spares a user's first ``@njit`` compilation stay spared; an earlier
-attempt that loaded it before fastcarbon's own refreshes only had missed that compilation.
+When: not at import. Loading the extension loads scipy's OpenBLAS, whose worker thread spins after
+it starts and takes CPU from the import that follows (``import fastcarbon.grey`` in a fresh venv,
+2026-12-04 18:00 UTC, 11 rounds: 0.846 s of CPU, user + system, with the load at import, 0.744 s
+without; the same wall time on the idle 2-core machine); and a process that only loads
+fastcarbon's cached kernels never refreshes the target (``_load.py``), so it never needs it.
+:func:`preload_when_numba_checks_blas` therefore puts a finder first on :data:`sys.meta_path` that
+waits for the import of ``numba.np.linalg`` (the module of ``ensure_blas``, imported by
+``numba.np.arraymath`` before its check runs, by every target refresh, a user's first compilation
+included) and loads the extension just before it, once. The 0.16 s the preload spares a user's
+first ``@njit`` compilation stay spared; an earlier attempt that loaded it before fastcarbon's own
+refreshes only had missed that compilation.
 """
 
 from __future__ import annotations
