@@ -7,7 +7,15 @@ per round, so a load change on the machine hits all of them alike), reporting mi
   and subpackage, against ``python -c "import numba, xarray"`` (the floor: fastcarbon needs
   both).  Target: at most 1.15 × the floor.  A second column divides by the floor followed by
   500 empty lists: the floor ends just short of a full garbage collection that is already due
-  and that whatever comes next pays (see ``BASELINE_DUE``).
+  and that whatever comes next pays (see ``BASELINE_DUE``).  A third column is robust to a
+  machine whose speed drifts (a VM beside busy neighbours: wall times moved by 10-40 % within
+  minutes on 2026-12-07): the baseline runs between every two subjects, each subject is divided
+  by the mean of the baseline runs just before and after it, and the column is the median of
+  those paired ratios over the rounds.
+- **instructions** (``--instructions``, needs valgrind): each import once under valgrind's
+  callgrind, its instruction count against the baseline's.  Load and clock speed do not enter;
+  counts vary by ~1 % run to run.  What a wall ratio cannot separate from noise, this shows: the
+  work fastcarbon adds to ``import numba, xarray``.
 - **first call**: in a new process with a warm numba cache, the time of the first call of
   ``bottom_up``, ``fit_egm``, ``peak`` and ``monte_carlo`` (labelled API) on a small input,
   measured inside the process around the call alone (building the input is not counted).
@@ -28,7 +36,8 @@ heavy modules (pint, dask, pandas, scipy, matplotlib) each subject leaves
 imported, from one extra process per subject.
 
 Run from a checkout (``PYTHONPATH=src python benchmarks/import_time.py``); ``--rounds`` sets the
-rounds (default 7), ``--markdown`` prints the tables for benchmarks/README.md.  The numbers are
+rounds (default 7), ``--markdown`` prints the tables for benchmarks/README.md, ``--instructions``
+adds the instruction counts (about 50 s per import, two at a time).  The numbers are
 only comparable within one run: each ratio's numerator and denominator come from the same
 rounds.
 """
@@ -175,33 +184,89 @@ def measure(rounds: int = 7, modules: list[str] | None = None, calls: list[str] 
             out = _run(f"{stmt}\nimport sys\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))", env)[1]
             loaded[stmt] = out.split()
         imports = {s: [] for s in statements}
+        paired = {s: [] for s in statements[1:]}
         first = {name: [] for name in call_codes}
         for _ in range(rounds):
-            for stmt in statements:
-                imports[stmt].append(_run(stmt, env)[0])
+            # the baseline runs between every two subjects: each subject's paired ratio divides
+            # by the mean of the baseline runs just before and just after it, so a machine whose
+            # speed drifts within a round (a VM's neighbours) moves numerator and denominator alike
+            before = _run(BASELINE, env)[0]
+            imports[BASELINE].append(before)
+            for stmt in statements[1:]:
+                t = _run(stmt, env)[0]
+                after = _run(BASELINE, env)[0]
+                imports[stmt].append(t)
+                imports[BASELINE].append(after)
+                paired[stmt].append(t / (0.5 * (before + after)))
+                before = after
             for name, code in call_codes.items():
                 first[name].append(json.loads(_run(code, env)[1]))
-    return {"import": imports, "first_call": first, "loaded": loaded}
+    return {"import": imports, "paired": paired, "first_call": first, "loaded": loaded}
+
+
+def instructions(statements: list[str], jobs: int = 2) -> dict[str, int]:
+    """Instructions executed by ``python -c stmt``, counted by valgrind's callgrind, per statement.
+
+    A count does not depend on the machine's load or speed (a VM's neighbours move wall times by
+    10-40 % here); it varies by ~1 % run to run with address-space layout.  ``PYTHONHASHSEED`` is
+    fixed at 0 so that dict and set layouts do not add to that.  About 50 s per statement (the
+    interpreter runs ~50 × slower under callgrind); ``jobs`` run at once.
+    """
+    import concurrent.futures
+    import re
+    import shutil
+
+    if shutil.which("valgrind") is None:
+        raise RuntimeError("--instructions needs valgrind on PATH (Debian: apt install valgrind)")
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    for stmt in statements:  # bytecode written, numba's index read once outside valgrind
+        _run(stmt, env)
+
+    def count(stmt: str) -> int:
+        with tempfile.TemporaryDirectory() as tmp:
+            done = subprocess.run(
+                ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out", sys.executable, "-c", stmt],
+                env=env, capture_output=True, text=True,
+            )
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if done.returncode or found is None:
+            raise RuntimeError(f"callgrind on {stmt!r} failed:\n{done.stderr[-2000:]}")
+        return int(found.group(1))
+
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        return dict(zip(statements, pool.map(count, statements)))
 
 
 def tables(result: dict) -> str:
     """The two markdown tables of :func:`measure`'s result."""
     imports, first, loaded = result["import"], result["first_call"], result["loaded"]
+    paired = result.get("paired", {})
     base = min(imports[BASELINE])
     due = min(imports[BASELINE_DUE]) if BASELINE_DUE in imports else float("nan")
     lines = [
         "| import | min (s) | median (s) | min / `import numba, xarray` | min / the same with its due"
-        " collection | also imports |",
-        "|---|---:|---:|---:|---:|---|",
+        " collection | paired ratio, median | also imports |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for stmt, times in imports.items():
+        pair = f"{statistics.median(paired[stmt]):.2f}" if paired.get(stmt) else "-"
         lines.append(
             f"| `{stmt}` | {min(times):.3f} | {statistics.median(times):.3f} | {min(times) / base:.2f} "
-            f"| {min(times) / due:.2f} | {', '.join(loaded[stmt]) or '-'} |"
+            f"| {min(times) / due:.2f} | {pair} | {', '.join(loaded[stmt]) or '-'} |"
         )
     lines += ["", "| first call, warm numba cache | min (s) | median (s) |", "|---|---:|---:|"]
     for name, times in first.items():
         lines.append(f"| `{name}` | {min(times):.3f} | {statistics.median(times):.3f} |")
+    return "\n".join(lines)
+
+
+def instruction_table(counts: dict[str, int]) -> str:
+    """Markdown table of :func:`instructions`' counts, as ratios to the baseline's."""
+    base = counts[BASELINE]
+    lines = ["| import | instructions (10^9) | / `import numba, xarray` |", "|---|---:|---:|"]
+    for stmt, n in counts.items():
+        lines.append(f"| `{stmt}` | {n / 1e9:.3f} | {n / base:.3f} |")
     return "\n".join(lines)
 
 
@@ -212,12 +277,18 @@ def main(argv=None) -> None:
     parser.add_argument("--modules", nargs="*", help="only these modules (default: every public one)")
     parser.add_argument("--calls", nargs="*", choices=list(FIRST_CALLS),
                         help="only these first calls (default: all; none with an empty list)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count each import's instructions under valgrind's callgrind (~50 s each)")
     args = parser.parse_args(argv)
     result = measure(args.rounds, args.modules, args.calls)
     if not args.markdown:
         print(f"{args.rounds} interleaved rounds; python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
               f"load average {os.getloadavg()[0]:.1f} at the end")
     print(tables(result))
+    if args.instructions:
+        statements = [BASELINE] + [s for s in result["import"] if s not in (BASELINE, BASELINE_DUE)]
+        print()
+        print(instruction_table(instructions(statements)))
 
 
 if __name__ == "__main__":

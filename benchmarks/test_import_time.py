@@ -2,6 +2,8 @@
 well formed (the times themselves are not asserted; run the script for them).  About fifteen fresh interpreters,
 ~25 s on a quiet machine, hence ``slow``."""
 
+import shutil
+
 import import_time
 import pytest
 
@@ -16,6 +18,21 @@ def test_import_time_script_runs_and_tabulates():
     assert "| `numba floor (trivial @njit)` |" in text
     assert "| `numba floor after fastcarbon's BLAS preload` |" in text
     assert all(t > 0 for times in result["first_call"].values() for t in times)
+    # the baseline runs before and after each subject: 1 + 2 runs, one paired ratio per subject
+    assert len(result["import"][import_time.BASELINE]) == 3
+    assert set(result["paired"]) == {import_time.BASELINE_DUE, "import fastcarbon.units"}
+    assert all(len(r) == 1 and r[0] > 0 for r in result["paired"].values())
+    assert "paired ratio, median" in text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="needs valgrind")
+def test_import_time_counts_instructions():
+    counts = import_time.instructions(["pass", "import json, decimal"])
+    # importing two modules executes more instructions than an empty program
+    assert 0 < counts["pass"] < counts["import json, decimal"]
+    text = import_time.instruction_table({import_time.BASELINE: 2_000_000_000, "import x": 2_100_000_000})
+    assert "| `import x` | 2.100 | 1.050 |" in text
 
 
 @pytest.mark.slow
