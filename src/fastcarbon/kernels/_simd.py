@@ -693,13 +693,14 @@ def _stream_codegen(with_factor: bool, rows_per_step: int = STREAM_ROWS):
         def rows_step(r0, n_step):
             # hint the rows STREAM_PREFETCH_ROWS ahead into the caches, one prefetch per 64 bytes
             # of e (and f) that this step covers there
-            ahead = builder.mul(builder.add(r0, c(STREAM_PREFETCH_ROWS)), n_n)
-            n_lines = builder.udiv(builder.add(builder.mul(n_n, c(n_step)), c(7)), c(8))
-            with cgutils.for_range(builder, n_lines) as pl:
-                at = builder.add(ahead, builder.mul(pl.index, c(8)))
-                _prefetch(builder, sl.e, at)
-                if with_factor:
-                    _prefetch(builder, sl.f, at)
+            if STREAM_PREFETCH_ROWS:
+                ahead = builder.mul(builder.add(r0, c(STREAM_PREFETCH_ROWS)), n_n)
+                n_lines = builder.udiv(builder.add(builder.mul(n_n, c(n_step)), c(7)), c(8))
+                with cgutils.for_range(builder, n_lines) as pl:
+                    at = builder.add(ahead, builder.mul(pl.index, c(8)))
+                    _prefetch(builder, sl.e, at)
+                    if with_factor:
+                        _prefetch(builder, sl.f, at)
             rows, prs = [], []
             for q in range(n_step):
                 r = builder.add(r0, c(q))
