@@ -517,3 +517,52 @@ def test_broadcast_inputs_reuse_one_compiled_kernel():
     lines = out.stdout.split("\n")
     assert [ln for ln in lines if ln and not ln.endswith(" []")] == [], out.stdout
     assert len({ln.split()[0] for ln in lines if ln}) == 9, out.stdout
+
+
+def test_software_prefetch_by_cpu():
+    # the passes leave their prefetch hints out for AMD Zen cores only (kernels/_simd.py)
+    from fastcarbon.kernels._simd import software_prefetch
+
+    assert not software_prefetch("znver3") and not software_prefetch("znver4")
+    assert software_prefetch("skylake-avx512") and software_prefetch("haswell") and software_prefetch("generic")
+
+
+@pytest.mark.slow
+def test_prefetch_hints_change_no_bit(tmp_path):
+    # The same tensors through kernels compiled with and without the prefetch hints (a fresh
+    # interpreter compiling for the other kind of CPU, its own numba cache): identical bytes, both
+    # passes, serial and 2-thread.
+    import textwrap
+
+    from llvmlite import binding as ll
+
+    from fastcarbon.kernels._simd import software_prefetch
+    from subprocess_env import run_json
+
+    if not ll.get_host_cpu_features().get("avx2"):
+        pytest.skip("the other CPU's code needs AVX2 on this host")
+    other = "znver3" if software_prefetch() else "haswell"
+    code = """
+        import hashlib, json
+        import numpy as np
+        from fastcarbon import core
+        from fastcarbon.kernels._simd import software_prefetch
+
+        def digests():
+            out = {}
+            for n_fuel in (1, 3, 9, 24, 40):
+                rng = np.random.default_rng(n_fuel)
+                p = rng.random((3, 9, 4, 5))
+                e = rng.random((3, 9, 4, 5, n_fuel)) * 10.0 ** rng.integers(-3, 4, (3, 9, 4, 5, n_fuel))
+                f = rng.standard_normal((3, 9, 4, 5, n_fuel))
+                for parallel in (False, True):
+                    energy, emissions = core.bottom_up(p, e, f, parallel=parallel)
+                    out[f"{n_fuel} {parallel}"] = hashlib.sha256(energy.tobytes() + emissions.tobytes()).hexdigest()
+            return out
+    """
+    child = run_json(code, "print(json.dumps({'prefetch': software_prefetch(), 'digests': digests()}))",
+                     NUMBA_CPU_NAME=other, NUMBA_CACHE_DIR=str(tmp_path))
+    assert child["prefetch"] is not software_prefetch()
+    namespace = {}
+    exec(textwrap.dedent(code), namespace)
+    assert child["digests"] == namespace["digests"]()

@@ -41,8 +41,9 @@ fuels) of each sector are loaded and multiplied in memory order, then shuffled s
 holds one row of all 4 sectors, and added in row order (:func:`_one_fuel_quad`,
 :func:`_two_fuel_quad`).  The other sectors of the block go one by one, and so do all of them from 4
 fuels on; with 3 fuels, a sector's row fits one 4-lane vector (the fourth lane is thrown away) and
-two sectors share a row loop (:func:`_three_fuel_loop`).  Issue 13, one fuel, 10 × 10: 1.0 ns per element for one sector's scalar chain, 0.32 ns for
-4 sectors in lanes (cache-resident, one thread).  Each of those sector slices is 100-256 rows, so
+two sectors share a row loop (:func:`_three_fuel_loop`).  Issue 13, one fuel, 10 × 10: 1.0 ns per
+element for one sector's scalar chain, 0.32 ns for 4 sectors in lanes (cache-resident, one thread).
+ Each of those sector slices is 100-256 rows, so
 the 4-sector loops read 8-12 short streams at once (0.8-2 kB each), too short for the hardware
 prefetchers to ramp up on; they prefetch the next 4 sectors' slices (adjacent in memory) as they
 go, a few ``llvm.prefetch`` a step (:func:`_prefetch_next_group`).  Issue 13 fuel sweep, one
@@ -84,6 +85,9 @@ offsets of the first of ``n_sect`` whole (rows, N) slices and output rows of N.
 
 The energy-only variants (``with_factor=False``) take no ``f``/``emissions`` and compute E only.
 
+The prefetch hints of both passes are left out for AMD Zen cores, whose own prefetchers keep up
+and where the hints cost up to 0.3 of ro/k (:func:`software_prefetch`).
+
 Caching note: numba's on-disk cache keys a kernel on its own source file, not on this one; after
 editing this module, clear ``__pycache__`` of :mod:`fastcarbon.kernels` to recompile.
 """
@@ -95,7 +99,7 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 __all__ = ["MAX_REGISTER_FUELS", "SECTOR_BLOCK", "STREAM_ROWS", "fuel_register_pass", "energy_register_pass",
-           "fuel_stream_pass", "energy_stream_pass"]
+           "fuel_stream_pass", "energy_stream_pass", "software_prefetch"]
 
 #: fuel counts up to this one are summed in registers (:func:`_make_register_pass`); above, by
 #: :func:`_make_stream_pass`.  16 fuels = 8 AVX2 accumulators; cache-resident, one thread, the
@@ -111,6 +115,7 @@ MAX_REGISTER_FUELS = 32
 #: medians: 16 × 16 at 24 fuels 0.95 -> 1.12, at 32 fuels 0.88-0.93 -> 1.00-1.04 (AVX-512 code),
 #: 0.89-0.90 -> 1.04 at 24 fuels with AVX2-only code; 10 × 10 and the few-fuel cases unchanged
 #: (0.89-0.97 either way, within the runs' spread).
+#: Not emitted for AMD Zen cores, where it costs (:func:`software_prefetch`).
 REGISTER_PREFETCH_BYTES = 2560
 #: rows per step of the stream pass (one accumulator load and store per vector and step; the rows
 #: are still added one after another, so every sum is bit-identical for any value).  On the old VM
@@ -128,6 +133,7 @@ STREAM_ROWS = 2
 #: (NUMBA_CPU_NAME=haswell) none 0.83, 8 rows 0.98.  A 2-row step at 40 fuels reads 640 bytes of
 #: each array, so 8 rows is 2.5 kB ahead.  Why the hardware's own prefetchers fall short on
 #: these two streams was not measured.
+#: Not emitted for AMD Zen cores, where it costs (:func:`software_prefetch`).
 STREAM_PREFETCH_ROWS = 8
 
 _F64 = ir.DoubleType()
@@ -384,9 +390,45 @@ def _three_fuel_loop(builder, sl: _Slice, with_factor: bool, ks):
     return builder.not_(bad)
 
 
+def software_prefetch(cpu_name: str | None = None) -> bool:
+    """Whether the passes emit their ``llvm.prefetch`` hints when compiled for ``cpu_name``.
+
+    Parameters
+    ----------
+    cpu_name : str, optional
+        An LLVM CPU name; default: the one numba compiles for (``NUMBA_CPU_NAME``, else the
+        host's).
+
+    Returns
+    -------
+    bool
+        False for AMD Zen cores (``znver*``), True otherwise.
+
+    Notes
+    -----
+    The prefetch distances below were chosen on an Intel AVX-512 VM, where they gained up to 0.15
+    of ro/k (read-only pass / kernel).  On an AMD EPYC Zen 3 VM (``znver3``, 2026-12-08, fuel
+    sweep, fresh numba caches, one run each) the same hints cost: worst ro/k median over 8-64
+    fuels, both shapes, 1 and 2 threads, 0.63-0.67 with them against 0.76-0.98 without (48 and 64
+    fuels: 0.65-0.79 against 0.75-0.86); 1-5 fuels did not change.  Zen's own stream prefetchers
+    then keep up, and the hints only add loads.  A hint never changes a result, so outputs are
+    bit-identical either way.  Numba's cache keys compiled code on the CPU name, so code compiled
+    for one kind of CPU is never loaded on the other.
+    """
+    if cpu_name is None:
+        from llvmlite import binding as ll
+        from numba.core import config
+
+        cpu_name = config.CPU_NAME or ll.get_host_cpu_name()
+    return not cpu_name.startswith("znver")
+
+
 def _prefetch(builder, base, idx) -> None:
     """Hint the cache line holding ``base[idx]`` into the caches (``llvm.prefetch``: a read,
-    locality 3; a hint, never a fault, also past the end of an array)."""
+    locality 3; a hint, never a fault, also past the end of an array); nothing where
+    :func:`software_prefetch` is False."""
+    if not software_prefetch():
+        return
     i8p = ir.IntType(8).as_pointer()
     fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, _I32, _I32, _I32]),
                                         "llvm.prefetch.p0")
@@ -512,8 +554,9 @@ def _two_fuel_quad(builder, sl: _Slice, k0, with_factor: bool):
     It is bound by its own instructions, ~0.42-0.46 ns per element wherever the data is (8
     sectors × 100 rows in L1, in L2, and the 5 MB 41 × 32 × 10 × 10 tensor in L3; a read-only pass
     reads that one at ~0.28).  Issue 13 variants measured in one process, alternated, none more
-    than ~10 % faster (the ORs and the prefetch each cost 5-10 % in L1, less from L3): without the screen's ORs, without the prefetch, P widened by two broadcasts (LLVM
-    folds them back into a 2-lane load and ``vpermpd``), no regrouping shuffles (wrong sums, for
+    than ~10 % faster (the ORs and the prefetch each cost 5-10 % in L1, less from L3): without the
+    screen's ORs, without the prefetch, P widened by two broadcasts (LLVM folds them back into a
+    2-lane load and ``vpermpd``), no regrouping shuffles (wrong sums, for
     timing only), each row's vector built from two 2-lane loads of two sectors instead, 4 rows a
     step.
     """
@@ -693,7 +736,7 @@ def _stream_codegen(with_factor: bool, rows_per_step: int = STREAM_ROWS):
         def rows_step(r0, n_step):
             # hint the rows STREAM_PREFETCH_ROWS ahead into the caches, one prefetch per 64 bytes
             # of e (and f) that this step covers there
-            if STREAM_PREFETCH_ROWS:
+            if STREAM_PREFETCH_ROWS and software_prefetch():
                 ahead = builder.mul(builder.add(r0, c(STREAM_PREFETCH_ROWS)), n_n)
                 n_lines = builder.udiv(builder.add(builder.mul(n_n, c(n_step)), c(7)), c(8))
                 with cgutils.for_range(builder, n_lines) as pl:
