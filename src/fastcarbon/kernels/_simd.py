@@ -43,7 +43,7 @@ holds one row of all 4 sectors, and added in row order (:func:`_one_fuel_quad`,
 fuels on; with 3 fuels, a sector's row fits one 4-lane vector (the fourth lane is thrown away) and
 two sectors share a row loop (:func:`_three_fuel_loop`).  Issue 13, one fuel, 10 × 10: 1.0 ns per
 element for one sector's scalar chain, 0.32 ns for 4 sectors in lanes (cache-resident, one thread).
- Each of those sector slices is 100-256 rows, so
+Each of those sector slices is 100-256 rows, so
 the 4-sector loops read 8-12 short streams at once (0.8-2 kB each), too short for the hardware
 prefetchers to ramp up on; they prefetch the next 4 sectors' slices (adjacent in memory) as they
 go, a few ``llvm.prefetch`` a step (:func:`_prefetch_next_group`).  Issue 13 fuel sweep, one
