@@ -86,7 +86,7 @@ offsets of the first of ``n_sect`` whole (rows, N) slices and output rows of N.
 The energy-only variants (``with_factor=False``) take no ``f``/``emissions`` and compute E only.
 
 The prefetch hints of both passes are left out for AMD Zen cores, whose own prefetchers keep up
-and where the hints cost up to 0.3 of ro/k (:func:`software_prefetch`).
+and where the hints cost up to ~0.15 of ro/k (:func:`software_prefetch`).
 
 Caching note: numba's on-disk cache keys a kernel on its own source file, not on this one; after
 editing this module, clear ``__pycache__`` of :mod:`fastcarbon.kernels` to recompile.
@@ -408,10 +408,11 @@ def software_prefetch(cpu_name: str | None = None) -> bool:
     -----
     The prefetch distances below were chosen on an Intel AVX-512 VM, where they gained up to 0.15
     of ro/k (read-only pass / kernel).  On an AMD EPYC Zen 3 VM (``znver3``, 2026-12-08, fuel
-    sweep, fresh numba caches, one run each) the same hints cost: worst ro/k median over 8-64
-    fuels, both shapes, 1 and 2 threads, 0.63-0.67 with them against 0.76-0.98 without (48 and 64
-    fuels: 0.65-0.79 against 0.75-0.86); 1-5 fuels did not change.  Zen's own stream prefetchers
-    then keep up, and the hints only add loads.  A hint never changes a result, so outputs are
+    sweep, both shapes, 1 and 2 threads, fresh numba caches) the same hints cost: the worst ro/k
+    median over 8-64 fuels was 0.66 and 0.63 in two runs with them, 0.76 with every hint off and
+    0.78 with this rule (48 and 64 fuels: 0.63-0.72 against 0.78-0.80); 1-5 fuels did not change
+    beyond the runs' spread.  Zen's own stream prefetchers then keep up, and the hints only add
+    loads.  A hint never changes a result, so outputs are
     bit-identical either way.  Numba's cache keys compiled code on the CPU name, so code compiled
     for one kind of CPU is never loaded on the other.
     """
