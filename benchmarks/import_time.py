@@ -189,14 +189,15 @@ def measure(rounds: int = 7, modules: list[str] | None = None, calls: list[str] 
         for _ in range(rounds):
             # the baseline runs between every two subjects: each subject's paired ratio divides
             # by the mean of the baseline runs just before and just after it, so a machine whose
-            # speed drifts within a round (a VM's neighbours) moves numerator and denominator alike
+            # speed drifts within a round (a VM's neighbours) moves numerator and denominator alike.
+            # Only the round's first baseline run counts in its min and median: every subject
+            # then has one sample a round, and a minimum over many more runs would be luckier.
             before = _run(BASELINE, env)[0]
             imports[BASELINE].append(before)
             for stmt in statements[1:]:
                 t = _run(stmt, env)[0]
                 after = _run(BASELINE, env)[0]
                 imports[stmt].append(t)
-                imports[BASELINE].append(after)
                 paired[stmt].append(t / (0.5 * (before + after)))
                 before = after
             for name, code in call_codes.items():
